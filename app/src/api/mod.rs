@@ -1,0 +1,7 @@
+//! Server functions, one file per resource. Thin: who is asking → store/policy → DTO.
+
+pub mod registry;
+pub mod session;
+
+#[cfg(feature = "ssr")]
+mod context;

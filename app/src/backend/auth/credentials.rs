@@ -1,0 +1,277 @@
+//! Checking a user name + secret (a password or an application token), with a cache of
+//! recently verified credentials and per-account backoff after repeated failures.
+//!
+//! Docker sends Basic credentials on every token request and argon2id costs tens of
+//! milliseconds, so verified credentials are remembered for `credential_cache_ttl_secs`. The
+//! cache key is an HMAC (with a per-process random key) of user name and secret: the secret
+//! itself is never kept, and a memory dump does not reveal it. Entries for a user are dropped
+//! when their password changes, they are disabled, or one of their tokens is revoked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use moka::future::Cache;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sha2::Sha256;
+
+use super::{password, secret, Identity};
+use crate::backend::entity::{app_token, user};
+use crate::backend::store::activity;
+use crate::domain::AppError;
+
+/// A verified credential: who it is, and for tokens which row to re-check.
+#[derive(Debug, Clone)]
+struct Cached {
+    identity: Identity,
+    app_token_hash: Option<String>,
+    /// The stored hash the password was checked against: a password change anywhere makes
+    /// the entry stale.
+    password_hash: Option<String>,
+}
+
+/// Verified credentials, keyed by HMAC(user, secret).
+#[derive(Clone)]
+pub struct CredentialCache {
+    cache: Cache<[u8; 32], Cached>,
+    key: Arc<[u8; 32]>,
+}
+
+impl CredentialCache {
+    pub fn new(ttl: Duration) -> Self {
+        let mut key = [0u8; 32];
+        if let Err(e) = getrandom::fill(&mut key) {
+            panic!("the operating system refused random bytes: {e}");
+        }
+        CredentialCache {
+            cache: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl.max(Duration::from_millis(1)))
+                .support_invalidation_closures()
+                .build(),
+            key: Arc::new(key),
+        }
+    }
+
+    fn cache_key(&self, name: &str, secret: &str) -> [u8; 32] {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_slice()).unwrap_or_else(|_| unreachable!());
+        mac.update(name.as_bytes());
+        mac.update(&[0]);
+        mac.update(secret.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Forgets every cached credential of one user.
+    pub fn forget_user(&self, user_id: i64) {
+        // Only fails when closures are unsupported, which `new` enables.
+        let _ = self
+            .cache
+            .invalidate_entries_if(move |_, v| v.identity.user_id == user_id);
+    }
+}
+
+/// Why an account is refused; the HTTP layer turns it into 401 or 429.
+fn bad_credentials() -> AppError {
+    AppError::Unauthorized("invalid user name or password".into())
+}
+
+/// Checks `name` + `secret` and returns who it is. Disabled users, unknown users, wrong
+/// secrets and expired tokens are all the same 401; accounts in backoff get 429.
+#[tracing::instrument(skip(db, cache, secret, settings), fields(user = %name))]
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    cache: &CredentialCache,
+    settings: &BackoffSettings,
+    name: &str,
+    secret: &str,
+    client_addr: Option<&str>,
+) -> Result<Identity, AppError> {
+    if name.is_empty() || secret.is_empty() || name.len() > 255 || secret.len() > password::MAX_PASSWORD_LEN {
+        return Err(bad_credentials());
+    }
+    let key = cache.cache_key(name, secret);
+    if let Some(hit) = cache.cache.get(&key).await {
+        // The cache saves the argon2 work, not the liveness checks: another wharf process or
+        // the CLI may have disabled the user or revoked the token since.
+        if still_valid(db, &hit).await? {
+            return Ok(hit.identity);
+        }
+        cache.cache.invalidate(&key).await;
+    }
+
+    let found = user::Entity::find().filter(user::Column::Name.eq(name)).one(db).await?;
+    let cached = if secret.starts_with(secret::APP_TOKEN_PREFIX) {
+        authenticate_app_token(db, found.as_ref(), secret).await?
+    } else {
+        Cached {
+            identity: authenticate_password(db, settings, found.as_ref(), name, secret, client_addr).await?,
+            app_token_hash: None,
+            password_hash: found.as_ref().and_then(|u| u.password_hash.clone()),
+        }
+    };
+    cache.cache.insert(key, cached.clone()).await;
+    Ok(cached.identity)
+}
+
+/// One primary-key (and for tokens one unique-index) lookup: cheap next to argon2.
+async fn still_valid(db: &DatabaseConnection, hit: &Cached) -> Result<bool, AppError> {
+    let Some(u) = user::Entity::find_by_id(hit.identity.user_id).one(db).await? else {
+        return Ok(false);
+    };
+    if u.disabled
+        || u.admin != hit.identity.admin
+        || (hit.app_token_hash.is_none() && u.password_hash != hit.password_hash)
+    {
+        return Ok(false);
+    }
+    if let Some(hash) = &hit.app_token_hash {
+        let row = app_token::Entity::find()
+            .filter(app_token::Column::TokenHash.eq(hash.as_str()))
+            .one(db)
+            .await?;
+        return Ok(row.is_some_and(|t| t.expires_at.is_none_or(|e| e > Utc::now())));
+    }
+    Ok(true)
+}
+
+async fn authenticate_app_token(
+    db: &DatabaseConnection,
+    found: Option<&user::Model>,
+    token: &str,
+) -> Result<Cached, AppError> {
+    let Some(user) = found.filter(|u| !u.disabled) else {
+        return Err(bad_credentials());
+    };
+    let hash = secret::digest(token);
+    let row = app_token::Entity::find()
+        .filter(app_token::Column::TokenHash.eq(hash.as_str()))
+        .filter(app_token::Column::UserId.eq(user.id))
+        .one(db)
+        .await?;
+    let Some(row) = row else {
+        return Err(bad_credentials());
+    };
+    if row.expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(AppError::Unauthorized("this application token has expired".into()));
+    }
+    // last_used_at is informational; a failure to record it must not refuse the login.
+    let read_only = row.read_only;
+    let mut am: app_token::ActiveModel = row.into();
+    am.last_used_at = Set(Some(Utc::now()));
+    if let Err(e) = am.update(db).await {
+        tracing::warn!(error = %e, "recording token use");
+    }
+    Ok(Cached {
+        identity: Identity {
+            user_id: user.id,
+            name: user.name.clone(),
+            admin: user.admin,
+            read_only,
+        },
+        app_token_hash: Some(hash),
+        password_hash: None,
+    })
+}
+
+/// How failed sign-ins slow an account down.
+#[derive(Debug, Clone, Copy)]
+pub struct BackoffSettings {
+    /// Failures allowed before any wait.
+    pub free_failures: u32,
+    /// The longest wait, in seconds.
+    pub max_wait_secs: u64,
+}
+
+impl BackoffSettings {
+    /// The wait after `failures` consecutive failures: none for the first few, then doubling
+    /// from one second up to the maximum. A correct password works again once it has passed.
+    pub fn wait_after(&self, failures: u32) -> Option<Duration> {
+        let over = failures.checked_sub(self.free_failures)?;
+        let secs = 1u64.checked_shl(over).unwrap_or(u64::MAX).min(self.max_wait_secs);
+        Some(Duration::from_secs(secs))
+    }
+}
+
+async fn authenticate_password(
+    db: &DatabaseConnection,
+    settings: &BackoffSettings,
+    found: Option<&user::Model>,
+    name: &str,
+    password_given: &str,
+    client_addr: Option<&str>,
+) -> Result<Identity, AppError> {
+    let Some(user) = found else {
+        password::verify_dummy(password_given.to_owned()).await;
+        activity::record_login_failure(db, None, name, "unknown user", client_addr).await;
+        return Err(bad_credentials());
+    };
+    let now = Utc::now();
+    if let Some(until) = user.locked_until.filter(|t| *t > now) {
+        let secs = (until - now).num_seconds().max(1);
+        return Err(AppError::TooManyRequests(format!(
+            "too many failed sign-ins for this account; try again in {secs} s"
+        )));
+    }
+    let Some(phc) = user.password_hash.clone() else {
+        password::verify_dummy(password_given.to_owned()).await;
+        return Err(bad_credentials());
+    };
+    let ok = password::verify(password_given.to_owned(), phc).await;
+    if !ok || user.disabled {
+        if !ok {
+            let failures = user.failed_logins.saturating_add(1);
+            let mut am: user::ActiveModel = user.clone().into();
+            am.failed_logins = Set(failures);
+            am.locked_until = Set(settings
+                .wait_after(failures.max(0) as u32)
+                .and_then(|d| chrono::Duration::from_std(d).ok())
+                .map(|d| now + d));
+            am.update(db).await?;
+        }
+        let reason = if ok { "account disabled" } else { "wrong password" };
+        activity::record_login_failure(db, Some(user.id), name, reason, client_addr).await;
+        return Err(bad_credentials());
+    }
+    if user.failed_logins != 0 || user.locked_until.is_some() {
+        let mut am: user::ActiveModel = user.clone().into();
+        am.failed_logins = Set(0);
+        am.locked_until = Set(None);
+        am.update(db).await?;
+    }
+    Ok(Identity {
+        user_id: user.id,
+        name: user.name.clone(),
+        admin: user.admin,
+        read_only: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let s = BackoffSettings {
+            free_failures: 3,
+            max_wait_secs: 60,
+        };
+        assert_eq!(s.wait_after(2), None);
+        assert_eq!(s.wait_after(3), Some(Duration::from_secs(1)));
+        assert_eq!(s.wait_after(4), Some(Duration::from_secs(2)));
+        assert_eq!(s.wait_after(8), Some(Duration::from_secs(32)));
+        assert_eq!(s.wait_after(9), Some(Duration::from_secs(60)));
+        assert_eq!(s.wait_after(200), Some(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn cache_keys_depend_on_both_name_and_secret() {
+        let c = CredentialCache::new(Duration::from_secs(1));
+        assert_ne!(c.cache_key("a", "bc"), c.cache_key("ab", "c"));
+        assert_eq!(c.cache_key("a", "b"), c.cache_key("a", "b"));
+        let other = CredentialCache::new(Duration::from_secs(1));
+        assert_ne!(c.cache_key("a", "b"), other.cache_key("a", "b"), "keys are per process");
+    }
+}

@@ -1,0 +1,50 @@
+//! Random secrets and their stored form.
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Prefix of application tokens, so they can be told from passwords (and found by scanners).
+pub const APP_TOKEN_PREFIX: &str = "wharf_at_";
+pub const REFRESH_TOKEN_PREFIX: &str = "wharf_rt_";
+
+/// 256 random bits, base64url without padding, after `prefix`.
+pub fn generate(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    // getrandom only fails when the OS has no entropy source at all; wharf cannot run then.
+    if let Err(e) = getrandom::fill(&mut bytes) {
+        panic!("the operating system refused random bytes: {e}");
+    }
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The stored form of a token or session id: hex SHA-256.
+pub fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares two secrets without leaking where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_prefixed() {
+        let a = generate(APP_TOKEN_PREFIX);
+        let b = generate(APP_TOKEN_PREFIX);
+        assert_ne!(a, b);
+        assert!(a.starts_with(APP_TOKEN_PREFIX));
+        assert_eq!(a.len(), APP_TOKEN_PREFIX.len() + 43);
+        assert_eq!(digest("x").len(), 64);
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "abcd"));
+    }
+}

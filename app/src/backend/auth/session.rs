@@ -1,0 +1,74 @@
+//! Console sessions: a random cookie value; the database keeps only its SHA-256.
+//! The cookie is HttpOnly and SameSite=Strict (Secure over https), and a new id is issued at
+//! every sign-in.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use super::secret;
+use crate::backend::entity::{session, user};
+use crate::domain::AppError;
+
+pub const COOKIE_NAME: &str = "wharf_session";
+
+/// Starts a session and returns the cookie value.
+pub async fn create(db: &DatabaseConnection, user_id: i64, ttl_hours: u64) -> Result<String, AppError> {
+    let value = secret::generate("");
+    let now = Utc::now();
+    session::ActiveModel {
+        id: Set(secret::digest(&value)),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        expires_at: Set(now + chrono::Duration::hours(ttl_hours.min(24 * 365) as i64)),
+    }
+    .insert(db)
+    .await?;
+    Ok(value)
+}
+
+/// The user behind a cookie value, if the session is live and the user enabled.
+pub async fn user_for(db: &DatabaseConnection, cookie_value: &str) -> Result<Option<user::Model>, AppError> {
+    let Some(s) = session::Entity::find_by_id(secret::digest(cookie_value))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if s.expires_at <= Utc::now() {
+        session::Entity::delete_by_id(s.id).exec(db).await?;
+        return Ok(None);
+    }
+    Ok(user::Entity::find_by_id(s.user_id)
+        .one(db)
+        .await?
+        .filter(|u| !u.disabled))
+}
+
+pub async fn end(db: &DatabaseConnection, cookie_value: &str) -> Result<(), AppError> {
+    session::Entity::delete_by_id(secret::digest(cookie_value))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (password change, disable).
+pub async fn end_all(db: &DatabaseConnection, user_id: i64) -> Result<(), AppError> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The `Set-Cookie` header value for a new session.
+pub fn cookie(value: &str, secure: bool, max_age_secs: u64) -> String {
+    format!(
+        "{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` header value that removes the session cookie.
+pub fn clearing_cookie(secure: bool) -> String {
+    cookie("", secure, 0)
+}

@@ -1,0 +1,246 @@
+//! wharf's one configuration struct.
+//!
+//! Layers, later wins: built-in defaults → `wharf.toml` (or `--config FILE`) → `WHARF_*`
+//! environment variables (`__` separates nested keys) → command-line flags. Unknown keys are
+//! errors, so a typo never silently falls back to a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::authz::PolicySettings;
+use crate::domain::{PushPolicy, Visibility};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SigningAlgorithm {
+    Es256,
+    Rs256,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting wharf has. Field docs are the README's configuration reference.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP(S) server binds to.
+    pub listen: SocketAddr,
+    /// How registries and clients reach wharf (token realm, notification URL), e.g.
+    /// `http://wharf.example.com:8080`.
+    pub public_url: String,
+    /// Where wharf keeps its SQLite database and signing key.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `sqlite://DATA_DIR/wharf.db`.
+    pub database_url: Option<String>,
+    /// Maximum database connections in the pool.
+    pub database_max_connections: u32,
+    /// The registry's `auth.token.service`; the `aud` of every token.
+    pub service: String,
+    /// The registry's `auth.token.issuer`; the `iss` of every token.
+    pub issuer: String,
+    /// Lifetime of registry tokens in seconds (docker refreshes them as needed).
+    pub token_ttl_secs: u64,
+    /// Key type generated on first start: `ES256` (default) or `RS256`.
+    pub signing_algorithm: SigningAlgorithm,
+    /// `host:port` of the registry as clients know it (shown in `docker pull` lines).
+    pub registry_host: Option<String>,
+    /// Shared secret the registry sends with notifications; generated under the data dir when
+    /// unset. `WHARF_NOTIFICATION_SECRET_FILE` reads it from a file.
+    pub notification_secret: Option<String>,
+    pub notification_secret_file: Option<PathBuf>,
+    /// Who may push: `allow-teams`, `allow-personal` or `admin-only`.
+    pub push_policy: PushPolicy,
+    /// Let team contributors delete images too.
+    pub delete_contributors: bool,
+    /// Allow image deletion at all.
+    pub delete_enabled: bool,
+    /// Visibility of the global namespace (repositories without a slash) when it is created.
+    pub global_visibility: Visibility,
+    /// Let people create their own accounts in the console.
+    pub signup: bool,
+    /// How long a verified password or token is remembered, in seconds (0 disables the cache).
+    pub credential_cache_ttl_secs: u64,
+    /// Failed sign-ins for one account before wharf slows it down.
+    pub login_failures_before_backoff: u32,
+    /// Longest wait imposed on an account after repeated failures, in seconds.
+    pub login_backoff_max_secs: u64,
+    /// Serve HTTPS with this certificate chain and key (PEM); plain HTTP when unset.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Mark session cookies `Secure` (default: when `public_url` is https).
+    pub secure_cookies: Option<bool>,
+    /// Console session lifetime in hours.
+    pub session_ttl_hours: u64,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("wharf-data"),
+            database_url: None,
+            database_max_connections: 16,
+            service: "wharf-registry".into(),
+            issuer: "wharf".into(),
+            token_ttl_secs: 300,
+            signing_algorithm: SigningAlgorithm::Es256,
+            registry_host: None,
+            notification_secret: None,
+            notification_secret_file: None,
+            push_policy: PushPolicy::AllowTeams,
+            delete_contributors: false,
+            delete_enabled: true,
+            global_visibility: Visibility::Protected,
+            signup: false,
+            credential_cache_ttl_secs: 60,
+            login_failures_before_backoff: 5,
+            login_backoff_max_secs: 300,
+            tls_cert: None,
+            tls_key: None,
+            secure_cookies: None,
+            session_ttl_hours: 12,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Figment(#[from] Box<figment::Error>),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults → `file` (or `./wharf.toml` when present) → `WHARF_*` env → `overrides`.
+    pub fn load(file: Option<&Path>, overrides: impl Serialize) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                if !f.exists() {
+                    return Err(ConfigError::Invalid(format!(
+                        "config file {} does not exist",
+                        f.display()
+                    )));
+                }
+                fig = fig.merge(Toml::file_exact(f));
+            }
+            None => fig = fig.merge(Toml::file_exact("wharf.toml")),
+        }
+        let config: Config = fig
+            .merge(Env::prefixed("WHARF_").split("__"))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = url::Url::parse(&self.public_url)
+            .map_err(|e| ConfigError::Invalid(format!("public_url {:?}: {e}", self.public_url)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid("public_url must be http:// or https://".into()));
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError::Invalid("tls_cert and tls_key must be set together".into()));
+        }
+        if !(10..=86_400).contains(&self.token_ttl_secs) {
+            return Err(ConfigError::Invalid(
+                "token_ttl_secs must be between 10 and 86400".into(),
+            ));
+        }
+        if self.service.trim().is_empty() || self.issuer.trim().is_empty() {
+            return Err(ConfigError::Invalid("service and issuer must not be empty".into()));
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("wharf.db").display()))
+    }
+
+    /// The token endpoint registries and clients are sent to.
+    pub fn token_realm(&self) -> String {
+        format!("{}/v2/token", self.public_url.trim_end_matches('/'))
+    }
+
+    pub fn notification_url(&self) -> String {
+        format!("{}/v2/webhooks/events", self.public_url.trim_end_matches('/'))
+    }
+
+    pub fn policy(&self) -> PolicySettings {
+        PolicySettings {
+            push_policy: self.push_policy,
+            delete_contributors: self.delete_contributors,
+            delete_enabled: self.delete_enabled,
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+}
+
+/// Trait object–free helper: a `Serialize` value with no fields, for callers without flags.
+#[derive(Serialize)]
+pub struct NoOverrides {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Env-var tests use figment's jail so they don't race with each other.
+    #[test]
+    fn layers_and_unknown_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("w.toml", "listen = \"127.0.0.1:9000\"\nservice = \"from-file\"\n")?;
+            jail.set_env("WHARF_SERVICE", "from-env");
+            #[derive(Serialize)]
+            struct Flags {
+                issuer: &'static str,
+            }
+            let c =
+                Config::load(Some(Path::new("w.toml")), Flags { issuer: "from-flag" }).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 9000);
+            assert_eq!(c.service, "from-env");
+            assert_eq!(c.issuer, "from-flag");
+
+            jail.set_env("WHARF_NO_SUCH_KEY", "x");
+            let err = Config::load(None, NoOverrides {}).unwrap_err().to_string();
+            assert!(err.contains("no_such_key"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WHARF_PUSH_POLICY", "everyone");
+            let err = Config::load(None, NoOverrides {}).unwrap_err().to_string();
+            assert!(err.contains("push_policy") || err.contains("everyone"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WHARF_PUBLIC_URL", "ftp://x");
+            assert!(Config::load(None, NoOverrides {}).is_err());
+            Ok(())
+        });
+    }
+}

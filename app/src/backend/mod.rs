@@ -1,0 +1,15 @@
+//! Everything that runs only on the server: configuration, database, credentials, token
+//! signing and the stores. Compiled with the `ssr` feature only.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod registry_auth;
+pub mod state;
+pub mod store;
+pub mod token;
+
+pub use error::{internal, ApiError};
+pub use state::AppState;

@@ -1,0 +1,112 @@
+//! The heart of `/v2/token`: which of the requested scopes an identity gets.
+//!
+//! A partly refused scope is not an error: the token carries the overlap of what was asked and
+//! what the policy allows, possibly nothing, and the registry refuses what is missing.
+
+use sea_orm::ConnectionTrait;
+
+use super::auth::Identity;
+use super::store::namespaces;
+use super::token::{AccessEntry, TokenResponse};
+use super::AppState;
+use crate::authz::{self, PolicySettings, Subject, Target};
+use crate::domain::scope::{ActionSet, Resource, Scope};
+use crate::domain::AppError;
+
+/// More scopes than any client sends; beyond it a request is refused rather than served.
+pub const MAX_SCOPES: usize = 64;
+
+/// Parses every `scope` parameter (each may hold several scopes separated by spaces).
+pub fn parse_scopes(raw: &[String]) -> Result<Vec<Scope>, AppError> {
+    let mut scopes = Vec::new();
+    for r in raw {
+        scopes.extend(Scope::parse_list(r).map_err(|e| AppError::BadRequest(e.to_string()))?);
+        if scopes.len() > MAX_SCOPES {
+            return Err(AppError::BadRequest(format!("at most {MAX_SCOPES} scopes per request")));
+        }
+    }
+    Ok(scopes)
+}
+
+/// What `identity` (None: anonymous) is granted of `scopes`.
+pub async fn grant(
+    db: &impl ConnectionTrait,
+    settings: &PolicySettings,
+    identity: Option<&Identity>,
+    scopes: &[Scope],
+) -> Result<Vec<AccessEntry>, AppError> {
+    let subject = identity.map_or(Subject::Anonymous, Identity::subject);
+    let user_id = identity.map(|i| i.user_id);
+    let mut entries: Vec<AccessEntry> = Vec::new();
+    for scope in scopes {
+        let actions: Vec<String> = match &scope.resource {
+            Resource::Repository(name) => {
+                let ns = namespaces::find(db, name.namespace().as_ref()).await?;
+                let granted = match ns {
+                    Some(ns) => {
+                        let facts = namespaces::facts(db, &ns, user_id).await?;
+                        authz::allowed(settings, &subject, Target::Namespace(Some(&facts)), scope.requested)
+                    }
+                    None => authz::allowed(settings, &subject, Target::Namespace(None), scope.requested),
+                };
+                granted.names()
+            }
+            // The catalog is only ever granted as "*", the one action the registry checks.
+            Resource::Catalog if scope.wildcard => {
+                let granted = authz::allowed(settings, &subject, Target::Catalog, ActionSet::ALL);
+                if granted.is_empty() {
+                    Vec::new()
+                } else {
+                    vec!["*".to_owned()]
+                }
+            }
+            Resource::Catalog | Resource::ForeignRepository(_) | Resource::Other { .. } => Vec::new(),
+        };
+        if actions.is_empty() {
+            continue;
+        }
+        // Several requests for the same resource merge into one entry.
+        match entries
+            .iter_mut()
+            .find(|e| e.kind == scope.kind && e.name == scope.name)
+        {
+            Some(e) => {
+                for a in actions {
+                    if !e.actions.contains(&a) {
+                        e.actions.push(a);
+                    }
+                }
+            }
+            None => entries.push(AccessEntry {
+                kind: scope.kind.clone(),
+                name: scope.name.clone(),
+                actions,
+            }),
+        }
+    }
+    Ok(entries)
+}
+
+/// Checks the service, parses scopes, decides and signs.
+pub async fn issue(
+    state: &AppState,
+    identity: Option<&Identity>,
+    service: Option<&str>,
+    raw_scopes: &[String],
+) -> Result<TokenResponse, AppError> {
+    if let Some(service) = service {
+        if service != state.config.service {
+            return Err(AppError::BadRequest(format!(
+                "unknown service {:?}",
+                service.chars().take(100).collect::<String>()
+            )));
+        }
+    }
+    let scopes = parse_scopes(raw_scopes)?;
+    let access = grant(&state.db, &state.config.policy(), identity, &scopes).await?;
+    let subject = identity.map_or("", |i| i.name.as_str());
+    state
+        .issuer
+        .issue(subject, access)
+        .map_err(|e| super::internal("signing a token")(&e))
+}

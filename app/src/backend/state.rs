@@ -1,0 +1,28 @@
+//! The one state every handler and server function shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sea_orm::DatabaseConnection;
+
+use super::auth::credentials::CredentialCache;
+use super::config::Config;
+use super::token::TokenIssuer;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Where the built site (wasm, css) is served from.
+    pub leptos_options: LeptosOptions,
+    /// Loaded once at start-up; never a global.
+    pub config: Arc<Config>,
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// Signs registry tokens with the key under the data dir.
+    pub issuer: Arc<TokenIssuer>,
+    /// Recently verified passwords and tokens, so docker's Basic auth on every token request
+    /// does not cost an argon2 verification each time.
+    pub credentials: CredentialCache,
+    /// What the registry must send in `Authorization` with notifications.
+    pub notification_secret: Arc<String>,
+}

@@ -1,0 +1,200 @@
+//! Namespaces, the facts the policy needs about them, and the repositories in them.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::teams;
+use crate::authz::{NamespaceFacts, NamespaceKind};
+use crate::backend::entity::{namespace, repository, tag, team, team_member};
+use crate::domain::dto::{NamespaceSummary, RepositorySummary};
+use crate::domain::{AppError, NamespaceKindName, NamespaceName, Role, Visibility};
+
+/// Creates a namespace owned by a team.
+pub async fn create_for_team(
+    db: &impl ConnectionTrait,
+    name: &NamespaceName,
+    team: &team::Model,
+    visibility: Visibility,
+    description: &str,
+) -> Result<namespace::Model, AppError> {
+    if find(db, Some(name)).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "the namespace {:?} already exists",
+            name.as_str()
+        )));
+    }
+    Ok(namespace::ActiveModel {
+        name: Set(name.to_string()),
+        kind: Set(NamespaceKindName::Team.as_str().into()),
+        team_id: Set(Some(team.id)),
+        owner_user_id: Set(None),
+        visibility: Set(visibility.as_str().into()),
+        description: Set(description.to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Creates the global namespace (repositories without a slash) if it does not exist yet.
+pub async fn ensure_global(db: &impl ConnectionTrait, visibility: Visibility) -> Result<namespace::Model, AppError> {
+    if let Some(ns) = find(db, None).await? {
+        return Ok(ns);
+    }
+    Ok(namespace::ActiveModel {
+        name: Set(String::new()),
+        kind: Set(NamespaceKindName::Global.as_str().into()),
+        team_id: Set(None),
+        owner_user_id: Set(None),
+        visibility: Set(visibility.as_str().into()),
+        description: Set("Repositories without a namespace".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// The namespace called `name`, or the global one for `None`.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    name: Option<&NamespaceName>,
+) -> Result<Option<namespace::Model>, AppError> {
+    let name = name.map_or("", |n| n.as_str());
+    Ok(namespace::Entity::find()
+        .filter(namespace::Column::Name.eq(name))
+        .one(db)
+        .await?)
+}
+
+fn parse_visibility(ns: &namespace::Model) -> Visibility {
+    // Unknown values can only come from manual edits; treat them as the strictest.
+    ns.visibility.parse().unwrap_or(Visibility::Private)
+}
+
+/// What the policy needs to know about `ns` for the user `user_id` (None: anonymous).
+pub async fn facts(
+    db: &impl ConnectionTrait,
+    ns: &namespace::Model,
+    user_id: Option<i64>,
+) -> Result<NamespaceFacts, AppError> {
+    let member_role = match (ns.team_id, user_id) {
+        (Some(team_id), Some(uid)) => teams::role_of(db, team_id, uid).await?,
+        _ => None,
+    };
+    facts_with_role(ns, member_role)
+}
+
+/// [`facts`] when the subject's role in the owning team is already known.
+pub fn facts_with_role(ns: &namespace::Model, member_role: Option<Role>) -> Result<NamespaceFacts, AppError> {
+    let kind = match ns.kind.parse::<NamespaceKindName>() {
+        Ok(NamespaceKindName::Global) => NamespaceKind::Global,
+        Ok(NamespaceKindName::Personal) => NamespaceKind::Personal {
+            owner_id: ns.owner_user_id.unwrap_or(-1),
+        },
+        Ok(NamespaceKindName::Team) => NamespaceKind::Team { member_role },
+        Err(_) => return Err(AppError::Internal(format!("namespace {} has an unknown kind", ns.id))),
+    };
+    Ok(NamespaceFacts {
+        kind,
+        visibility: parse_visibility(ns),
+    })
+}
+
+/// Namespaces `user_id` may pull from (None: anonymous), with what the home page shows.
+pub async fn list_visible(
+    db: &impl ConnectionTrait,
+    settings: &crate::authz::PolicySettings,
+    subject: &crate::authz::Subject,
+    user_id: Option<i64>,
+) -> Result<Vec<NamespaceSummary>, AppError> {
+    let all = namespace::Entity::find()
+        .order_by_asc(namespace::Column::Name)
+        .all(db)
+        .await?;
+    let roles: HashMap<i64, String> = match user_id {
+        Some(uid) => team_member::Entity::find()
+            .filter(team_member::Column::UserId.eq(uid))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.team_id, m.role))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let team_names: HashMap<i64, String> = team::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let repo_counts = repository_counts(db).await?;
+    let mut out = Vec::new();
+    for ns in all {
+        let my_role: Option<Role> = ns.team_id.and_then(|t| roles.get(&t)).and_then(|r| r.parse().ok());
+        let facts = facts_with_role(&ns, my_role)?;
+        let perms = crate::authz::permitted(settings, subject, crate::authz::Target::Namespace(Some(&facts)));
+        if !perms.contains(crate::domain::scope::Action::Pull) {
+            continue;
+        }
+        out.push(NamespaceSummary {
+            id: ns.id,
+            name: ns.name.clone(),
+            kind: ns.kind.parse().unwrap_or(NamespaceKindName::Team),
+            visibility: facts.visibility,
+            team: ns.team_id.and_then(|t| team_names.get(&t).cloned()),
+            my_role,
+            description: ns.description.clone(),
+            repository_count: repo_counts.get(&ns.id).copied().unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+async fn repository_counts(db: &impl ConnectionTrait) -> Result<HashMap<i64, u64>, AppError> {
+    let mut counts = HashMap::new();
+    for r in repository::Entity::find().all(db).await? {
+        if let Some(ns) = r.namespace_id {
+            *counts.entry(ns).or_insert(0) += 1;
+        }
+    }
+    Ok(counts)
+}
+
+/// Repositories in the given namespaces, with their tag counts.
+pub async fn repositories_in(
+    db: &impl ConnectionTrait,
+    namespaces: &[NamespaceSummary],
+) -> Result<Vec<RepositorySummary>, AppError> {
+    let names: HashMap<i64, &str> = namespaces.iter().map(|n| (n.id, n.name.as_str())).collect();
+    let repos = repository::Entity::find()
+        .filter(repository::Column::NamespaceId.is_in(names.keys().copied().collect::<Vec<_>>()))
+        .order_by_asc(repository::Column::Name)
+        .all(db)
+        .await?;
+    let mut tag_counts: HashMap<i64, u64> = HashMap::new();
+    for t in tag::Entity::find()
+        .filter(tag::Column::RepositoryId.is_in(repos.iter().map(|r| r.id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+    {
+        *tag_counts.entry(t.repository_id).or_insert(0) += 1;
+    }
+    Ok(repos
+        .into_iter()
+        .map(|r| RepositorySummary {
+            id: r.id,
+            namespace: r
+                .namespace_id
+                .and_then(|n| names.get(&n))
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            tag_count: tag_counts.get(&r.id).copied().unwrap_or(0),
+            updated_at: Some(r.updated_at.to_rfc3339()),
+            full_name: r.name,
+        })
+        .collect())
+}

@@ -1,0 +1,72 @@
+//! The one application error. It crosses the server-function boundary (serializable), carries
+//! its HTTP status, and its message is safe to show: internal details stay in the server log.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Bad input: the message says what to fix.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Not signed in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the policy says no.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts; try again later.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// Something failed on our side; details are in the server log only.
+    #[error("internal error ({0}); the server log has details")]
+    Internal(String),
+    /// The server function transport failed (network, serialization).
+    #[error("request failed: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Unauthorized(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyRequests(_) => 429,
+            AppError::Internal(_) | AppError::Transport(_) => 500,
+        }
+    }
+
+    /// A stable machine-readable code for JSON bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Internal(_) => "internal",
+            AppError::Transport(_) => "transport",
+        }
+    }
+}
+
+impl From<crate::domain::NameError> for AppError {
+    fn from(e: crate::domain::NameError) -> Self {
+        AppError::BadRequest(e.to_string())
+    }
+}
+
+/// Lets server functions return `AppError` directly; transport failures become `Transport`.
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}

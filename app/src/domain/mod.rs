@@ -1,0 +1,92 @@
+//! Types shared by the server and the browser: parsed names, scopes, enums of the data
+//! model, the DTOs server functions return, and the application error.
+
+pub mod dto;
+pub mod error;
+pub mod names;
+pub mod scope;
+
+pub use error::AppError;
+pub use names::{Digest, NameError, NamespaceName, RepositoryName, TagName};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Defines a string-backed enum with `as_str`, `FromStr` (for the CLI, config and database)
+/// and `Display`.
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $($(#[$vm])* #[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "{s:?} is not one of: {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// A member's role in a team.
+    Role {
+        Owner => "owner",
+        Contributor => "contributor",
+        Viewer => "viewer",
+    }
+);
+
+string_enum!(
+    /// Who may pull from a namespace besides its members.
+    Visibility {
+        /// Members only.
+        Private => "private",
+        /// Any signed-in user.
+        Protected => "protected",
+        /// Anyone, anonymous included.
+        Public => "public",
+    }
+);
+
+string_enum!(
+    /// Who may push, registry-wide.
+    PushPolicy {
+        /// Team owners and contributors, and users in their personal namespace (default).
+        AllowTeams => "allow-teams",
+        /// Only users in their personal namespace (and admins).
+        AllowPersonal => "allow-personal",
+        /// Only admins.
+        AdminOnly => "admin-only",
+    }
+);
+
+string_enum!(
+    /// What a namespace is.
+    NamespaceKindName {
+        Global => "global",
+        Personal => "personal",
+        Team => "team",
+    }
+);

@@ -1,0 +1,8 @@
+//! The browser half of wharf: hydrates the server-rendered page. Must never depend on server
+//! crates (CI runs a wasm32 clippy of this crate to prove it).
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(wharf_app::ui::App);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every check wharf has: formatting, lints (server and browser builds), unit tests,
+# integration tests against real docker-registry/skopeo/podman on SQLite and PostgreSQL,
+# and the browser tests in Debian's Chromium.
+# Needs PostgreSQL on 127.0.0.1:5432 (trust auth) — see README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+bash scripts/install-tools.sh --test
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (server side, all targets)"
+cargo clippy -p wharf-server -p wharf-app -p wharf-migration --all-targets --features wharf-app/ssr -- -D warnings
+step "clippy (browser build, wasm32: proves no server crate reaches the browser)"
+cargo clippy -p wharf-frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "unit tests (app: domain, policy, auth, config)"
+cargo test -p wharf-app --features ssr
+step "server tests (unit + integration with real registry, skopeo, podman; SQLite and PostgreSQL)"
+cargo test -p wharf-server
+
+step "browser tests (Playwright + Debian Chromium against a release build)"
+cargo leptos build --release
+export WHARF_E2E_PORT
+WHARF_E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+(cd end2end && npx playwright test)

@@ -1,0 +1,397 @@
+//! The `wharf` command line. Scripts and tests depend on these commands; keep them stable.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use wharf_app::backend::config::{Config, LogFormat};
+use wharf_app::backend::store::{namespaces, teams, tokens, users};
+use wharf_app::backend::token::keys;
+use wharf_app::domain::{NamespaceName, Role, Visibility};
+
+use crate::registry_config::{self, ReplicaOptions};
+use crate::startup;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wharf",
+    version,
+    about = "Access control and a web console for Docker registries"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalFlags,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags that override the configuration file and `WHARF_*` variables.
+#[derive(Debug, Args, Serialize)]
+pub struct GlobalFlags {
+    /// Configuration file (default: ./wharf.toml when present).
+    #[arg(long, global = true)]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database and the signing key.
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…`.
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (token service, notifications, console).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Manage namespaces.
+    #[command(subcommand)]
+    Namespace(NamespaceCommand),
+    /// Manage application tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage the token signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Print a registry config.yml for one replica that trusts this wharf.
+    RegistryConfig(RegistryConfigArgs),
+}
+
+#[derive(Debug, Args, Serialize)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// URL registries and clients use to reach wharf.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (and their personal namespace); the password is read from stdin.
+    Add {
+        name: String,
+        #[arg(long)]
+        admin: bool,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from standard input (required: never pass it as an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Disable a user: they can no longer sign in, and their tokens stop working.
+    Disable { name: String },
+    /// Enable a disabled user.
+    Enable { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team with its first owner.
+    Add {
+        name: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Manage team members.
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add a member, or change their role.
+    Add {
+        team: String,
+        user: String,
+        #[arg(long)]
+        role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NamespaceCommand {
+    /// Create a namespace owned by a team.
+    Add {
+        name: String,
+        #[arg(long)]
+        team: String,
+        #[arg(long, default_value = "private")]
+        visibility: Visibility,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an application token for a user and print it (shown only once).
+    Add {
+        user: String,
+        name: String,
+        #[arg(long)]
+        read_only: bool,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        expires: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate a new signing key; the previous certificate stays in the bundle so tokens
+    /// it signed stay valid. Restart the registries to load the new bundle, then wharf.
+    Rotate,
+    /// Print the key id and the bundle path.
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryConfigArgs {
+    /// Address the registry replica listens on.
+    #[arg(long)]
+    pub listen: SocketAddr,
+    /// Storage directory (shared by all replicas).
+    #[arg(long)]
+    pub storage: PathBuf,
+    /// Debug/health address (unique per replica).
+    #[arg(long)]
+    pub debug_addr: Option<SocketAddr>,
+    /// Redis address for the shared blob-descriptor cache (host:port).
+    #[arg(long)]
+    pub redis: Option<String>,
+    /// `http.secret` shared by all replicas (default: one kept in wharf's data dir).
+    #[arg(long)]
+    pub http_secret: Option<String>,
+    /// URL registries use to reach wharf (overrides `public_url`).
+    #[arg(long)]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(#[from] wharf_app::backend::config::ConfigError),
+    #[error("{0}")]
+    Start(#[from] startup::StartError),
+    #[error("{0}")]
+    App(#[from] wharf_app::domain::AppError),
+    #[error("{0}")]
+    Key(#[from] keys::KeyError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Serialize)]
+struct Overrides<'a> {
+    #[serde(flatten)]
+    global: &'a GlobalFlags,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    serve: Option<&'a ServeArgs>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_url: Option<&'a str>,
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn read_password_stdin() -> Result<String, CliError> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s)?;
+    let pw = s.trim_end_matches(['\n', '\r']).to_owned();
+    if pw.is_empty() {
+        return Err(CliError::Usage("no password on standard input".into()));
+    }
+    Ok(pw)
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let serve_args = match &cli.command {
+        Command::Serve(a) => Some(a),
+        _ => None,
+    };
+    let rc_public_url = match &cli.command {
+        Command::RegistryConfig(a) => a.public_url.as_deref(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        global: &cli.global,
+        serve: serve_args,
+        public_url: rc_public_url,
+    };
+    let config = Config::load(cli.global.config.as_deref(), overrides)?;
+    init_tracing(config.log_format);
+
+    match cli.command {
+        Command::Serve(_) => crate::serve::serve(config).await,
+        Command::Migrate => {
+            startup::open_database(&config).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::User(cmd) => user_command(&config, cmd).await,
+        Command::Team(cmd) => team_command(&config, cmd).await,
+        Command::Namespace(NamespaceCommand::Add {
+            name,
+            team,
+            visibility,
+            description,
+        }) => {
+            let db = startup::open_database(&config).await?;
+            let name = NamespaceName::try_from(name).map_err(wharf_app::domain::AppError::from)?;
+            let team = teams::require_by_name(&db, &team).await?;
+            namespaces::create_for_team(&db, &name, &team, visibility, &description).await?;
+            println!("namespace {name} created for team {} ({visibility})", team.name);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Add {
+            user,
+            name,
+            read_only,
+            expires,
+        }) => {
+            let db = startup::open_database(&config).await?;
+            let user = users::require_by_name(&db, &user).await?;
+            let (_, token) = tokens::create_app_token(&db, &user, &name, read_only, expires).await?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Key(KeyCommand::Rotate) => {
+            let paths = keys::KeyPaths::in_dir(&config.data_dir);
+            keys::generate(&paths, config.signing_algorithm, &config.issuer)?;
+            let key = keys::load(&paths)?;
+            println!("new signing key {}; bundle {}", key.kid(), paths.bundle.display());
+            println!("restart the registries (to load the bundle), then wharf");
+            Ok(())
+        }
+        Command::Key(KeyCommand::Show) => {
+            let key = startup::signing_key(&config)?;
+            println!("kid: {}", key.kid());
+            println!("bundle: {}", keys::KeyPaths::in_dir(&config.data_dir).bundle.display());
+            Ok(())
+        }
+        Command::RegistryConfig(args) => {
+            // Make sure the key and bundle exist before a registry is pointed at them.
+            startup::signing_key(&config)?;
+            let http_secret = match args.http_secret {
+                Some(s) if s.is_empty() => return Err(CliError::Usage("--http-secret must not be empty".into())),
+                Some(s) => s,
+                None => startup::registry_http_secret(&config)?,
+            };
+            if args
+                .redis
+                .as_deref()
+                .is_some_and(|r| r.parse::<SocketAddr>().is_err() && !r.contains(':'))
+            {
+                return Err(CliError::Usage("--redis must be host:port".into()));
+            }
+            if args.debug_addr == Some(args.listen) {
+                return Err(CliError::Usage("--debug-addr must differ from --listen".into()));
+            }
+            let notification_secret = startup::notification_secret(&config)?;
+            print!(
+                "{}",
+                registry_config::render(
+                    &config,
+                    &ReplicaOptions {
+                        listen: args.listen,
+                        storage: &args.storage,
+                        debug_addr: args.debug_addr,
+                        redis: args.redis.as_deref(),
+                        http_secret: &http_secret,
+                        notification_secret: &notification_secret,
+                    },
+                )
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), CliError> {
+    let db = startup::open_database(config).await?;
+    match cmd {
+        UserCommand::Add {
+            name,
+            admin,
+            email,
+            password_stdin: _,
+        } => {
+            let name = NamespaceName::try_from(name).map_err(wharf_app::domain::AppError::from)?;
+            let password = read_password_stdin()?;
+            let user = users::create(
+                &db,
+                users::NewUser {
+                    name,
+                    email,
+                    password,
+                    admin,
+                },
+            )
+            .await?;
+            println!("user {} created{}", user.name, if user.admin { " (admin)" } else { "" });
+        }
+        UserCommand::Disable { name } => {
+            let user = users::require_by_name(&db, &name).await?;
+            users::set_disabled(&db, user, true).await?;
+            println!("user {name} disabled");
+        }
+        UserCommand::Enable { name } => {
+            let user = users::require_by_name(&db, &name).await?;
+            users::set_disabled(&db, user, false).await?;
+            println!("user {name} enabled");
+        }
+    }
+    Ok(())
+}
+
+async fn team_command(config: &Config, cmd: TeamCommand) -> Result<(), CliError> {
+    let db = startup::open_database(config).await?;
+    match cmd {
+        TeamCommand::Add {
+            name,
+            owner,
+            description,
+        } => {
+            let name = NamespaceName::try_from(name).map_err(wharf_app::domain::AppError::from)?;
+            let owner = users::require_by_name(&db, &owner).await?;
+            teams::create(&db, &name, &description, &owner).await?;
+            println!("team {name} created, owner {}", owner.name);
+        }
+        TeamCommand::Member(MemberCommand::Add { team, user, role }) => {
+            let team = teams::require_by_name(&db, &team).await?;
+            let user = users::require_by_name(&db, &user).await?;
+            teams::set_member(&db, &team, &user, role).await?;
+            println!("{} is now {role} of team {}", user.name, team.name);
+        }
+    }
+    Ok(())
+}

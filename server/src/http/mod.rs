@@ -1,0 +1,4 @@
+//! Thin HTTP adapters: parse the request, call the app, map the answer.
+
+pub mod csrf;
+pub mod token;

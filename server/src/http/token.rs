@@ -1,0 +1,226 @@
+//! `/v2/token`: the Docker token authentication endpoint.
+//!
+//! - `GET` with optional Basic credentials (password or application token), `service`, and any
+//!   number of `scope` parameters. No credentials means anonymous.
+//! - `POST` (OAuth2, form body) with `grant_type=password` (returns a refresh token when
+//!   `access_type=offline`) or `grant_type=refresh_token`.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use sea_orm::EntityTrait;
+use wharf_app::backend::auth::{credentials, Identity};
+use wharf_app::backend::error::DistributionError;
+use wharf_app::backend::store::tokens;
+use wharf_app::backend::{registry_auth, AppState};
+use wharf_app::domain::AppError;
+
+/// Decodes `application/x-www-form-urlencoded` into pairs, refusing non-UTF-8.
+fn form_pairs(raw: &str) -> Result<Vec<(String, String)>, AppError> {
+    let decode = |s: &str| {
+        percent_decode(&s.replace('+', " "))
+            .ok_or_else(|| AppError::BadRequest("parameters must be valid percent-encoded UTF-8".into()))
+    };
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Ok((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Credentials from an `Authorization: Basic …` header; `None` when there is none.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, AppError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad = || AppError::BadRequest("malformed Authorization header".into());
+    let value = value.to_str().map_err(|_| bad())?;
+    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
+        return Err(AppError::BadRequest("only Basic authorization is accepted here".into()));
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| AppError::BadRequest("credentials must be UTF-8".into()))?;
+    let (user, pass) = decoded.split_once(':').ok_or_else(bad)?;
+    Ok(Some((user.to_owned(), pass.to_owned())))
+}
+
+fn backoff(state: &AppState) -> credentials::BackoffSettings {
+    credentials::BackoffSettings {
+        free_failures: state.config.login_failures_before_backoff,
+        max_wait_secs: state.config.login_backoff_max_secs,
+    }
+}
+
+fn fail(state: &AppState, error: AppError) -> Response {
+    DistributionError {
+        error,
+        realm: state.config.token_realm(),
+    }
+    .into_response()
+}
+
+async fn login(state: &AppState, name: &str, secret: &str, addr: SocketAddr) -> Result<Identity, AppError> {
+    let addr = addr.ip().to_string();
+    credentials::authenticate(
+        &state.db,
+        &state.credentials,
+        &backoff(state),
+        name,
+        secret,
+        Some(&addr),
+    )
+    .await
+}
+
+/// `GET /v2/token`.
+#[tracing::instrument(skip_all)]
+pub async fn get_token(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let pairs = form_pairs(query.as_deref().unwrap_or(""))?;
+        let service = pairs.iter().find(|(k, _)| k == "service").map(|(_, v)| v.as_str());
+        let scopes: Vec<String> = pairs
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.clone())
+            .collect();
+        let identity = match basic_credentials(&headers)? {
+            Some((name, secret)) => Some(login(&state, &name, &secret, addr).await?),
+            None => None,
+        };
+        registry_auth::issue(&state, identity.as_ref(), service, &scopes).await
+    }
+    .await;
+    match result {
+        Ok(token) => Json(token).into_response(),
+        Err(e) => fail(&state, e),
+    }
+}
+
+/// `POST /v2/token` (OAuth2 password and refresh-token grants).
+#[tracing::instrument(skip_all)]
+pub async fn post_token(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let body =
+            std::str::from_utf8(&body).map_err(|_| AppError::BadRequest("the form body must be UTF-8".into()))?;
+        let pairs = form_pairs(body)?;
+        let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let scopes: Vec<String> = pairs
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.clone())
+            .collect();
+        let client_id = get("client_id").unwrap_or("");
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        match get("grant_type") {
+            Some("password") => {
+                let (Some(name), Some(secret)) = (get("username"), get("password")) else {
+                    return Err(AppError::BadRequest("username and password are required".into()));
+                };
+                let identity = login(&state, name, secret, addr).await?;
+                let mut token = registry_auth::issue(&state, Some(&identity), get("service"), &scopes).await?;
+                if get("access_type") == Some("offline") {
+                    token.refresh_token =
+                        Some(tokens::create_refresh_token(&state.db, identity.user_id, client_id, user_agent).await?);
+                }
+                Ok(token)
+            }
+            Some("refresh_token") => {
+                let Some(refresh) = get("refresh_token") else {
+                    return Err(AppError::BadRequest("refresh_token is required".into()));
+                };
+                let row = tokens::use_refresh_token(&state.db, refresh)
+                    .await?
+                    .ok_or_else(|| AppError::Unauthorized("the refresh token is invalid, expired or revoked".into()))?;
+                let user = wharf_app::backend::entity::user::Entity::find_by_id(row.user_id)
+                    .one(&state.db)
+                    .await?
+                    .filter(|u| !u.disabled)
+                    .ok_or_else(|| AppError::Unauthorized("the refresh token is invalid, expired or revoked".into()))?;
+                let identity = Identity {
+                    user_id: user.id,
+                    name: user.name,
+                    admin: user.admin,
+                    read_only: false,
+                };
+                registry_auth::issue(&state, Some(&identity), get("service"), &scopes).await
+            }
+            Some(other) => Err(AppError::BadRequest(format!(
+                "unsupported grant_type {:?}",
+                other.chars().take(40).collect::<String>()
+            ))),
+            None => Err(AppError::BadRequest("grant_type is required".into())),
+        }
+    }
+    .await;
+    match result {
+        Ok(token) => Json(token).into_response(),
+        Err(e) => fail(&state, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding() {
+        let p = form_pairs("scope=repository%3Aa%2Fb%3Apull&scope=repository:c:push&service=my+svc").unwrap();
+        assert_eq!(p[0], ("scope".into(), "repository:a/b:pull".into()));
+        assert_eq!(p[1].1, "repository:c:push");
+        assert_eq!(p[2].1, "my svc");
+        assert!(form_pairs("scope=%ff").is_err(), "non-UTF-8 is refused");
+        assert!(form_pairs("scope=%4").is_err(), "truncated escapes are refused");
+        assert!(form_pairs("scope=%zz").is_err());
+    }
+
+    #[test]
+    fn basic_header_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(basic_credentials(&h).unwrap(), None);
+        h.insert(header::AUTHORIZATION, "Basic YWxpY2U6czNjcjN0Og==".parse().unwrap());
+        assert_eq!(basic_credentials(&h).unwrap(), Some(("alice".into(), "s3cr3t:".into())));
+        h.insert(header::AUTHORIZATION, "Basic !!!".parse().unwrap());
+        assert!(basic_credentials(&h).is_err());
+        h.insert(header::AUTHORIZATION, "Bearer x".parse().unwrap());
+        assert!(basic_credentials(&h).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! wharf-server: the `wharf` binary's pieces — CLI, HTTP routes and adapters, start-up.
+//! Exposed as a library so integration tests boot the real router.
+
+pub mod cli;
+pub mod http;
+pub mod registry_config;
+pub mod router;
+pub mod serve;
+pub mod startup;

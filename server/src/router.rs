@@ -1,0 +1,65 @@
+//! Every route wharf answers, in one place.
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+use wharf_app::backend::AppState;
+use wharf_app::ui::{shell, App};
+
+use crate::http;
+
+/// Requests whose headers add up to more than this are refused with 400.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Largest request body accepted anywhere.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+async fn limit_header_size(req: Request, next: Next) -> Response {
+    let size: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if size > MAX_HEADER_BYTES {
+        let body = serde_json::json!({"errors": [{"code": "INVALID_REQUEST", "message": "request headers too large"}]});
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    next.run(req).await
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    resp
+}
+
+pub fn build(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/v2/token", get(http::token::get_token).post(http::token::post_token))
+        .route("/health/live", get(|| async { "ok" }))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(http::csrf::reject_cross_site))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(limit_header_size))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

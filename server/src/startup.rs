@@ -1,0 +1,122 @@
+//! Everything between "configuration loaded" and "ready to serve": database, migrations, the
+//! global namespace, the signing key, secrets kept in the data dir, and the shared state.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leptos::prelude::LeptosOptions;
+use sea_orm::DatabaseConnection;
+use wharf_app::backend::auth::credentials::CredentialCache;
+use wharf_app::backend::auth::secret;
+use wharf_app::backend::config::Config;
+use wharf_app::backend::token::{keys, TokenIssuer};
+use wharf_app::backend::{db, store, AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database {url}: {source}")]
+    Database { url: String, source: sea_orm::DbErr },
+    #[error("{0}")]
+    Key(#[from] keys::KeyError),
+    #[error("{0}")]
+    Io(String),
+    #[error("{0}")]
+    App(#[from] wharf_app::domain::AppError),
+}
+
+/// Hides the password in a database URL for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Connects, migrates, and makes sure the global namespace exists.
+pub async fn open_database(config: &Config) -> Result<DatabaseConnection, StartError> {
+    let err = |source| StartError::Database {
+        url: redact(&config.database_url()),
+        source,
+    };
+    let conn = db::connect(config).await.map_err(err)?;
+    db::migrate(&conn).await.map_err(err)?;
+    store::namespaces::ensure_global(&conn, config.global_visibility).await?;
+    Ok(conn)
+}
+
+/// Reads a secret kept in the data dir, creating it on first use.
+fn data_dir_secret(config: &Config, file: &str) -> Result<String, StartError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| StartError::Io(format!("creating {}: {e}", config.data_dir.display())))?;
+    let path = config.data_dir.join(file);
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        if !s.trim().is_empty() {
+            return Ok(s.trim().to_owned());
+        }
+    }
+    let value = secret::generate("");
+    write_private(&path, &value)?;
+    Ok(value)
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<(), StartError> {
+    std::fs::write(path, contents).map_err(|e| StartError::Io(format!("writing {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| StartError::Io(format!("chmod {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// The secret registries send with notifications: from the config, a file, or the data dir.
+pub fn notification_secret(config: &Config) -> Result<String, StartError> {
+    if let Some(s) = &config.notification_secret {
+        return Ok(s.clone());
+    }
+    if let Some(f) = &config.notification_secret_file {
+        return std::fs::read_to_string(f)
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| StartError::Io(format!("reading {}: {e}", f.display())));
+    }
+    data_dir_secret(config, "notification-secret")
+}
+
+/// The `http.secret` every registry replica must share (it signs upload state).
+pub fn registry_http_secret(config: &Config) -> Result<String, StartError> {
+    data_dir_secret(config, "registry-http-secret")
+}
+
+/// Loads (or creates) the token signing key.
+pub fn signing_key(config: &Config) -> Result<keys::SigningKey, StartError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| StartError::Io(format!("creating {}: {e}", config.data_dir.display())))?;
+    Ok(keys::load_or_generate(
+        &keys::KeyPaths::in_dir(&config.data_dir),
+        config.signing_algorithm,
+        &config.issuer,
+    )?)
+}
+
+/// Builds the shared state for the server.
+pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptions) -> Result<AppState, StartError> {
+    let issuer = TokenIssuer {
+        key: signing_key(&config)?,
+        issuer: config.issuer.clone(),
+        service: config.service.clone(),
+        ttl_secs: config.token_ttl_secs,
+    };
+    Ok(AppState {
+        leptos_options,
+        notification_secret: Arc::new(notification_secret(&config)?),
+        credentials: CredentialCache::new(Duration::from_secs(config.credential_cache_ttl_secs)),
+        issuer: Arc::new(issuer),
+        config: Arc::new(config),
+        db,
+    })
+}

@@ -1,0 +1,13 @@
+//! wharf's integration tests: one binary, real pieces on loopback ports.
+//!
+//! Each test gets a fresh database (SQLite file or a new PostgreSQL database), a fresh data
+//! dir, and wharf's real router on 127.0.0.1:0. Registry tests start Debian's
+//! `docker-registry` with the config `wharf registry-config` printed and drive it with
+//! `skopeo` and `podman`.
+
+mod helpers;
+mod oci;
+
+mod cli;
+mod registry_clients;
+mod token_endpoint;
