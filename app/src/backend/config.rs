@@ -138,7 +138,8 @@ impl Config {
                 }
                 fig = fig.merge(Toml::file_exact(f));
             }
-            None => fig = fig.merge(Toml::file_exact("wharf.toml")),
+            None if Path::new("wharf.toml").exists() => fig = fig.merge(Toml::file_exact("wharf.toml")),
+            None => {}
         }
         let config: Config = fig
             .merge(Env::prefixed("WHARF_").split("__"))

@@ -247,9 +247,13 @@ mod tests {
             Resource::ForeignRepository("localhost:5000/alice/app".into())
         );
         assert_eq!(s.requested, ActionSet::PULL);
-        let s = Scope::parse("repository:registry.example.com/app:*").unwrap();
+        let s = Scope::parse("repository:registry.example.com:443/app:*").unwrap();
         assert!(matches!(s.resource, Resource::ForeignRepository(_)));
         assert!(s.wildcard);
+        // Without a port, a dotted first component is a valid namespace name: the grammar
+        // cannot tell it from a host, and a namespace that does not exist grants nothing.
+        let s = Scope::parse("repository:registry.example.com/app:pull").unwrap();
+        assert!(matches!(s.resource, Resource::Repository(_)));
     }
 
     #[test]
