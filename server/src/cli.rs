@@ -152,6 +152,14 @@ pub enum TokenCommand {
         #[arg(long)]
         expires: Option<u32>,
     },
+    /// List a user's application tokens.
+    List { user: String },
+    /// Revoke (delete) an application token by name.
+    Revoke { user: String, name: String },
+    /// List the devices (docker logins holding a refresh token) of a user.
+    Devices { user: String },
+    /// Revoke a device's refresh token by id (from `token devices`).
+    RevokeDevice { user: String, id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,9 +219,8 @@ struct Overrides<'a> {
     public_url: Option<&'a str>,
 }
 
-fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")
-        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+fn init_tracing(filter: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -248,7 +255,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         public_url: rc_public_url,
     };
     let config = Config::load(cli.global.config.as_deref(), overrides)?;
-    init_tracing(config.log_format);
+    init_tracing(&config.log, config.log_format);
 
     match cli.command {
         Command::Serve(_) => crate::serve::serve(config).await,
@@ -272,18 +279,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("namespace {name} created for team {} ({visibility})", team.name);
             Ok(())
         }
-        Command::Token(TokenCommand::Add {
-            user,
-            name,
-            read_only,
-            expires,
-        }) => {
-            let db = startup::open_database(&config).await?;
-            let user = users::require_by_name(&db, &user).await?;
-            let (_, token) = tokens::create_app_token(&db, &user, &name, read_only, expires).await?;
-            println!("{token}");
-            Ok(())
-        }
+        Command::Token(cmd) => token_command(&config, cmd).await,
         Command::Key(KeyCommand::Rotate) => {
             let paths = keys::KeyPaths::in_dir(&config.data_dir);
             keys::generate(&paths, config.signing_algorithm, &config.issuer)?;
@@ -368,6 +364,66 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), CliError>
             let user = users::require_by_name(&db, &name).await?;
             users::set_disabled(&db, user, false).await?;
             println!("user {name} enabled");
+        }
+    }
+    Ok(())
+}
+
+async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
+    let db = startup::open_database(config).await?;
+    let fmt_time =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+    match cmd {
+        TokenCommand::Add {
+            user,
+            name,
+            read_only,
+            expires,
+        } => {
+            let user = users::require_by_name(&db, &user).await?;
+            let (_, token) = tokens::create_app_token(&db, &user, &name, read_only, expires).await?;
+            println!("{token}");
+        }
+        TokenCommand::List { user } => {
+            let user = users::require_by_name(&db, &user).await?;
+            println!("{:<24} {:<10} {:<17} {:<17}", "NAME", "ACCESS", "EXPIRES", "LAST USED");
+            for t in tokens::list_app_tokens(&db, user.id).await? {
+                let access = if t.read_only { "read-only" } else { "full" };
+                println!(
+                    "{:<24} {:<10} {:<17} {:<17}",
+                    t.name,
+                    access,
+                    fmt_time(t.expires_at),
+                    fmt_time(t.last_used_at)
+                );
+            }
+        }
+        TokenCommand::Revoke { user, name } => {
+            let user = users::require_by_name(&db, &user).await?;
+            tokens::revoke_app_token(&db, user.id, &name).await?;
+            println!("token {name} of {} revoked", user.name);
+        }
+        TokenCommand::Devices { user } => {
+            let user = users::require_by_name(&db, &user).await?;
+            println!(
+                "{:<6} {:<24} {:<17} {:<17} USER AGENT",
+                "ID", "CLIENT", "CREATED", "LAST USED"
+            );
+            for d in tokens::list_refresh_tokens(&db, user.id).await? {
+                println!(
+                    "{:<6} {:<24} {:<17} {:<17} {}",
+                    d.id,
+                    d.client_id,
+                    fmt_time(Some(d.created_at)),
+                    fmt_time(d.last_used_at),
+                    d.user_agent
+                );
+            }
+        }
+        TokenCommand::RevokeDevice { user, id } => {
+            let user = users::require_by_name(&db, &user).await?;
+            tokens::revoke_refresh_token(&db, user.id, id, chrono::Utc::now()).await?;
+            println!("device {id} of {} revoked", user.name);
         }
     }
     Ok(())

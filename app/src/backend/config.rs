@@ -80,6 +80,8 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     /// Console session lifetime in hours.
     pub session_ttl_hours: u64,
+    /// Log filter, e.g. `info` or `warn,wharf=debug` (tracing `EnvFilter` syntax).
+    pub log: String,
     /// `text` or `json`.
     pub log_format: LogFormat,
 }
@@ -111,6 +113,7 @@ impl Default for Config {
             tls_key: None,
             secure_cookies: None,
             session_ttl_hours: 12,
+            log: "info,sqlx=warn,sea_orm=warn".into(),
             log_format: LogFormat::Text,
         }
     }

@@ -351,6 +351,27 @@ async fn refresh_token_flow(w: &TestWharf, registry: &TestRegistry) {
         .await
         .unwrap();
     assert_eq!(bogus.status(), 401);
+
+    // Devices are listed and revocable; a revoked refresh token stops working.
+    let devices = w.cli_ok(&["token", "devices", "alice"], None).await;
+    let id = devices
+        .lines()
+        .find(|l| l.contains("integration-test"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("device listed: {devices}"))
+        .to_owned();
+    w.cli_ok(&["token", "revoke-device", "alice", &id], None).await;
+    let revoked = client
+        .post(format!("{}/v2/token", w.url))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("service", service.as_str()),
+            ("refresh_token", refresh.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 401, "revoked device");
 }
 
 async fn podman_login_and_pull(registry: &TestRegistry, work: &Path) {

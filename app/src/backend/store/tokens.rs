@@ -59,6 +59,19 @@ pub async fn list_app_tokens(db: &impl ConnectionTrait, user_id: i64) -> Result<
         .await?)
 }
 
+/// Deletes an application token; it stops working on the next request everywhere.
+pub async fn revoke_app_token(db: &impl ConnectionTrait, user_id: i64, name: &str) -> Result<(), AppError> {
+    let res = app_token::Entity::delete_many()
+        .filter(app_token::Column::UserId.eq(user_id))
+        .filter(app_token::Column::Name.eq(name))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound(format!("no token named {name:?}")));
+    }
+    Ok(())
+}
+
 /// Issues a refresh token for a device; returns it in clear (docker stores it).
 pub async fn create_refresh_token(
     db: &impl ConnectionTrait,
