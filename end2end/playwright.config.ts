@@ -1,7 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
-// scripts/test.sh picks a free port and exports WHARF_E2E_PORT.
-const port = process.env.WHARF_E2E_PORT ?? "38080";
+// scripts/test.sh picks a free port and exports E2E_PORT.
+const port = process.env.E2E_PORT ?? "38080";
 const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({

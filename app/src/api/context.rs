@@ -51,3 +51,16 @@ pub fn set_cookie(value: &str) -> Result<(), AppError> {
     opts.append_header(axum::http::header::SET_COOKIE, v);
     Ok(())
 }
+
+/// Gives a failed server function the HTTP status of its error (401, 403, …) instead of
+/// the default 500, so logs and clients see what happened.
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+            opts.set_status(
+                axum::http::StatusCode::from_u16(e.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+    }
+    result
+}

@@ -207,6 +207,7 @@ impl Config {
 pub struct NoOverrides {}
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
 mod tests {
     use super::*;
 

@@ -5,9 +5,13 @@
 //! `docker-registry` with the config `wharf registry-config` printed and drive it with
 //! `skopeo` and `podman`.
 
+// Test fixtures fail loudly: a panic with context is the right outcome here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 mod oci;
 
 mod cli;
+mod https;
 mod registry_clients;
 mod token_endpoint;

@@ -5,7 +5,6 @@ use leptos_router::components::A;
 
 use crate::api::registry::list_my_namespaces;
 use crate::domain::dto::MyRegistry;
-use crate::domain::AppError;
 use crate::ui::components::{Empty, ErrorBox, KindBadge, VisibilityBadge};
 
 #[component]
@@ -15,8 +14,8 @@ pub fn HomePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Overview data=d/> }.into_any(),
-                    Err(AppError::Unauthorized(_)) => view! {
+                    Ok(Some(d)) => view! { <Overview data=d/> }.into_any(),
+                    Ok(None) => view! {
                         <div class="text-center py-16">
                             <h1 class="text-2xl font-semibold mb-2">"Welcome to Wharf"</h1>
                             <p class="mb-4 text-slate-600">"Access control and a console for your Docker registry."</p>
