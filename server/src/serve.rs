@@ -46,6 +46,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     let public_url = config.public_url.clone();
     let first_user = wharf_app::backend::store::users::count(&db).await? == 0;
     let state = startup::state(config, db, leptos_options(listen)?)?;
+    let background = startup::spawn_background(&state);
     let app = router::build(state).into_make_service_with_connect_info::<SocketAddr>();
 
     match tls {
@@ -71,6 +72,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
                 .await?;
         }
     }
+    background.iter().for_each(|t| t.abort());
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
-use wharf_app::backend::auth::credentials::CredentialCache;
+use wharf_app::backend::auth::cache::AuthCache;
 use wharf_app::backend::auth::secret;
 use wharf_app::backend::config::Config;
 use wharf_app::backend::token::{keys, TokenIssuer};
@@ -114,9 +114,18 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
     Ok(AppState {
         leptos_options,
         notification_secret: Arc::new(notification_secret(&config)?),
-        credentials: CredentialCache::new(Duration::from_secs(config.credential_cache_ttl_secs)),
+        auth_cache: AuthCache::new(Duration::from_secs(config.credential_cache_ttl_secs)),
         issuer: Arc::new(issuer),
         config: Arc::new(config),
         db,
     })
+}
+
+/// Starts what runs beside the HTTP server: the watcher that drops auth caches when
+/// credentials or memberships change elsewhere.
+pub fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    vec![state.auth_cache.spawn_watcher(
+        state.db.clone(),
+        Duration::from_millis(state.config.auth_sync_interval_ms),
+    )]
 }

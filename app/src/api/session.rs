@@ -47,7 +47,7 @@ pub async fn login(username: String, password: String) -> Result<CurrentUser, Ap
             };
             let identity = credentials::authenticate(
                 &state.db,
-                &state.credentials,
+                &state.auth_cache.credentials,
                 &backoff,
                 username.trim(),
                 &password,

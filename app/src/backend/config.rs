@@ -69,6 +69,9 @@ pub struct Config {
     pub signup: bool,
     /// How long a verified password or token is remembered, in seconds (0 disables the cache).
     pub credential_cache_ttl_secs: u64,
+    /// How often each wharf process checks for credential or membership changes made
+    /// elsewhere (another process, the CLI) and drops its caches, in milliseconds.
+    pub auth_sync_interval_ms: u64,
     /// Failed sign-ins for one account before wharf slows it down.
     pub login_failures_before_backoff: u32,
     /// Longest wait imposed on an account after repeated failures, in seconds.
@@ -107,6 +110,7 @@ impl Default for Config {
             global_visibility: Visibility::Protected,
             signup: false,
             credential_cache_ttl_secs: 60,
+            auth_sync_interval_ms: 1000,
             login_failures_before_backoff: 5,
             login_backoff_max_secs: 300,
             tls_cert: None,

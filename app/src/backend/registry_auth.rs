@@ -5,13 +5,14 @@
 
 use sea_orm::ConnectionTrait;
 
+use super::auth::cache::AuthCache;
 use super::auth::Identity;
 use super::store::namespaces;
 use super::token::{AccessEntry, TokenResponse};
 use super::AppState;
-use crate::authz::{self, PolicySettings, Subject, Target};
+use crate::authz::{self, NamespaceFacts, PolicySettings, Subject, Target};
 use crate::domain::scope::{ActionSet, Resource, Scope};
-use crate::domain::AppError;
+use crate::domain::{AppError, NamespaceName};
 
 /// More scopes than any client sends; beyond it a request is refused rather than served.
 pub const MAX_SCOPES: usize = 64;
@@ -31,6 +32,7 @@ pub fn parse_scopes(raw: &[String]) -> Result<Vec<Scope>, AppError> {
 /// What `identity` (None: anonymous) is granted of `scopes`.
 pub async fn grant(
     db: &impl ConnectionTrait,
+    cache: &AuthCache,
     settings: &PolicySettings,
     identity: Option<&Identity>,
     scopes: &[Scope],
@@ -41,15 +43,8 @@ pub async fn grant(
     for scope in scopes {
         let actions: Vec<String> = match &scope.resource {
             Resource::Repository(name) => {
-                let ns = namespaces::find(db, name.namespace().as_ref()).await?;
-                let granted = match ns {
-                    Some(ns) => {
-                        let facts = namespaces::facts(db, &ns, user_id).await?;
-                        authz::allowed(settings, &subject, Target::Namespace(Some(&facts)), scope.requested)
-                    }
-                    None => authz::allowed(settings, &subject, Target::Namespace(None), scope.requested),
-                };
-                granted.names()
+                let facts = facts_cached(db, cache, name.namespace().as_ref(), user_id).await?;
+                authz::allowed(settings, &subject, Target::Namespace(facts.as_ref()), scope.requested).names()
             }
             // The catalog is only ever granted as "*", the one action the registry checks.
             Resource::Catalog if scope.wildcard => {
@@ -87,6 +82,25 @@ pub async fn grant(
     Ok(entries)
 }
 
+/// The facts of a namespace for a user, from the cache when possible.
+async fn facts_cached(
+    db: &impl ConnectionTrait,
+    cache: &AuthCache,
+    namespace: Option<&NamespaceName>,
+    user_id: Option<i64>,
+) -> Result<Option<NamespaceFacts>, AppError> {
+    let key = (namespace.map_or(String::new(), |n| n.to_string()), user_id);
+    if let Some(hit) = cache.facts.get(&key).await {
+        return Ok(hit);
+    }
+    let facts = match namespaces::find(db, namespace).await? {
+        Some(ns) => Some(namespaces::facts(db, &ns, user_id).await?),
+        None => None,
+    };
+    cache.facts.insert(key, facts).await;
+    Ok(facts)
+}
+
 /// Checks the service, parses scopes, decides and signs.
 pub async fn issue(
     state: &AppState,
@@ -103,7 +117,7 @@ pub async fn issue(
         }
     }
     let scopes = parse_scopes(raw_scopes)?;
-    let access = grant(&state.db, &state.config.policy(), identity, &scopes).await?;
+    let access = grant(&state.db, &state.auth_cache, &state.config.policy(), identity, &scopes).await?;
     let subject = identity.map_or("", |i| i.name.as_str());
     state
         .issuer

@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
-use super::auth::credentials::CredentialCache;
+use super::auth::cache::AuthCache;
 use super::config::Config;
 use super::token::TokenIssuer;
 
@@ -20,9 +20,9 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Signs registry tokens with the key under the data dir.
     pub issuer: Arc<TokenIssuer>,
-    /// Recently verified passwords and tokens, so docker's Basic auth on every token request
-    /// does not cost an argon2 verification each time.
-    pub credentials: CredentialCache,
+    /// Recently verified passwords and tokens, and namespace facts, so docker's Basic auth on
+    /// every token request costs neither an argon2 verification nor database reads.
+    pub auth_cache: AuthCache,
     /// What the registry must send in `Authorization` with notifications.
     pub notification_secret: Arc<String>,
 }

@@ -89,7 +89,7 @@ async fn login(state: &AppState, name: &str, secret: &str, addr: SocketAddr) -> 
     let addr = addr.ip().to_string();
     credentials::authenticate(
         &state.db,
-        &state.credentials,
+        &state.auth_cache.credentials,
         &backoff(state),
         name,
         secret,

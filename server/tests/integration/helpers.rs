@@ -103,6 +103,8 @@ impl TestWharf {
             data_dir: data_dir.clone(),
             database_url: Some(db.url.clone()),
             database_max_connections: 8,
+            // Changes made through the CLI reach the server's caches quickly in tests.
+            auth_sync_interval_ms: 50,
             ..Config::default()
         };
         tweak(&mut config);
@@ -112,9 +114,11 @@ impl TestWharf {
             .site_addr(addr)
             .build();
         let state = wharf_server::startup::state(config.clone(), conn, opts).expect("state");
+        let background = wharf_server::startup::spawn_background(&state);
         let app = wharf_server::router::build(state).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
+            background.iter().for_each(|t| t.abort());
         });
         TestWharf {
             url,
@@ -165,6 +169,12 @@ impl TestWharf {
             args.push("--admin");
         }
         self.cli_ok(&args, Some(password)).await;
+    }
+
+    /// Waits until changes made through the CLI have reached the server's caches
+    /// (`auth_sync_interval_ms` is 50 ms in tests).
+    pub async fn settle(&self) {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
 
     pub async fn stop(self) {

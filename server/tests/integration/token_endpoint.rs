@@ -237,59 +237,55 @@ async fn revocation_and_backoff(kind: DbKind) {
     let w = world(kind).await;
     let svc = format!("service={}", w.config.service);
     let db = Database::connect(&w.db.url).await.unwrap();
+    let status = |user: &str, secret: &str| {
+        let auth = basic(user, secret);
+        let w = &w;
+        let svc = svc.clone();
+        async move { token(w, Some(&auth), &svc).await.status() }
+    };
 
     // A cached success does not outlive disabling the user.
-    assert_eq!(token(&w, Some(&basic("carol", PW)), &svc).await.status(), 200);
+    assert_eq!(status("carol", PW).await, 200);
     w.cli_ok(&["user", "disable", "carol"], None).await;
-    assert_eq!(
-        token(&w, Some(&basic("carol", PW)), &svc).await.status(),
-        401,
-        "disabled user"
-    );
+    w.settle().await;
+    assert_eq!(status("carol", PW).await, 401, "disabled user");
     w.cli_ok(&["user", "enable", "carol"], None).await;
-    assert_eq!(
-        token(&w, Some(&basic("carol", PW)), &svc).await.status(),
-        200,
-        "enabled again"
-    );
+    w.settle().await;
+    assert_eq!(status("carol", PW).await, 200, "enabled again");
 
-    // Application tokens: work, and stop working once expired.
+    // Application tokens: work for their user only; revocation takes effect at once.
     let app_token = w
         .cli_ok(&["token", "add", "alice", "deploy"], None)
         .await
         .trim()
         .to_owned();
-    assert_eq!(token(&w, Some(&basic("alice", &app_token)), &svc).await.status(), 200);
-    assert_eq!(
-        token(&w, Some(&basic("carol", &app_token)), &svc).await.status(),
-        401,
-        "a token belongs to its user"
-    );
-    db.execute_unprepared("UPDATE app_tokens SET expires_at = '2000-01-01T00:00:00+00:00'")
+    assert_eq!(status("alice", &app_token).await, 200);
+    assert_eq!(status("carol", &app_token).await, 401, "a token belongs to its user");
+    let listed = w.cli_ok(&["token", "list", "alice"], None).await;
+    assert!(listed.contains("deploy") && listed.contains("full"), "{listed}");
+    w.cli_ok(&["token", "revoke", "alice", "deploy"], None).await;
+    w.settle().await;
+    assert_eq!(status("alice", &app_token).await, 401, "revoked token");
+
+    // An expired token is refused.
+    let expiring = w
+        .cli_ok(&["token", "add", "alice", "expiring", "--expires", "1"], None)
+        .await
+        .trim()
+        .to_owned();
+    db.execute_unprepared("UPDATE app_tokens SET expires_at = '2000-01-01T00:00:00+00:00' WHERE name = 'expiring'")
         .await
         .unwrap();
-    assert_eq!(
-        token(&w, Some(&basic("alice", &app_token)), &svc).await.status(),
-        401,
-        "expired token"
-    );
+    assert_eq!(status("alice", &expiring).await, 401, "expired token");
 
     // Backoff: after 2 failures the account waits (429) even with the right password, then
     // the right password works again.
     for _ in 0..2 {
-        assert_eq!(
-            token(&w, Some(&basic("alice", "bad-password")), &svc).await.status(),
-            401
-        );
+        assert_eq!(status("alice", "bad-password").await, 401);
     }
-    let r = token(&w, Some(&basic("alice", PW)), &svc).await;
-    assert_eq!(r.status(), 429, "account in backoff");
+    assert_eq!(status("alice", PW).await, 429, "account in backoff");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(
-        token(&w, Some(&basic("alice", PW)), &svc).await.status(),
-        200,
-        "backoff is not a lockout"
-    );
+    assert_eq!(status("alice", PW).await, 200, "backoff is not a lockout");
 
     w.stop().await;
 }

@@ -4,8 +4,8 @@
 //! Docker sends Basic credentials on every token request and argon2id costs tens of
 //! milliseconds, so verified credentials are remembered for `credential_cache_ttl_secs`. The
 //! cache key is an HMAC (with a per-process random key) of user name and secret: the secret
-//! itself is never kept, and a memory dump does not reveal it. Entries for a user are dropped
-//! when their password changes, they are disabled, or one of their tokens is revoked.
+//! itself is never kept, and a memory dump does not reveal it. The cache is dropped whenever
+//! credentials or memberships change anywhere (see [`super::cache`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,10 +25,8 @@ use crate::domain::AppError;
 #[derive(Debug, Clone)]
 struct Cached {
     identity: Identity,
-    app_token_hash: Option<String>,
-    /// The stored hash the password was checked against: a password change anywhere makes
-    /// the entry stale.
-    password_hash: Option<String>,
+    /// Application tokens keep working only until they expire, cached or not.
+    expires_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// Verified credentials, keyed by HMAC(user, secret).
@@ -48,7 +46,6 @@ impl CredentialCache {
             cache: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl.max(Duration::from_millis(1)))
-                .support_invalidation_closures()
                 .build(),
             key: Arc::new(key),
         }
@@ -63,12 +60,9 @@ impl CredentialCache {
         mac.finalize().into_bytes().into()
     }
 
-    /// Forgets every cached credential of one user.
-    pub fn forget_user(&self, user_id: i64) {
-        // Only fails when closures are unsupported, which `new` enables.
-        let _ = self
-            .cache
-            .invalidate_entries_if(move |_, v| v.identity.user_id == user_id);
+    /// Forgets every cached credential.
+    pub fn clear(&self) {
+        self.cache.invalidate_all();
     }
 }
 
@@ -93,9 +87,7 @@ pub async fn authenticate(
     }
     let key = cache.cache_key(name, secret);
     if let Some(hit) = cache.cache.get(&key).await {
-        // The cache saves the argon2 work, not the liveness checks: another wharf process or
-        // the CLI may have disabled the user or revoked the token since.
-        if still_valid(db, &hit).await? {
+        if hit.expires_at.is_none_or(|t| t > Utc::now()) {
             return Ok(hit.identity);
         }
         cache.cache.invalidate(&key).await;
@@ -107,33 +99,11 @@ pub async fn authenticate(
     } else {
         Cached {
             identity: authenticate_password(db, settings, found.as_ref(), name, secret, client_addr).await?,
-            app_token_hash: None,
-            password_hash: found.as_ref().and_then(|u| u.password_hash.clone()),
+            expires_at: None,
         }
     };
     cache.cache.insert(key, cached.clone()).await;
     Ok(cached.identity)
-}
-
-/// One primary-key (and for tokens one unique-index) lookup: cheap next to argon2.
-async fn still_valid(db: &DatabaseConnection, hit: &Cached) -> Result<bool, AppError> {
-    let Some(u) = user::Entity::find_by_id(hit.identity.user_id).one(db).await? else {
-        return Ok(false);
-    };
-    if u.disabled
-        || u.admin != hit.identity.admin
-        || (hit.app_token_hash.is_none() && u.password_hash != hit.password_hash)
-    {
-        return Ok(false);
-    }
-    if let Some(hash) = &hit.app_token_hash {
-        let row = app_token::Entity::find()
-            .filter(app_token::Column::TokenHash.eq(hash.as_str()))
-            .one(db)
-            .await?;
-        return Ok(row.is_some_and(|t| t.expires_at.is_none_or(|e| e > Utc::now())));
-    }
-    Ok(true)
 }
 
 async fn authenticate_app_token(
@@ -158,6 +128,7 @@ async fn authenticate_app_token(
     }
     // last_used_at is informational; a failure to record it must not refuse the login.
     let read_only = row.read_only;
+    let expires_at = row.expires_at;
     let mut am: app_token::ActiveModel = row.into();
     am.last_used_at = Set(Some(Utc::now()));
     if let Err(e) = am.update(db).await {
@@ -170,8 +141,7 @@ async fn authenticate_app_token(
             admin: user.admin,
             read_only,
         },
-        app_token_hash: Some(hash),
-        password_hash: None,
+        expires_at,
     })
 }
 

@@ -3,6 +3,7 @@
 //! Secrets are never stored or logged in the clear: passwords as argon2id PHC strings, tokens
 //! and session ids as SHA-256 (they are 256-bit random values, so a fast hash is enough).
 
+pub mod cache;
 pub mod credentials;
 pub mod password;
 pub mod secret;

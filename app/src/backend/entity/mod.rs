@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod app_token;
+pub mod auth_change;
 pub mod namespace;
 pub mod refresh_token;
 pub mod registry;

@@ -1,6 +1,7 @@
 //! Queries, one module per aggregate. Functions take any connection or transaction.
 
 pub mod activity;
+pub mod auth_changes;
 pub mod namespaces;
 pub mod teams;
 pub mod tokens;

@@ -25,6 +25,7 @@ pub async fn create_for_team(
             name.as_str()
         )));
     }
+    super::auth_changes::record(db, "namespace.created").await?;
     Ok(namespace::ActiveModel {
         name: Set(name.to_string()),
         kind: Set(NamespaceKindName::Team.as_str().into()),

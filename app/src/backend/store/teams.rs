@@ -81,6 +81,7 @@ pub async fn set_member(
             .await?;
         }
     }
+    super::auth_changes::record(db, "team.member").await?;
     Ok(())
 }
 

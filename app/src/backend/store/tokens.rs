@@ -69,6 +69,7 @@ pub async fn revoke_app_token(db: &impl ConnectionTrait, user_id: i64, name: &st
     if res.rows_affected == 0 {
         return Err(AppError::NotFound(format!("no token named {name:?}")));
     }
+    super::auth_changes::record(db, "token.revoked").await?;
     Ok(())
 }
 

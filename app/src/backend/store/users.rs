@@ -63,6 +63,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
     }
     .insert(&txn)
     .await?;
+    super::auth_changes::record(&txn, "user.created").await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -81,13 +82,13 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, AppError> {
     Ok(user::Entity::find().count(db).await?)
 }
 
-/// Enables or disables a user. The caller must also forget cached credentials and sessions.
-pub async fn set_disabled(
-    db: &impl ConnectionTrait,
-    user: user::Model,
-    disabled: bool,
-) -> Result<user::Model, AppError> {
+/// Enables or disables a user; every wharf process drops its cached credentials.
+pub async fn set_disabled(db: &DatabaseConnection, user: user::Model, disabled: bool) -> Result<user::Model, AppError> {
+    let txn = db.begin().await?;
     let mut am: user::ActiveModel = user.into();
     am.disabled = Set(disabled);
-    Ok(am.update(db).await?)
+    let user = am.update(&txn).await?;
+    super::auth_changes::record(&txn, if disabled { "user.disabled" } else { "user.enabled" }).await?;
+    txn.commit().await?;
+    Ok(user)
 }
