@@ -10,9 +10,13 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rcgen::{CertificateParams, DnType, KeyPair, PublicKeyData};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256};
 use rustls_pki_types::{pem::PemObject, CertificateDer};
 use sha2::{Digest, Sha256};
 
@@ -28,13 +32,27 @@ pub enum KeyError {
     Invalid { path: PathBuf, reason: String },
 }
 
-/// The signing material, loaded once at start-up.
+/// The parsed private key: parsing costs more than signing, so it happens once.
+enum Signer {
+    Ec(EcdsaKeyPair),
+    Rsa(RsaKeyPair),
+}
+
+/// Why signing failed (only on a broken system random source).
+#[derive(Debug, thiserror::Error)]
+#[error("signing a token failed")]
+pub struct SignError;
+
+/// The signing material, loaded once at start-up. Tokens are compact JWS: the header (alg,
+/// typ, kid, x5c) is the same for every token, so it is encoded once too.
 #[derive(Clone)]
 pub struct SigningKey {
-    encoding: EncodingKey,
-    algorithm: Algorithm,
+    signer: Arc<Signer>,
+    rng: SystemRandom,
+    algorithm: SigningAlgorithm,
     kid: String,
-    x5c: Vec<String>,
+    /// base64url of the JSON header.
+    header_b64: String,
     /// SubjectPublicKeyInfo DER, kept for tests and `wharf key show`.
     pub spki_der: Vec<u8>,
 }
@@ -171,19 +189,31 @@ pub fn load(paths: &KeyPaths) -> Result<SigningKey, KeyError> {
         reason,
     };
     let key_pair = KeyPair::from_pem(&key_pem).map_err(|e| invalid(&paths.key, e.to_string()))?;
-    let (algorithm, encoding) = if key_pair.is_compatible(&rcgen::PKCS_ECDSA_P256_SHA256) {
-        (Algorithm::ES256, EncodingKey::from_ec_pem(key_pem.as_bytes()))
+    let der = key_pair.serialized_der();
+    let rng = SystemRandom::new();
+    let (algorithm, signer) = if key_pair.is_compatible(&rcgen::PKCS_ECDSA_P256_SHA256) {
+        let k = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
+            .map_err(|e| invalid(&paths.key, e.to_string()))?;
+        (SigningAlgorithm::Es256, Signer::Ec(k))
     } else {
-        (Algorithm::RS256, EncodingKey::from_rsa_pem(key_pem.as_bytes()))
+        let k = RsaKeyPair::from_pkcs8(der).map_err(|e| invalid(&paths.key, e.to_string()))?;
+        (SigningAlgorithm::Rs256, Signer::Rsa(k))
     };
-    let encoding = encoding.map_err(|e| invalid(&paths.key, e.to_string()))?;
     let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| invalid(&paths.cert, e.to_string()))?;
     let spki_der = key_pair.subject_public_key_info();
+    let kid = libtrust_kid(&spki_der);
+    let header = serde_json::json!({
+        "alg": match algorithm { SigningAlgorithm::Es256 => "ES256", SigningAlgorithm::Rs256 => "RS256" },
+        "typ": "JWT",
+        "kid": kid,
+        "x5c": [STANDARD.encode(cert.as_ref())],
+    });
     Ok(SigningKey {
-        encoding,
+        signer: Arc::new(signer),
+        rng,
         algorithm,
-        kid: libtrust_kid(&spki_der),
-        x5c: vec![base64::engine::general_purpose::STANDARD.encode(cert.as_ref())],
+        header_b64: URL_SAFE_NO_PAD.encode(header.to_string()),
+        kid,
         spki_der,
     })
 }
@@ -192,14 +222,33 @@ impl SigningKey {
     pub fn kid(&self) -> &str {
         &self.kid
     }
-    pub fn algorithm(&self) -> Algorithm {
+    pub fn algorithm(&self) -> SigningAlgorithm {
         self.algorithm
     }
-    pub fn sign<T: serde::Serialize>(&self, claims: &T) -> Result<String, jsonwebtoken::errors::Error> {
-        let mut header = Header::new(self.algorithm);
-        header.kid = Some(self.kid.clone());
-        header.x5c = Some(self.x5c.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
+
+    /// A compact JWS of `claims`.
+    pub fn sign<T: serde::Serialize>(&self, claims: &T) -> Result<String, SignError> {
+        let payload = serde_json::to_vec(claims).map_err(|_| SignError)?;
+        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 400);
+        token.push_str(&self.header_b64);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let signature = match self.signer.as_ref() {
+            Signer::Ec(k) => k
+                .sign(&self.rng, token.as_bytes())
+                .map_err(|_| SignError)?
+                .as_ref()
+                .to_vec(),
+            Signer::Rsa(k) => {
+                let mut sig = vec![0; k.public().modulus_len()];
+                k.sign(&RSA_PKCS1_SHA256, &self.rng, token.as_bytes(), &mut sig)
+                    .map_err(|_| SignError)?;
+                sig
+            }
+        };
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+        Ok(token)
     }
 }
 
@@ -224,7 +273,7 @@ mod tests {
         let first = load_or_generate(&paths, SigningAlgorithm::Es256, "wharf").unwrap();
         let again = load_or_generate(&paths, SigningAlgorithm::Es256, "wharf").unwrap();
         assert_eq!(first.kid(), again.kid(), "an existing key is reused");
-        assert_eq!(first.algorithm(), Algorithm::ES256);
+        assert_eq!(first.algorithm(), SigningAlgorithm::Es256);
 
         generate(&paths, SigningAlgorithm::Es256, "wharf").unwrap();
         let rotated = load(&paths).unwrap();
@@ -235,6 +284,7 @@ mod tests {
 
     #[test]
     fn signs_es256_and_rs256_tokens_that_verify() {
+        use jsonwebtoken::Algorithm;
         for (alg, want) in [
             (SigningAlgorithm::Es256, Algorithm::ES256),
             (SigningAlgorithm::Rs256, Algorithm::RS256),
@@ -242,7 +292,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let paths = KeyPaths::in_dir(dir.path());
             let key = load_or_generate(&paths, alg, "wharf").unwrap();
-            assert_eq!(key.algorithm(), want);
+            assert_eq!(key.algorithm(), alg);
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let claims = serde_json::json!({"iss": "wharf", "aud": "svc", "sub": "alice", "exp": now + 60});
             let token = key.sign(&claims).unwrap();
@@ -270,7 +320,7 @@ mod tests {
     }
 
     fn pem_encode(label: &str, der: &[u8]) -> String {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let b64 = STANDARD.encode(der);
         let body: Vec<&str> = b64
             .as_bytes()
             .chunks(64)

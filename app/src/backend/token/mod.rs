@@ -53,7 +53,7 @@ pub struct TokenIssuer {
 
 impl TokenIssuer {
     /// Signs a token for `subject` (empty for anonymous) with the given access entries.
-    pub fn issue(&self, subject: &str, access: Vec<AccessEntry>) -> Result<TokenResponse, jsonwebtoken::errors::Error> {
+    pub fn issue(&self, subject: &str, access: Vec<AccessEntry>) -> Result<TokenResponse, keys::SignError> {
         let now = time::OffsetDateTime::now_utc();
         let iat = now.unix_timestamp();
         let claims = Claims {
