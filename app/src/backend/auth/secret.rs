@@ -2,7 +2,6 @@
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// Prefix of application tokens, so they can be told from passwords (and found by scanners).
 pub const APP_TOKEN_PREFIX: &str = "wharf_at_";
@@ -26,11 +25,6 @@ pub fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Compares two secrets without leaking where they differ.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.as_bytes().ct_eq(b.as_bytes()).into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,8 +37,5 @@ mod tests {
         assert!(a.starts_with(APP_TOKEN_PREFIX));
         assert_eq!(a.len(), APP_TOKEN_PREFIX.len() + 43);
         assert_eq!(digest("x").len(), 64);
-        assert!(constant_time_eq("abc", "abc"));
-        assert!(!constant_time_eq("abc", "abd"));
-        assert!(!constant_time_eq("abc", "abcd"));
     }
 }

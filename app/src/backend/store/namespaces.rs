@@ -147,7 +147,8 @@ pub async fn list_visible(
             kind: ns.kind.parse().unwrap_or(NamespaceKindName::Team),
             visibility: facts.visibility,
             team: ns.team_id.and_then(|t| team_names.get(&t).cloned()),
-            my_role,
+            // A personal namespace's owner is shown as its owner too.
+            my_role: my_role.or_else(|| (user_id.is_some() && ns.owner_user_id == user_id).then_some(Role::Owner)),
             description: ns.description.clone(),
             repository_count: repo_counts.get(&ns.id).copied().unwrap_or(0),
         });
