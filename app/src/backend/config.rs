@@ -65,8 +65,6 @@ pub struct Config {
     pub delete_enabled: bool,
     /// Visibility of the global namespace (repositories without a slash) when it is created.
     pub global_visibility: Visibility,
-    /// Let people create their own accounts in the console.
-    pub signup: bool,
     /// How long a verified password or token is remembered, in seconds (0 disables the cache).
     pub credential_cache_ttl_secs: u64,
     /// How often each wharf process checks for credential or membership changes made
@@ -108,7 +106,6 @@ impl Default for Config {
             delete_contributors: false,
             delete_enabled: true,
             global_visibility: Visibility::Protected,
-            signup: false,
             credential_cache_ttl_secs: 60,
             auth_sync_interval_ms: 1000,
             login_failures_before_backoff: 5,
