@@ -1,7 +1,6 @@
 //! Everything between "configuration loaded" and "ready to serve": database, migrations, the
 //! global namespace, the signing key, secrets kept in the data dir, and the shared state.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,19 +58,8 @@ fn data_dir_secret(config: &Config, file: &str) -> Result<String, StartError> {
         }
     }
     let value = secret::generate("");
-    write_private(&path, &value)?;
+    keys::write_private(&path, &value)?;
     Ok(value)
-}
-
-fn write_private(path: &Path, contents: &str) -> Result<(), StartError> {
-    std::fs::write(path, contents).map_err(|e| StartError::Io(format!("writing {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| StartError::Io(format!("chmod {}: {e}", path.display())))?;
-    }
-    Ok(())
 }
 
 /// The secret registries send with notifications: from the config, a file, or the data dir.

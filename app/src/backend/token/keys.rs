@@ -105,7 +105,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
     }
 }
 
-fn write_private(path: &Path, contents: &str) -> Result<(), KeyError> {
+/// Writes a secret file readable by its owner only.
+pub fn write_private(path: &Path, contents: &str) -> Result<(), KeyError> {
     std::fs::write(path, contents).map_err(io(path))?;
     #[cfg(unix)]
     {
