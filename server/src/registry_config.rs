@@ -15,6 +15,8 @@ pub struct ReplicaOptions<'a> {
     pub redis: Option<&'a str>,
     pub http_secret: &'a str,
     pub notification_secret: &'a str,
+    /// Named in the notification URL so wharf knows which replica sent each event.
+    pub replica_name: Option<&'a str>,
 }
 
 /// YAML double-quoted string.
@@ -57,7 +59,10 @@ notifications:\n  events:\n    includereferences: true\n  endpoints:\n    - name
         service = q(&config.service),
         issuer = q(&config.issuer),
         bundle = q(&bundle.display().to_string()),
-        notify = q(&config.notification_url()),
+        notify = q(&match opts.replica_name {
+            Some(name) => format!("{}?replica={name}", config.notification_url()),
+            None => config.notification_url(),
+        }),
         auth = q(&format!("Bearer {}", opts.notification_secret)),
     )
 }
@@ -78,6 +83,7 @@ mod tests {
                 redis: Some("127.0.0.1:6379"),
                 http_secret: "s3cret",
                 notification_secret: "n0tify",
+                replica_name: Some("r1"),
             },
         );
         for needle in [
@@ -88,7 +94,7 @@ mod tests {
             "service: \"wharf-registry\"",
             "issuer: \"wharf\"",
             "token-bundle.crt",
-            "url: \"http://127.0.0.1:8080/v2/webhooks/events\"",
+            "url: \"http://127.0.0.1:8080/v2/webhooks/events?replica=r1\"",
             "Authorization: [\"Bearer n0tify\"]",
             "addr: \"127.0.0.1:5002\"",
             "secret: \"s3cret\"",

@@ -4,7 +4,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -45,6 +45,7 @@ pub fn build(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/v2/token", get(http::token::get_token).post(http::token::post_token))
+        .route("/v2/webhooks/events", post(http::events::receive))
         .route("/health/live", get(|| async { "ok" }))
         .leptos_routes_with_context(
             &state,

@@ -9,6 +9,8 @@ use sea_orm::DatabaseConnection;
 use wharf_app::backend::auth::cache::AuthCache;
 use wharf_app::backend::auth::secret;
 use wharf_app::backend::config::Config;
+use wharf_app::backend::sync::scheduler::{self, Schedule};
+use wharf_app::backend::sync::SyncOptions;
 use wharf_app::backend::token::{keys, TokenIssuer};
 use wharf_app::backend::{db, store, AppState};
 
@@ -91,14 +93,19 @@ pub fn signing_key(config: &Config) -> Result<keys::SigningKey, StartError> {
     )?)
 }
 
-/// Builds the shared state for the server.
-pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptions) -> Result<AppState, StartError> {
-    let issuer = TokenIssuer {
-        key: signing_key(&config)?,
+/// The token signer, for the server and for CLI commands that talk to the registry.
+pub fn issuer(config: &Config) -> Result<TokenIssuer, StartError> {
+    Ok(TokenIssuer {
+        key: signing_key(config)?,
         issuer: config.issuer.clone(),
         service: config.service.clone(),
         ttl_secs: config.token_ttl_secs,
-    };
+    })
+}
+
+/// Builds the shared state for the server.
+pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptions) -> Result<AppState, StartError> {
+    let issuer = issuer(&config)?;
     Ok(AppState {
         leptos_options,
         notification_secret: Arc::new(notification_secret(&config)?),
@@ -109,11 +116,56 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
     })
 }
 
+/// The sync options the configuration asks for.
+pub fn sync_options(config: &Config, trigger: &str) -> SyncOptions {
+    SyncOptions {
+        strategy: config.sync_strategy,
+        max_delete_share: config.sync_max_delete_share,
+        concurrency: config.sync_concurrency,
+        confirm_deletions: false,
+        trigger: trigger.to_owned(),
+        runner: trigger.to_owned(),
+    }
+}
+
+/// A name for this process in the job lease: host, pid and a random suffix.
+fn process_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let mut rnd = [0u8; 4];
+    let _ = getrandom::fill(&mut rnd);
+    let name = format!(
+        "{}-{}-{:02x}{:02x}{:02x}{:02x}",
+        host.trim(),
+        std::process::id(),
+        rnd[0],
+        rnd[1],
+        rnd[2],
+        rnd[3]
+    );
+    name.chars().take(64).collect()
+}
+
 /// Starts what runs beside the HTTP server: the watcher that drops auth caches when
-/// credentials or memberships change elsewhere.
+/// credentials or memberships change elsewhere, and the registry jobs (probes, periodic sync)
+/// in whichever process holds their lease.
 pub fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![state.auth_cache.spawn_watcher(
-        state.db.clone(),
-        Duration::from_millis(state.config.auth_sync_interval_ms),
-    )]
+    let config = &state.config;
+    let holder = process_name();
+    let mut sync = sync_options(config, "schedule");
+    sync.runner = holder.clone();
+    let schedule = Schedule {
+        sync_interval: config.sync_interval(),
+        probe_interval: Duration::from_secs(config.probe_interval_secs),
+        lease_ttl: Duration::from_secs(config.leader_lease_secs),
+        sync,
+        event_retention_days: i64::from(config.event_retention_days),
+        holder,
+    };
+    vec![
+        state.auth_cache.spawn_watcher(
+            state.db.clone(),
+            Duration::from_millis(state.config.auth_sync_interval_ms),
+        ),
+        scheduler::spawn(state.db.clone(), state.issuer.clone(), schedule),
+    ]
 }

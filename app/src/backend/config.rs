@@ -12,7 +12,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 use crate::authz::PolicySettings;
-use crate::domain::{PushPolicy, Visibility};
+use crate::domain::{PushPolicy, SyncStrategy, Visibility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -81,6 +81,21 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     /// Console session lifetime in hours.
     pub session_ttl_hours: u64,
+    /// Seconds between periodic syncs with the registry; 0 disables them.
+    pub sync_interval_secs: u64,
+    /// `update-delete` (default: also remove what the registry no longer has) or `update`.
+    pub sync_strategy: SyncStrategy,
+    /// Largest share of known tags one sync may remove before it asks for confirmation.
+    pub sync_max_delete_share: f64,
+    /// Registry requests one sync keeps in flight.
+    pub sync_concurrency: usize,
+    /// Seconds between replica health probes (also how often the job lease is renewed).
+    pub probe_interval_secs: u64,
+    /// Seconds a process holds the sync/probe lease without renewing it; another process takes
+    /// over after that.
+    pub leader_lease_secs: u64,
+    /// Days received notification ids are kept for de-duplication.
+    pub event_retention_days: u32,
     /// Log filter, e.g. `info` or `warn,wharf=debug` (tracing `EnvFilter` syntax).
     pub log: String,
     /// `text` or `json`.
@@ -114,6 +129,13 @@ impl Default for Config {
             tls_key: None,
             secure_cookies: None,
             session_ttl_hours: 12,
+            sync_interval_secs: 600,
+            sync_strategy: SyncStrategy::UpdateDelete,
+            sync_max_delete_share: 0.2,
+            sync_concurrency: 8,
+            probe_interval_secs: 10,
+            leader_lease_secs: 30,
+            event_retention_days: 7,
             log: "info,sqlx=warn,sea_orm=warn".into(),
             log_format: LogFormat::Text,
         }
@@ -168,6 +190,21 @@ impl Config {
                 "token_ttl_secs must be between 10 and 86400".into(),
             ));
         }
+        if !(0.0..=1.0).contains(&self.sync_max_delete_share) {
+            return Err(ConfigError::Invalid(
+                "sync_max_delete_share must be between 0.0 and 1.0".into(),
+            ));
+        }
+        if !(1..=256).contains(&self.sync_concurrency) {
+            return Err(ConfigError::Invalid(
+                "sync_concurrency must be between 1 and 256".into(),
+            ));
+        }
+        if self.probe_interval_secs == 0 || self.leader_lease_secs <= self.probe_interval_secs {
+            return Err(ConfigError::Invalid(
+                "probe_interval_secs must be at least 1 and leader_lease_secs longer than it".into(),
+            ));
+        }
         if self.service.trim().is_empty() || self.issuer.trim().is_empty() {
             return Err(ConfigError::Invalid("service and issuer must not be empty".into()));
         }
@@ -187,6 +224,11 @@ impl Config {
 
     pub fn notification_url(&self) -> String {
         format!("{}/v2/webhooks/events", self.public_url.trim_end_matches('/'))
+    }
+
+    /// The periodic jobs' schedule (`sync_interval_secs = 0` disables sync, not probes).
+    pub fn sync_interval(&self) -> Option<std::time::Duration> {
+        (self.sync_interval_secs > 0).then(|| std::time::Duration::from_secs(self.sync_interval_secs))
     }
 
     pub fn policy(&self) -> PolicySettings {

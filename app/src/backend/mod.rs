@@ -6,9 +6,11 @@ pub mod config;
 pub mod db;
 pub mod entity;
 pub mod error;
+pub mod events;
 pub mod registry_auth;
 pub mod state;
 pub mod store;
+pub mod sync;
 pub mod token;
 
 pub use error::{internal, ApiError};

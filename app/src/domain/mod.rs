@@ -90,3 +90,25 @@ string_enum!(
         Team => "team",
     }
 );
+
+string_enum!(
+    /// What a sync run may change: `update` only adds and updates; `update-delete` also removes
+    /// what the registry no longer has (behind the mass-deletion guard).
+    SyncStrategy {
+        Update => "update",
+        UpdateDelete => "update-delete",
+    }
+);
+
+string_enum!(
+    /// How a sync run ended.
+    SyncStatus {
+        Running => "running",
+        Succeeded => "succeeded",
+        /// Finished, but some repositories could not be read (see `errors`).
+        Partial => "partial",
+        /// The guard held back removals; an admin must confirm them.
+        NeedsConfirmation => "needs-confirmation",
+        Failed => "failed",
+    }
+);

@@ -1,4 +1,5 @@
 //! Thin HTTP adapters: parse the request, call the app, map the answer.
 
 pub mod csrf;
+pub mod events;
 pub mod token;

@@ -3,12 +3,16 @@
 pub mod activity;
 pub mod app_token;
 pub mod auth_change;
+pub mod lease;
 pub mod namespace;
 pub mod refresh_token;
 pub mod registry;
+pub mod registry_event;
 pub mod replica;
+pub mod replica_probe;
 pub mod repository;
 pub mod session;
+pub mod sync_run;
 pub mod tag;
 pub mod team;
 pub mod team_member;

@@ -13,6 +13,9 @@ pub struct Model {
     pub last_probe_at: Option<DateTimeUtc>,
     pub last_event_at: Option<DateTimeUtc>,
     pub instance_id: Option<String>,
+    pub source_addr: Option<String>,
+    pub last_error: Option<String>,
+    pub status_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

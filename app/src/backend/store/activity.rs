@@ -61,3 +61,24 @@ pub async fn record_login_failure(
         tracing::warn!(error = %e, "recording a failed login");
     }
 }
+
+/// The newest `limit` entries, newest first.
+pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<crate::domain::dto::ActivityRow>, AppError> {
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    Ok(activity::Entity::find()
+        .order_by_desc(activity::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| crate::domain::dto::ActivityRow {
+            id: a.id,
+            at: a.created_at.to_rfc3339(),
+            actor: a.actor_name,
+            kind: a.kind,
+            target: a.target,
+            details: a.details,
+            client_addr: a.client_addr,
+        })
+        .collect())
+}

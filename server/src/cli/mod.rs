@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use wharf_app::backend::config::{Config, LogFormat};
-use wharf_app::backend::store::{namespaces, teams, tokens, users};
+use wharf_app::backend::store::{namespaces, registries, teams, tokens, users};
 use wharf_app::backend::token::keys;
 use wharf_app::domain::{NamespaceName, Role, Visibility};
 
 use crate::registry_config::{self, ReplicaOptions};
+
+mod registry;
 use crate::startup;
 
 #[derive(Debug, Parser)]
@@ -65,8 +67,25 @@ pub enum Command {
     /// Manage the token signing key.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Print a registry config.yml for one replica that trusts this wharf.
+    /// Print a registry config.yml for one replica that trusts this wharf (and record the
+    /// replica, so a single-registry install needs nothing else).
     RegistryConfig(RegistryConfigArgs),
+    /// Registries, their replicas and their health.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
+    /// Print an nginx configuration that balances the registry replicas.
+    LbConfig(registry::LbConfigArgs),
+    /// Reconcile the database with the registry once, with a progress bar and a summary.
+    Sync(registry::SyncArgs),
+    /// Repositories wharf knows.
+    #[command(subcommand)]
+    Repo(registry::RepoCommand),
+    /// Tags of a repository.
+    #[command(subcommand)]
+    Tag(registry::TagCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Activity(registry::ActivityCommand),
 }
 
 #[derive(Debug, Args, Serialize)]
@@ -191,6 +210,13 @@ pub struct RegistryConfigArgs {
     /// URL registries use to reach wharf (overrides `public_url`).
     #[arg(long)]
     pub public_url: Option<String>,
+    /// Replica name recorded in wharf and sent with its notifications (default: host:port).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Registry the replica belongs to; created with `registry_host` (or the replica's
+    /// address) as its public endpoint when it does not exist.
+    #[arg(long, default_value = "default")]
+    pub registry: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -280,6 +306,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Token(cmd) => token_command(&config, cmd).await,
+        Command::Registry(cmd) => registry::registry(&config, cmd).await,
+        Command::LbConfig(args) => registry::lb_config(&config, args).await,
+        Command::Sync(args) => registry::sync(&config, args).await,
+        Command::Repo(cmd) => registry::repo(&config, cmd).await,
+        Command::Tag(cmd) => registry::tag(&config, cmd).await,
+        Command::Activity(cmd) => registry::activity_list(&config, cmd).await,
         Command::Key(KeyCommand::Rotate) => {
             let paths = keys::KeyPaths::in_dir(&config.data_dir);
             keys::generate(&paths, config.signing_algorithm, &config.issuer)?;
@@ -313,6 +345,21 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 return Err(CliError::Usage("--debug-addr must differ from --listen".into()));
             }
             let notification_secret = startup::notification_secret(&config)?;
+            // Record the replica, so probes, sync and event attribution work without more steps.
+            let db = startup::open_database(&config).await?;
+            let public_host = config.registry_host.clone().unwrap_or_else(|| args.listen.to_string());
+            let reg = match registries::find(&db, &args.registry).await? {
+                Some(r) => r,
+                None => registries::upsert(&db, &args.registry, &public_host).await?,
+            };
+            let replica = registries::upsert_replica(
+                &db,
+                &reg,
+                args.name.as_deref(),
+                &format!("http://{}", args.listen),
+                args.debug_addr.map(|a| format!("http://{a}")).as_deref(),
+            )
+            .await?;
             print!(
                 "{}",
                 registry_config::render(
@@ -324,6 +371,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                         redis: args.redis.as_deref(),
                         http_secret: &http_secret,
                         notification_secret: &notification_secret,
+                        replica_name: Some(&replica.name),
                     },
                 )
             );

@@ -1,0 +1,243 @@
+//! Applying checked events to the database, all in one transaction, so the registry gets a
+//! 2xx only once everything is committed (and a 5xx, hence a retry, otherwise).
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde::Serialize;
+
+use super::envelope::{EventAction, RegistryEvent};
+use crate::backend::entity::registry_event;
+use crate::backend::store::activity::{self, NewActivity};
+use crate::backend::store::tags::{TagPush, TagWrite};
+use crate::backend::store::{registries, repositories, tags};
+use crate::domain::AppError;
+
+/// What ingestion needs to know beyond the events.
+#[derive(Debug, Clone, Default)]
+pub struct IngestSettings {
+    /// The `sub` of wharf's own service tokens: its requests are not user pulls.
+    pub own_subject: String,
+}
+
+/// How many events did what; returned to the registry as the response body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    pub applied: u32,
+    pub duplicates: u32,
+    pub ignored: u32,
+    /// Events older than what the database already knows (out-of-order delivery).
+    pub stale: u32,
+}
+
+/// Applies `events` (sent by the replica named `replica_name`, when the URL says) atomically.
+pub async fn ingest(
+    db: &DatabaseConnection,
+    settings: &IngestSettings,
+    replica_name: Option<&str>,
+    events: &[RegistryEvent],
+) -> Result<IngestReport, AppError> {
+    let txn = db.begin().await?;
+    let mut report = IngestReport::default();
+    let mut replica_id = None;
+    if let Some(first) = events.first() {
+        replica_id = registries::note_event(
+            &txn,
+            replica_name,
+            first.source_addr.as_deref(),
+            first.source_instance.as_deref(),
+            chrono::Utc::now(),
+        )
+        .await?;
+    }
+    for event in events {
+        if event.action == EventAction::Ignored {
+            report.ignored += 1;
+            continue;
+        }
+        if !claim(&txn, event, replica_id).await? {
+            report.duplicates += 1;
+            continue;
+        }
+        if apply(&txn, settings, event).await? {
+            report.applied += 1;
+        } else {
+            report.stale += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Records the event id; false when it was already recorded (a retry or a duplicate).
+async fn claim(db: &impl ConnectionTrait, e: &RegistryEvent, replica_id: Option<i64>) -> Result<bool, AppError> {
+    let (tag, digest) = match &e.action {
+        EventAction::PushManifest { tag, digest, .. } => (tag.as_ref(), Some(digest)),
+        EventAction::PullManifest { tag, digest } => (tag.as_ref(), digest.as_ref()),
+        EventAction::DeleteManifest { digest } => (None, Some(digest)),
+        EventAction::DeleteTag { tag } => (Some(tag), None),
+        EventAction::Ignored => (None, None),
+    };
+    let res = registry_event::Entity::insert(registry_event::ActiveModel {
+        event_id: Set(e.id.clone()),
+        action: Set(e.action_name().to_owned()),
+        repository: Set(e.repository.to_string()),
+        tag: Set(tag.map(|t| t.to_string())),
+        digest: Set(digest.map(|d| d.to_string())),
+        occurred_at: Set(e.occurred_at),
+        received_at: Set(chrono::Utc::now()),
+        replica_id: Set(replica_id),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([registry_event::Column::EventId])
+    .exec_without_returning(db)
+    .await?;
+    Ok(matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// Whether a delete of this manifest (or of `tag`) that happened after `after` has already been
+/// received: then a push or a sync observation from before it must not bring the tag back.
+pub async fn deleted_after(
+    db: &impl ConnectionTrait,
+    repository: &str,
+    tag: Option<&str>,
+    digest: &str,
+    after: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, AppError> {
+    let mut by = sea_orm::Condition::any().add(registry_event::Column::Digest.eq(digest));
+    if let Some(tag) = tag {
+        by = by.add(registry_event::Column::Tag.eq(tag));
+    }
+    Ok(registry_event::Entity::find()
+        .filter(registry_event::Column::Repository.eq(repository))
+        .filter(registry_event::Column::Action.eq("delete"))
+        .filter(registry_event::Column::OccurredAt.gt(after))
+        .filter(by)
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Applies one new event; false when it is older than what the database holds.
+async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &RegistryEvent) -> Result<bool, AppError> {
+    let actor = e.actor.as_deref().unwrap_or("");
+    match &e.action {
+        EventAction::PushManifest {
+            tag,
+            digest,
+            media_type,
+            size,
+        } => {
+            let (repo, _) = repositories::ensure(db, &e.repository, e.occurred_at).await?;
+            repositories::touch(db, repo.id, e.occurred_at).await?;
+            let Some(tag) = tag else {
+                // Pushed by digest only (a platform image of a multi-arch push): no tag to record.
+                return Ok(true);
+            };
+            if deleted_after(
+                db,
+                e.repository.as_str(),
+                Some(tag.as_str()),
+                digest.as_str(),
+                e.occurred_at,
+            )
+            .await?
+            {
+                return Ok(false);
+            }
+            let write = tags::record_push(
+                db,
+                TagPush {
+                    repository_id: repo.id,
+                    tag: tag.as_str(),
+                    digest: digest.as_str(),
+                    media_type,
+                    size: *size,
+                    pushed_by: e.actor.as_deref(),
+                    at: e.occurred_at,
+                },
+            )
+            .await?;
+            if write == TagWrite::Stale {
+                return Ok(false);
+            }
+            let target = format!("{}:{}", e.repository, tag);
+            activity::record(
+                db,
+                NewActivity {
+                    actor_name: actor,
+                    kind: "image.pushed",
+                    namespace_id: repo.namespace_id,
+                    target: &target,
+                    details: digest.as_str(),
+                    client_addr: e.client_addr.as_deref(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Ok(true)
+        }
+        EventAction::PullManifest { tag, digest } => {
+            if !settings.own_subject.is_empty() && actor == settings.own_subject {
+                return Ok(true);
+            }
+            let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
+                // A pull of something wharf has not seen pushed: sync will add it.
+                return Ok(true);
+            };
+            repositories::count_pull(db, repo.id, e.occurred_at).await?;
+            tags::count_pull(
+                db,
+                repo.id,
+                tag.as_ref().map(|t| t.as_str()),
+                digest.as_ref().map(|d| d.as_str()),
+                e.occurred_at,
+            )
+            .await?;
+            Ok(true)
+        }
+        EventAction::DeleteManifest { digest } => {
+            let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
+                return Ok(true);
+            };
+            let removed = tags::remove_by_digest(db, repo.id, digest.as_str(), e.occurred_at).await?;
+            repositories::touch(db, repo.id, e.occurred_at).await?;
+            let details = if removed.is_empty() {
+                digest.to_string()
+            } else {
+                format!("{digest} (tags {})", removed.join(", "))
+            };
+            activity::record(
+                db,
+                NewActivity {
+                    actor_name: actor,
+                    kind: "image.deleted",
+                    namespace_id: repo.namespace_id,
+                    target: e.repository.as_str(),
+                    details: &details,
+                    client_addr: e.client_addr.as_deref(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Ok(true)
+        }
+        EventAction::DeleteTag { tag } => {
+            let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
+                return Ok(true);
+            };
+            // The digest delete usually removed it already; this only settles a lone tag delete.
+            tags::remove_named(db, repo.id, tag.as_str(), e.occurred_at).await?;
+            Ok(true)
+        }
+        EventAction::Ignored => Ok(true),
+    }
+}
+
+/// Forgets received event ids older than `days` (duplicates arrive within seconds or minutes).
+pub async fn prune(db: &impl ConnectionTrait, days: i64) -> Result<u64, AppError> {
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(days);
+    Ok(registry_event::Entity::delete_many()
+        .filter(registry_event::Column::ReceivedAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -1,0 +1,10 @@
+//! Registry notifications: what the registry tells wharf about pushes, pulls and deletes.
+//!
+//! [`envelope`] turns the raw JSON into checked [`envelope::RegistryEvent`]s (all or nothing);
+//! [`ingest`] applies them in one transaction, skipping event ids already seen.
+
+pub mod envelope;
+pub mod ingest;
+
+pub use envelope::{parse_envelope, EventAction, RegistryEvent, MANIFEST_MEDIA_TYPES};
+pub use ingest::{ingest, IngestReport, IngestSettings};

@@ -1,0 +1,130 @@
+//! Repositories as the registry reports them. A repository whose namespace wharf does not know
+//! is kept as an orphan (`namespace_id` NULL) for an admin to adopt, never dropped.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::namespaces;
+use crate::backend::entity::repository;
+use crate::domain::{AppError, RepositoryName};
+
+pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<repository::Model>, AppError> {
+    Ok(repository::Entity::find()
+        .filter(repository::Column::Name.eq(name))
+        .one(db)
+        .await?)
+}
+
+/// The repository called `name`, created when missing (in its namespace, or as an orphan).
+/// An orphan whose namespace exists by now is adopted. Returns whether it was created.
+pub async fn ensure(
+    db: &impl ConnectionTrait,
+    name: &RepositoryName,
+    at: DateTime<Utc>,
+) -> Result<(repository::Model, bool), AppError> {
+    if let Some(repo) = find_by_name(db, name.as_str()).await? {
+        if repo.namespace_id.is_none() {
+            if let Some(ns) = namespaces::find(db, name.namespace().as_ref()).await? {
+                let mut active: repository::ActiveModel = repo.into();
+                active.namespace_id = Set(Some(ns.id));
+                return Ok((active.update(db).await?, false));
+            }
+        }
+        return Ok((repo, false));
+    }
+    let namespace_id = namespaces::find(db, name.namespace().as_ref()).await?.map(|ns| ns.id);
+    if namespace_id.is_none() {
+        tracing::warn!(repository = %name, "repository in an unknown namespace recorded as an orphan");
+    }
+    // Another request may create it at the same moment: insert-or-nothing, then read it back.
+    repository::Entity::insert(repository::ActiveModel {
+        namespace_id: Set(namespace_id),
+        name: Set(name.to_string()),
+        description: Set(String::new()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        pull_count: Set(0),
+        last_pulled_at: Set(None),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([repository::Column::Name])
+    .exec_without_returning(db)
+    .await?;
+    let repo = find_by_name(db, name.as_str())
+        .await?
+        .ok_or_else(|| AppError::Internal("repository vanished after insert".into()))?;
+    Ok((repo, true))
+}
+
+/// Marks the repository changed (what "recently updated" lists sort by).
+pub async fn touch(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -> Result<(), AppError> {
+    repository::Entity::update_many()
+        .col_expr(repository::Column::UpdatedAt, Expr::value(at))
+        .filter(repository::Column::Id.eq(id))
+        .filter(repository::Column::UpdatedAt.lt(at))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Counts one manifest pull.
+pub async fn count_pull(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -> Result<(), AppError> {
+    repository::Entity::update_many()
+        .col_expr(
+            repository::Column::PullCount,
+            Expr::col(repository::Column::PullCount).add(1),
+        )
+        .col_expr(repository::Column::LastPulledAt, Expr::value(Some(at)))
+        .filter(repository::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Every repository, by name; `namespace` limits to one namespace (`""` for the global one).
+pub async fn list(db: &impl ConnectionTrait, namespace_id: Option<i64>) -> Result<Vec<repository::Model>, AppError> {
+    let mut q = repository::Entity::find().order_by_asc(repository::Column::Name);
+    if let Some(ns) = namespace_id {
+        q = q.filter(repository::Column::NamespaceId.eq(ns));
+    }
+    Ok(q.all(db).await?)
+}
+
+/// Removes a repository and its tags (an admin clean-up, or sync confirming it is gone).
+pub async fn remove(db: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
+    super::tags::remove_all_in(db, id).await?;
+    repository::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Repositories with their namespace name and tag count (`namespace` limits to one).
+pub async fn rows(
+    db: &impl ConnectionTrait,
+    namespace_id: Option<i64>,
+) -> Result<Vec<crate::domain::dto::RepositoryRow>, AppError> {
+    use crate::backend::entity::{namespace, tag};
+    use std::collections::HashMap;
+    let repos = list(db, namespace_id).await?;
+    let names: HashMap<i64, String> = namespace::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n.name))
+        .collect();
+    let mut counts: HashMap<i64, u64> = HashMap::new();
+    for t in tag::Entity::find().all(db).await? {
+        *counts.entry(t.repository_id).or_default() += 1;
+    }
+    Ok(repos
+        .into_iter()
+        .map(|r| crate::domain::dto::RepositoryRow {
+            namespace: r.namespace_id.and_then(|id| names.get(&id).cloned()),
+            tags: counts.get(&r.id).copied().unwrap_or(0),
+            pulls: r.pull_count,
+            last_pulled_at: r.last_pulled_at.map(|t| t.to_rfc3339()),
+            updated_at: r.updated_at.to_rfc3339(),
+            name: r.name,
+        })
+        .collect())
+}

@@ -1,0 +1,214 @@
+//! Tags: which digest each name points at, who pushed it, how often it is pulled.
+//!
+//! Every write carries the registry time it reflects (event timestamp, or when sync looked),
+//! and never overwrites a newer one: out-of-order events and a sync racing a push both end in
+//! the state the registry really has.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use crate::backend::entity::tag;
+use crate::domain::AppError;
+
+/// What a manifest push says about one tag.
+#[derive(Debug, Clone)]
+pub struct TagPush<'a> {
+    pub repository_id: i64,
+    pub tag: &'a str,
+    pub digest: &'a str,
+    pub media_type: &'a str,
+    pub size: i64,
+    pub pushed_by: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+/// The effect of [`record_push`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagWrite {
+    Added,
+    /// Now points at another digest.
+    Moved,
+    /// Same digest; details filled in.
+    Refreshed,
+    /// The database already holds something newer.
+    Stale,
+}
+
+pub async fn find(db: &impl ConnectionTrait, repository_id: i64, name: &str) -> Result<Option<tag::Model>, AppError> {
+    Ok(tag::Entity::find()
+        .filter(tag::Column::RepositoryId.eq(repository_id))
+        .filter(tag::Column::Name.eq(name))
+        .one(db)
+        .await?)
+}
+
+pub async fn list(db: &impl ConnectionTrait, repository_id: i64) -> Result<Vec<tag::Model>, AppError> {
+    Ok(tag::Entity::find()
+        .filter(tag::Column::RepositoryId.eq(repository_id))
+        .order_by_asc(tag::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// Points a tag at a digest unless a newer write is already there.
+pub async fn record_push(db: &impl ConnectionTrait, p: TagPush<'_>) -> Result<TagWrite, AppError> {
+    match find(db, p.repository_id, p.tag).await? {
+        None => {
+            let inserted = tag::Entity::insert(tag::ActiveModel {
+                repository_id: Set(p.repository_id),
+                name: Set(p.tag.to_owned()),
+                digest: Set(p.digest.to_owned()),
+                media_type: Set(p.media_type.to_owned()),
+                size: Set(p.size),
+                pushed_by: Set(p.pushed_by.map(str::to_owned)),
+                pushed_at: Set(p.at),
+                pull_count: Set(0),
+                last_pulled_at: Set(None),
+                ..Default::default()
+            })
+            .on_conflict_do_nothing_on([tag::Column::RepositoryId, tag::Column::Name])
+            .exec_without_returning(db)
+            .await?;
+            if matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+                Ok(TagWrite::Added)
+            } else {
+                // Inserted concurrently by another request: settle it like an existing row.
+                Box::pin(record_push(db, p)).await
+            }
+        }
+        Some(existing) if existing.digest == p.digest => {
+            // The same manifest seen again (an event after sync found it, or a re-push): keep
+            // the earliest push time, fill in what sync could not know.
+            let mut active: tag::ActiveModel = existing.clone().into();
+            if !p.media_type.is_empty() {
+                active.media_type = Set(p.media_type.to_owned());
+            }
+            if p.size > 0 {
+                active.size = Set(p.size);
+            }
+            if let Some(by) = p.pushed_by {
+                active.pushed_by = Set(Some(by.to_owned()));
+            }
+            if p.pushed_by.is_some() && p.at < existing.pushed_at {
+                active.pushed_at = Set(p.at);
+            }
+            active.update(db).await?;
+            Ok(TagWrite::Refreshed)
+        }
+        Some(existing) if existing.pushed_at > p.at => Ok(TagWrite::Stale),
+        Some(existing) => {
+            let mut active: tag::ActiveModel = existing.into();
+            active.digest = Set(p.digest.to_owned());
+            active.media_type = Set(p.media_type.to_owned());
+            active.size = Set(p.size);
+            active.pushed_by = Set(p.pushed_by.map(str::to_owned));
+            active.pushed_at = Set(p.at);
+            active.update(db).await?;
+            Ok(TagWrite::Moved)
+        }
+    }
+}
+
+/// Removes the tags of a repository pointing at `digest`, unless pushed after `before`.
+/// Returns the removed tag names.
+pub async fn remove_by_digest(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    digest: &str,
+    before: DateTime<Utc>,
+) -> Result<Vec<String>, AppError> {
+    let doomed = tag::Entity::find()
+        .filter(tag::Column::RepositoryId.eq(repository_id))
+        .filter(tag::Column::Digest.eq(digest))
+        .filter(tag::Column::PushedAt.lte(before))
+        .order_by_asc(tag::Column::Name)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = doomed.iter().map(|t| t.id).collect();
+    for chunk in ids.chunks(500) {
+        tag::Entity::delete_many()
+            .filter(tag::Column::Id.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+    }
+    Ok(doomed.into_iter().map(|t| t.name).collect())
+}
+
+/// Removes one tag unless it was pushed after `before`. Returns whether it was removed.
+pub async fn remove_named(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    name: &str,
+    before: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let res = tag::Entity::delete_many()
+        .filter(tag::Column::RepositoryId.eq(repository_id))
+        .filter(tag::Column::Name.eq(name))
+        .filter(tag::Column::PushedAt.lte(before))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// Removes the tags with these ids that were not pushed again after `before`.
+pub async fn remove_ids_pushed_before(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    before: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let mut removed = 0;
+    for chunk in ids.chunks(500) {
+        removed += tag::Entity::delete_many()
+            .filter(tag::Column::Id.is_in(chunk.to_vec()))
+            .filter(tag::Column::PushedAt.lt(before))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(removed)
+}
+
+pub async fn remove_all_in(db: &impl ConnectionTrait, repository_id: i64) -> Result<(), AppError> {
+    tag::Entity::delete_many()
+        .filter(tag::Column::RepositoryId.eq(repository_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Counts one manifest pull on the tags it names: by tag, or every tag on a pulled digest.
+pub async fn count_pull(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    tag_name: Option<&str>,
+    digest: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut q = tag::Entity::update_many()
+        .col_expr(tag::Column::PullCount, Expr::col(tag::Column::PullCount).add(1))
+        .col_expr(tag::Column::LastPulledAt, Expr::value(Some(at)))
+        .filter(tag::Column::RepositoryId.eq(repository_id));
+    q = match (tag_name, digest) {
+        (Some(t), _) => q.filter(tag::Column::Name.eq(t)),
+        (None, Some(d)) => q.filter(tag::Column::Digest.eq(d)),
+        (None, None) => return Ok(()),
+    };
+    q.exec(db).await?;
+    Ok(())
+}
+
+impl From<tag::Model> for crate::domain::dto::TagRow {
+    fn from(t: tag::Model) -> Self {
+        crate::domain::dto::TagRow {
+            tag: t.name,
+            digest: t.digest,
+            media_type: t.media_type,
+            size: t.size,
+            pushed_by: t.pushed_by,
+            pushed_at: t.pushed_at.to_rfc3339(),
+            pulls: t.pull_count,
+            last_pulled_at: t.last_pulled_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Deleting an image: the registry deletes manifests, not tags, so deleting a tag removes
+//! every tag sharing its digest. [`preview`] lists them so a user can confirm; [`delete_tag`]
+//! deletes the manifest through a healthy replica (failing over to the next), then updates the
+//! database and the audit log. Callers check the policy (`Action::Delete`) first.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde::Serialize;
+
+use super::client::RegistryError;
+use crate::backend::store::activity::{self, NewActivity};
+use crate::backend::store::{repositories, tags};
+use crate::backend::token::TokenIssuer;
+use crate::domain::{AppError, RepositoryName, TagName};
+
+/// What a deletion removes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeletionPlan {
+    pub repository: String,
+    pub digest: String,
+    /// Every tag on that digest, the named one included.
+    pub tags: Vec<String>,
+}
+
+/// The tags that go when `repository:tag` is deleted.
+pub async fn preview(
+    db: &DatabaseConnection,
+    repository: &RepositoryName,
+    tag: &TagName,
+) -> Result<DeletionPlan, AppError> {
+    let not_found = || AppError::NotFound(format!("{repository}:{tag} is not known to wharf"));
+    let repo = repositories::find_by_name(db, repository.as_str())
+        .await?
+        .ok_or_else(not_found)?;
+    let target = tags::find(db, repo.id, tag.as_str()).await?.ok_or_else(not_found)?;
+    let sharing = tags::list(db, repo.id)
+        .await?
+        .into_iter()
+        .filter(|t| t.digest == target.digest)
+        .map(|t| t.name)
+        .collect();
+    Ok(DeletionPlan {
+        repository: repository.to_string(),
+        digest: target.digest,
+        tags: sharing,
+    })
+}
+
+/// Deletes the manifest `repository:tag` points at, by digest, and records it.
+pub async fn delete_tag(
+    db: &DatabaseConnection,
+    issuer: &Arc<TokenIssuer>,
+    repository: &RepositoryName,
+    tag: &TagName,
+    actor: &str,
+) -> Result<DeletionPlan, AppError> {
+    let plan = preview(db, repository, tag).await?;
+    let mut failures = Vec::new();
+    let mut deleted = false;
+    for client in super::replica_clients(db, issuer).await? {
+        match client.delete_manifest(repository.as_str(), &plan.digest).await {
+            Ok(()) => {
+                deleted = true;
+                break;
+            }
+            // Unreachable: try the next replica.
+            Err(e @ RegistryError::Transport { .. }) => failures.push(e.to_string()),
+            Err(RegistryError::Status { status: 405, .. }) => {
+                return Err(AppError::Forbidden(
+                    "the registry does not allow deletes (storage.delete.enabled is false)".into(),
+                ))
+            }
+            Err(e) => return Err(AppError::Internal(format!("deleting {}: {e}", plan.digest))),
+        }
+    }
+    if !deleted {
+        return Err(AppError::Internal(format!(
+            "no registry replica answers: {}",
+            failures.join("; ")
+        )));
+    }
+    let txn = db.begin().await?;
+    if let Some(repo) = repositories::find_by_name(&txn, repository.as_str()).await? {
+        tags::remove_by_digest(&txn, repo.id, &plan.digest, Utc::now()).await?;
+        let details = format!("{} (tags {})", plan.digest, plan.tags.join(", "));
+        activity::record(
+            &txn,
+            NewActivity {
+                actor_name: actor,
+                kind: "image.deleted",
+                namespace_id: repo.namespace_id,
+                target: repository.as_str(),
+                details: &details,
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(plan)
+}

@@ -1,0 +1,336 @@
+//! One sync run.
+//!
+//! Reads the catalog, every repository's tags and each tag's digest (`HEAD`, so no pull is
+//! counted) from a healthy replica with bounded concurrency, then adds and updates what the
+//! database lacks. Writes never undo newer knowledge: a tag pushed or deleted by an event during
+//! the run keeps the event's outcome. Removals happen only with `update-delete`, only for
+//! tags untouched since the run started, and only under the guard's share.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
+
+use super::client::{ManifestHead, RegistryClient, RegistryError};
+use crate::backend::entity::{repository, sync_run, tag};
+use crate::backend::events::ingest::deleted_after;
+use crate::backend::store::activity::{self, NewActivity};
+use crate::backend::store::tags::{TagPush, TagWrite};
+use crate::backend::store::{repositories, sync_runs, tags};
+use crate::backend::token::TokenIssuer;
+use crate::domain::dto::SyncRunSummary;
+use crate::domain::{AppError, RepositoryName, SyncStatus, SyncStrategy};
+
+/// Errors kept per run (the rest are counted).
+const MAX_ERRORS: usize = 50;
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub strategy: SyncStrategy,
+    /// Largest share of known tags one run may remove without confirmation (0.0–1.0).
+    pub max_delete_share: f64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// An admin confirmed: remove even beyond the guard's share.
+    pub confirm_deletions: bool,
+    /// `schedule`, `cli` or `console`.
+    pub trigger: String,
+    /// Who runs it (the process name in the job lease, or `cli`).
+    pub runner: String,
+}
+
+/// Reported after each repository.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    pub repositories_total: u64,
+    pub repositories_done: u64,
+}
+
+pub type SyncSummary = SyncRunSummary;
+
+impl From<&sync_run::Model> for SyncRunSummary {
+    fn from(r: &sync_run::Model) -> Self {
+        SyncRunSummary {
+            id: r.id,
+            started_at: r.started_at.to_rfc3339(),
+            finished_at: r.finished_at.map(|t| t.to_rfc3339()),
+            trigger: r.trigger.clone(),
+            strategy: r.strategy.clone(),
+            status: r.status.clone(),
+            runner: r.runner.clone(),
+            replica_url: r.replica_url.clone(),
+            repositories_seen: r.repositories_seen,
+            tags_seen: r.tags_seen,
+            tags_added: r.tags_added,
+            tags_updated: r.tags_updated,
+            tags_removed: r.tags_removed,
+            removals_held: r.removals_held,
+            errors: r.errors.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect(),
+        }
+    }
+}
+
+/// What the registry holds for one repository, and when it was looked at.
+struct Observed {
+    name: RepositoryName,
+    observed_at: DateTime<Utc>,
+    tags: Result<Vec<(String, Option<ManifestHead>)>, RegistryError>,
+}
+
+async fn observe(client: &RegistryClient, name: RepositoryName) -> Observed {
+    let observed_at = Utc::now();
+    let tags = async {
+        let mut out = Vec::new();
+        for t in client.tags(name.as_str()).await? {
+            let head = client.head_manifest(name.as_str(), &t).await?;
+            out.push((t, head));
+        }
+        Ok(out)
+    }
+    .await;
+    Observed {
+        name,
+        observed_at,
+        tags,
+    }
+}
+
+struct Run {
+    model: sync_run::Model,
+    errors: Vec<String>,
+}
+
+impl Run {
+    fn error(&mut self, e: impl std::fmt::Display) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(e.to_string().replace('\n', " "));
+        } else if self.errors.len() == MAX_ERRORS {
+            self.errors.push("… more errors not kept".into());
+        }
+    }
+}
+
+/// Runs one sync and stores it; the summary is returned even when the run failed.
+pub async fn run_sync(
+    db: &DatabaseConnection,
+    issuer: &Arc<TokenIssuer>,
+    opts: &SyncOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<SyncRunSummary, AppError> {
+    let model = sync_runs::start(db, &opts.trigger, opts.strategy.as_str(), &opts.runner).await?;
+    let mut run = Run {
+        model,
+        errors: Vec::new(),
+    };
+    let status = match reconcile(db, issuer, opts, &mut run, progress).await {
+        Ok(status) => status,
+        Err(e) => {
+            run.error(&e);
+            SyncStatus::Failed
+        }
+    };
+    run.model.status = status.as_str().to_owned();
+    run.model.finished_at = Some(Utc::now());
+    run.model.errors = run.errors.join("\n");
+    let saved = sync_runs::save(db, run.model).await?;
+    tracing::info!(
+        run = saved.id,
+        status = %saved.status,
+        added = saved.tags_added,
+        updated = saved.tags_updated,
+        removed = saved.tags_removed,
+        held = saved.removals_held,
+        "sync finished"
+    );
+    Ok(SyncRunSummary::from(&saved))
+}
+
+async fn reconcile(
+    db: &DatabaseConnection,
+    issuer: &Arc<TokenIssuer>,
+    opts: &SyncOptions,
+    run: &mut Run,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<SyncStatus, AppError> {
+    let started = run.model.started_at;
+    let client = super::healthy_client(db, issuer).await?;
+    run.model.replica_url = Some(client.base().to_owned());
+    let catalog = client
+        .catalog()
+        .await
+        .map_err(|e| AppError::Internal(format!("reading the catalog: {e}")))?;
+
+    // What the database knows, loaded once.
+    let known_repos: HashMap<String, repository::Model> = repository::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.name.clone(), r))
+        .collect();
+    let mut known_tags: HashMap<i64, HashMap<String, tag::Model>> = HashMap::new();
+    let mut known_tag_count = 0usize;
+    for t in tag::Entity::find().all(db).await? {
+        known_tag_count += 1;
+        known_tags.entry(t.repository_id).or_default().insert(t.name.clone(), t);
+    }
+
+    let mut names = Vec::with_capacity(catalog.len());
+    for raw in &catalog {
+        match RepositoryName::try_from(raw.as_str()) {
+            Ok(n) => names.push(n),
+            Err(e) => run.error(format!("catalog entry skipped: {e}")),
+        }
+    }
+    let in_catalog: HashSet<String> = catalog.iter().cloned().collect();
+    let total = names.len() as u64;
+    run.model.repositories_seen = total as i64;
+    progress(Progress {
+        repositories_total: total,
+        repositories_done: 0,
+    });
+
+    let mut removal_candidates: Vec<i64> = Vec::new();
+    let mut failed_repos = 0usize;
+    let mut done = 0u64;
+    let mut observations =
+        futures::stream::iter(names.into_iter().map(|n| observe(&client, n))).buffer_unordered(opts.concurrency.max(1));
+    while let Some(obs) = observations.next().await {
+        done += 1;
+        match obs.tags {
+            Err(e) => {
+                failed_repos += 1;
+                run.error(format!("{}: {e}", obs.name));
+            }
+            Ok(listed) => {
+                let known = known_repos.get(obs.name.as_str()).and_then(|r| known_tags.get(&r.id));
+                let listed_names: HashSet<&str> = listed.iter().map(|(t, _)| t.as_str()).collect();
+                if let Some(known) = known {
+                    removal_candidates.extend(
+                        known
+                            .values()
+                            .filter(|t| !listed_names.contains(t.name.as_str()) && t.pushed_at < started)
+                            .map(|t| t.id),
+                    );
+                }
+                run.model.tags_seen += listed.len() as i64;
+                apply_repository(db, run, &obs.name, obs.observed_at, listed, known).await?;
+            }
+        }
+        progress(Progress {
+            repositories_total: total,
+            repositories_done: done,
+        });
+    }
+
+    // Repositories the registry no longer lists at all.
+    let mut vanished_repos = Vec::new();
+    for (name, repo) in &known_repos {
+        if in_catalog.contains(name) {
+            continue;
+        }
+        vanished_repos.push(repo.id);
+        if let Some(known) = known_tags.get(&repo.id) {
+            removal_candidates.extend(known.values().filter(|t| t.pushed_at < started).map(|t| t.id));
+        }
+    }
+
+    if opts.strategy == SyncStrategy::Update {
+        return Ok(status_of(failed_repos));
+    }
+    let limit = (known_tag_count as f64 * opts.max_delete_share.clamp(0.0, 1.0)).floor() as usize;
+    if removal_candidates.len() > limit && !opts.confirm_deletions {
+        run.model.removals_held = removal_candidates.len() as i64;
+        run.error(format!(
+            "{} of {known_tag_count} known tags would be removed, more than the {:.0}% a run may remove alone; confirm with `wharf sync --confirm-deletions` or in the console",
+            removal_candidates.len(),
+            opts.max_delete_share * 100.0
+        ));
+        return Ok(SyncStatus::NeedsConfirmation);
+    }
+    let txn = db.begin().await?;
+    let removed = tags::remove_ids_pushed_before(&txn, &removal_candidates, started).await?;
+    let mut repos_removed = 0;
+    for id in vanished_repos {
+        // Only when nothing was pushed to it since the run started.
+        if tags::list(&txn, id).await?.is_empty() {
+            let fresh = repository::Entity::find_by_id(id).one(&txn).await?;
+            if fresh.is_some_and(|r| r.updated_at < started) {
+                repositories::remove(&txn, id).await?;
+                repos_removed += 1;
+            }
+        }
+    }
+    if removed > 0 || repos_removed > 0 {
+        let details = format!("{removed} tags and {repos_removed} repositories the registry no longer has");
+        activity::record(
+            &txn,
+            NewActivity {
+                actor_name: super::SERVICE_SUBJECT,
+                kind: "sync.removed",
+                target: "registry",
+                details: &details,
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    run.model.tags_removed = removed as i64;
+    Ok(status_of(failed_repos))
+}
+
+fn status_of(failed_repos: usize) -> SyncStatus {
+    if failed_repos == 0 {
+        SyncStatus::Succeeded
+    } else {
+        SyncStatus::Partial
+    }
+}
+
+/// Adds and updates one repository's tags in one transaction.
+async fn apply_repository(
+    db: &DatabaseConnection,
+    run: &mut Run,
+    name: &RepositoryName,
+    observed_at: DateTime<Utc>,
+    listed: Vec<(String, Option<ManifestHead>)>,
+    known: Option<&HashMap<String, tag::Model>>,
+) -> Result<(), AppError> {
+    let changes: Vec<(String, ManifestHead)> = listed
+        .into_iter()
+        .filter_map(|(t, head)| head.map(|h| (t, h)))
+        .filter(|(t, h)| known.and_then(|k| k.get(t)).is_none_or(|k| k.digest != h.digest))
+        .collect();
+    if changes.is_empty() && known.is_some() {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    let (repo, _) = repositories::ensure(&txn, name, observed_at).await?;
+    for (t, head) in &changes {
+        if deleted_after(&txn, name.as_str(), Some(t), &head.digest, observed_at).await? {
+            continue;
+        }
+        let write = tags::record_push(
+            &txn,
+            TagPush {
+                repository_id: repo.id,
+                tag: t,
+                digest: &head.digest,
+                media_type: &head.media_type,
+                size: head.size,
+                pushed_by: None,
+                at: observed_at,
+            },
+        )
+        .await?;
+        match write {
+            TagWrite::Added => run.model.tags_added += 1,
+            TagWrite::Moved => run.model.tags_updated += 1,
+            TagWrite::Refreshed | TagWrite::Stale => {}
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! The background loop: the process holding the `registry-jobs` lease probes replicas every
+//! `probe_interval`, starts a sync when `sync_interval` has passed since the last run (whoever
+//! ran it), and forgets old event ids. Other processes only keep trying for the lease, so one
+//! takes over within a lease period when the holder dies.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+
+use super::reconcile::{run_sync, SyncOptions};
+use super::{lease, probe};
+use crate::backend::events::ingest;
+use crate::backend::store::sync_runs;
+use crate::backend::token::TokenIssuer;
+
+pub const LEASE_NAME: &str = "registry-jobs";
+
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// `None`: periodic sync disabled.
+    pub sync_interval: Option<Duration>,
+    pub probe_interval: Duration,
+    /// How long the lease lasts without renewal.
+    pub lease_ttl: Duration,
+    pub sync: SyncOptions,
+    pub event_retention_days: i64,
+    /// This process's name in the lease table.
+    pub holder: String,
+}
+
+async fn sync_due(db: &DatabaseConnection, every: Duration) -> bool {
+    match sync_runs::recent(db, 1).await {
+        Ok(runs) => runs.first().is_none_or(|last| {
+            let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+            last.started_at + every <= Utc::now()
+        }),
+        Err(_) => false,
+    }
+}
+
+/// Starts the loop; it runs until the task is aborted.
+pub fn spawn(db: DatabaseConnection, issuer: Arc<TokenIssuer>, schedule: Schedule) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let syncing = Arc::new(AtomicBool::new(false));
+        let mut leader = false;
+        let mut last_prune = None;
+        let mut tick = tokio::time::interval(schedule.probe_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let ttl = chrono::Duration::from_std(schedule.lease_ttl).unwrap_or(chrono::Duration::seconds(30));
+        loop {
+            tick.tick().await;
+            let now_leader = match lease::try_acquire(&db, LEASE_NAME, &schedule.holder, ttl).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "renewing the registry-jobs lease");
+                    false
+                }
+            };
+            if now_leader != leader {
+                tracing::info!(holder = %schedule.holder, leader = now_leader, "registry jobs lease changed");
+                leader = now_leader;
+            }
+            if !leader {
+                continue;
+            }
+            if let Err(e) = probe::probe_all(&db, &issuer).await {
+                tracing::warn!(error = %e, "probing replicas");
+            }
+            if let Some(every) = schedule.sync_interval {
+                if !syncing.load(Ordering::SeqCst) && sync_due(&db, every).await {
+                    syncing.store(true, Ordering::SeqCst);
+                    let (db, issuer, opts, flag) = (db.clone(), issuer.clone(), schedule.sync.clone(), syncing.clone());
+                    // Its own task, so the lease keeps being renewed during a long sync.
+                    tokio::spawn(async move {
+                        if let Err(e) = run_sync(&db, &issuer, &opts, &|_| {}).await {
+                            tracing::warn!(error = %e, "periodic sync");
+                        }
+                        flag.store(false, Ordering::SeqCst);
+                    });
+                }
+            }
+            if last_prune.is_none_or(|t: std::time::Instant| t.elapsed() > Duration::from_secs(3600)) {
+                last_prune = Some(std::time::Instant::now());
+                match ingest::prune(&db, schedule.event_retention_days).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "forgot old registry event ids"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning registry events"),
+                }
+            }
+        }
+    })
+}

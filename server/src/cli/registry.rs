@@ -1,0 +1,417 @@
+//! Registry commands: replicas, the load balancer configuration, sync, and reading back what
+//! wharf knows (repositories, tags, replica health, activity). `--json` output is stable: the
+//! field names are those of the DTOs in `wharf_app::domain::dto`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use wharf_app::backend::config::Config;
+use wharf_app::backend::store::{activity, namespaces, registries, repositories, tags};
+use wharf_app::backend::sync::{self, delete, Progress};
+use wharf_app::domain::dto::TagRow;
+use wharf_app::domain::{AppError, NamespaceName, RepositoryName, SyncStrategy, TagName};
+
+use super::CliError;
+use crate::lb_config::{self, LbOptions};
+use crate::startup;
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Add a registry (or change its public endpoint).
+    Add {
+        name: String,
+        /// `host:port` users give to docker login (the load balancer).
+        #[arg(long = "public")]
+        public_host: String,
+    },
+    /// Manage the replicas behind a registry's load balancer.
+    #[command(subcommand)]
+    Replica(ReplicaCommand),
+    /// Each replica: up/down, last probe, last notification received.
+    Status {
+        #[arg(long)]
+        json: bool,
+        /// Probe every replica now instead of showing the last stored result.
+        #[arg(long)]
+        probe: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReplicaCommand {
+    /// Add a replica (or update the one with this URL).
+    Add {
+        /// The registry's name.
+        registry: String,
+        /// `http://host:port` of the replica.
+        url: String,
+        /// `http://host:port` of the replica's debug server (`/debug/health`).
+        #[arg(long)]
+        debug_url: Option<String>,
+        /// Replica name (default: host:port).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove a replica.
+    Remove { registry: String, url: String },
+}
+
+#[derive(Debug, Args)]
+pub struct LbConfigArgs {
+    /// Address nginx listens on (the registry's public endpoint).
+    #[arg(long)]
+    pub listen: SocketAddr,
+    /// Registry whose replicas to balance.
+    #[arg(long, default_value = registries::DEFAULT_REGISTRY)]
+    pub registry: String,
+    /// Replica `host:port` (repeatable); default: the registry's replicas in wharf's database.
+    #[arg(long = "replica")]
+    pub replicas: Vec<String>,
+    /// Print a complete nginx.conf to run with `nginx -p DIR -c FILE`.
+    #[arg(long)]
+    pub standalone: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Print the run's summary as JSON (and no progress bar).
+    #[arg(long)]
+    pub json: bool,
+    /// Override `sync_strategy`.
+    #[arg(long)]
+    pub strategy: Option<SyncStrategy>,
+    /// Remove what the registry no longer has even beyond `sync_max_delete_share`.
+    #[arg(long)]
+    pub confirm_deletions: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// Repositories, with tag and pull counts; orphans show namespace "-".
+    List {
+        #[arg(long)]
+        namespace: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TagCommand {
+    /// Tags of NS/REPO.
+    List {
+        repository: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete NS/REPO:TAG from the registry (with every tag sharing its digest).
+    Delete {
+        reference: String,
+        /// Delete without asking (scripts); otherwise the tags that go are listed first.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActivityCommand {
+    /// The newest entries of the audit log.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print_json(value: &impl Serialize) -> Result<(), CliError> {
+    let s = serde_json::to_string_pretty(value).map_err(|e| CliError::Usage(e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+fn or_dash(s: Option<&str>) -> &str {
+    s.unwrap_or("-")
+}
+
+/// `2026-11-28T01:02:03.123+00:00` → `2026-11-28 01:02:03`
+fn short_time(s: Option<&str>) -> String {
+    s.map_or("-".into(), |s| s.get(..19).unwrap_or(s).replace('T', " "))
+}
+
+pub async fn registry(config: &Config, cmd: RegistryCommand) -> Result<(), CliError> {
+    let db = startup::open_database(config).await?;
+    match cmd {
+        RegistryCommand::Add { name, public_host } => {
+            let r = registries::upsert(&db, &name, &public_host).await?;
+            println!("registry {} at {}", r.name, r.public_host);
+        }
+        RegistryCommand::Replica(ReplicaCommand::Add {
+            registry,
+            url,
+            debug_url,
+            name,
+        }) => {
+            let reg = registries::require(&db, &registry).await?;
+            let r = registries::upsert_replica(&db, &reg, name.as_deref(), &url, debug_url.as_deref()).await?;
+            println!("replica {} ({}) added to {}", r.name, r.url, reg.name);
+        }
+        RegistryCommand::Replica(ReplicaCommand::Remove { registry, url }) => {
+            let reg = registries::require(&db, &registry).await?;
+            registries::remove_replica(&db, &reg, &url).await?;
+            println!("replica {url} removed from {}", reg.name);
+        }
+        RegistryCommand::Status { json, probe } => {
+            if probe {
+                let issuer = Arc::new(startup::issuer(config)?);
+                sync::probe::probe_all(&db, &issuer).await?;
+            }
+            let status = registries::status(&db).await?;
+            if json {
+                return print_json(&status);
+            }
+            println!(
+                "{:<12} {:<22} {:<28} {:<8} {:<20} {:<20} ERROR",
+                "REGISTRY", "REPLICA", "URL", "STATUS", "LAST PROBE", "LAST EVENT"
+            );
+            for r in status {
+                println!(
+                    "{:<12} {:<22} {:<28} {:<8} {:<20} {:<20} {}",
+                    r.registry,
+                    r.name,
+                    r.url,
+                    r.status,
+                    short_time(r.last_probe_at.as_deref()),
+                    short_time(r.last_event_at.as_deref()),
+                    or_dash(r.last_error.as_deref())
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn lb_config(config: &Config, args: LbConfigArgs) -> Result<(), CliError> {
+    let replicas = if args.replicas.is_empty() {
+        let db = startup::open_database(config).await?;
+        let reg = registries::require(&db, &args.registry).await?;
+        let mut urls: Vec<String> = registries::replicas(&db, Some(reg.id))
+            .await?
+            .into_iter()
+            .map(|r| registries::name_from_url(&r.url))
+            .collect();
+        urls.sort();
+        urls
+    } else {
+        args.replicas
+    };
+    if replicas.is_empty() {
+        return Err(CliError::Usage(format!(
+            "registry {} has no replicas: add them with `wharf registry replica add` or pass --replica",
+            args.registry
+        )));
+    }
+    for r in &replicas {
+        let ok = !r.is_empty() && !r.contains(|c: char| c.is_whitespace() || matches!(c, ';' | '{' | '}' | '/'));
+        if !ok {
+            return Err(CliError::Usage(format!("replica {r:?}: give host:port")));
+        }
+    }
+    print!(
+        "{}",
+        lb_config::render(&LbOptions {
+            listen: args.listen,
+            replicas: &replicas,
+            standalone: args.standalone,
+        })
+    );
+    Ok(())
+}
+
+pub async fn sync(config: &Config, args: SyncArgs) -> Result<(), CliError> {
+    let db = startup::open_database(config).await?;
+    let issuer = Arc::new(startup::issuer(config)?);
+    let mut opts = startup::sync_options(config, "cli");
+    opts.confirm_deletions = args.confirm_deletions;
+    if let Some(s) = args.strategy {
+        opts.strategy = s;
+    }
+    let bar = if args.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(0)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} syncing [{bar:40}] {pos}/{len} repositories ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let progress = {
+        let bar = bar.clone();
+        move |p: Progress| {
+            bar.set_length(p.repositories_total);
+            bar.set_position(p.repositories_done);
+        }
+    };
+    let summary = sync::run_sync(&db, &issuer, &opts, &progress).await?;
+    bar.finish_and_clear();
+    if args.json {
+        print_json(&summary)?;
+    } else {
+        println!(
+            "sync {} {} via {}: {} repositories, {} tags seen; {} added, {} updated, {} removed{}",
+            summary.id,
+            summary.status,
+            or_dash(summary.replica_url.as_deref()),
+            summary.repositories_seen,
+            summary.tags_seen,
+            summary.tags_added,
+            summary.tags_updated,
+            summary.tags_removed,
+            if summary.removals_held > 0 {
+                format!(", {} removals held for confirmation", summary.removals_held)
+            } else {
+                String::new()
+            }
+        );
+        for e in &summary.errors {
+            eprintln!("  {e}");
+        }
+    }
+    match summary.status.as_str() {
+        "failed" => Err(CliError::Usage("sync failed".into())),
+        _ => Ok(()),
+    }
+}
+
+pub async fn repo(config: &Config, cmd: RepoCommand) -> Result<(), CliError> {
+    let db = startup::open_database(config).await?;
+    let RepoCommand::List { namespace, json } = cmd;
+    let ns_id = match namespace {
+        Some(n) => {
+            let name = (!n.is_empty())
+                .then(|| NamespaceName::try_from(n.clone()))
+                .transpose()
+                .map_err(AppError::from)?;
+            let ns = namespaces::find(&db, name.as_ref())
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no namespace called {n:?}")))?;
+            Some(ns.id)
+        }
+        None => None,
+    };
+    let rows = repositories::rows(&db, ns_id).await?;
+    if json {
+        return print_json(&rows);
+    }
+    println!(
+        "{:<40} {:<16} {:>5} {:>7} {:<20}",
+        "REPOSITORY", "NAMESPACE", "TAGS", "PULLS", "UPDATED"
+    );
+    for r in rows {
+        let ns = match &r.namespace {
+            Some(n) if n.is_empty() => "(global)".to_owned(),
+            Some(n) => n.clone(),
+            None => "- (orphan)".to_owned(),
+        };
+        println!(
+            "{:<40} {:<16} {:>5} {:>7} {:<20}",
+            r.name,
+            ns,
+            r.tags,
+            r.pulls,
+            short_time(Some(&r.updated_at))
+        );
+    }
+    Ok(())
+}
+
+fn parse_reference(reference: &str) -> Result<(RepositoryName, TagName), AppError> {
+    let (repo, tag) = reference
+        .rsplit_once(':')
+        .filter(|(_, t)| !t.contains('/'))
+        .ok_or_else(|| AppError::BadRequest(format!("{reference:?}: give NAMESPACE/REPOSITORY:TAG")))?;
+    Ok((RepositoryName::try_from(repo)?, TagName::try_from(tag.to_owned())?))
+}
+
+pub async fn tag(config: &Config, cmd: TagCommand) -> Result<(), CliError> {
+    let db = startup::open_database(config).await?;
+    match cmd {
+        TagCommand::List { repository, json } => {
+            let name = RepositoryName::try_from(repository.as_str()).map_err(AppError::from)?;
+            let repo = repositories::find_by_name(&db, name.as_str())
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no repository called {name}")))?;
+            let rows: Vec<TagRow> = tags::list(&db, repo.id).await?.into_iter().map(TagRow::from).collect();
+            if json {
+                return print_json(&rows);
+            }
+            println!(
+                "{:<20} {:<19} {:>10} {:<12} {:<20} {:>6} {:<20} MEDIA TYPE",
+                "TAG", "DIGEST", "SIZE", "PUSHED BY", "PUSHED AT", "PULLS", "LAST PULLED"
+            );
+            for t in rows {
+                println!(
+                    "{:<20} {:<19} {:>10} {:<12} {:<20} {:>6} {:<20} {}",
+                    t.tag,
+                    t.digest.get(..19).unwrap_or(&t.digest),
+                    t.size,
+                    or_dash(t.pushed_by.as_deref()),
+                    short_time(Some(&t.pushed_at)),
+                    t.pulls,
+                    short_time(t.last_pulled_at.as_deref()),
+                    t.media_type
+                );
+            }
+        }
+        TagCommand::Delete { reference, yes, json } => {
+            let (repo, tag) = parse_reference(&reference)?;
+            let plan = delete::preview(&db, &repo, &tag).await?;
+            if !yes {
+                eprintln!(
+                    "deleting {reference} deletes manifest {} and with it the tags: {}",
+                    plan.digest,
+                    plan.tags.join(", ")
+                );
+                return Err(CliError::Usage("add --yes to delete them".into()));
+            }
+            let issuer = Arc::new(startup::issuer(config)?);
+            let done = delete::delete_tag(&db, &issuer, &repo, &tag, "cli").await?;
+            if json {
+                return print_json(&done);
+            }
+            println!(
+                "deleted {} ({}): tags {}",
+                done.repository,
+                done.digest,
+                done.tags.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn activity_list(config: &Config, cmd: ActivityCommand) -> Result<(), CliError> {
+    let db = startup::open_database(config).await?;
+    let ActivityCommand::List { limit, json } = cmd;
+    let rows = activity::recent(&db, limit.clamp(1, 10_000)).await?;
+    if json {
+        return print_json(&rows);
+    }
+    println!("{:<20} {:<14} {:<16} {:<40} DETAILS", "AT", "ACTOR", "KIND", "TARGET");
+    for a in rows {
+        println!(
+            "{:<20} {:<14} {:<16} {:<40} {}",
+            short_time(Some(&a.at)),
+            a.actor,
+            a.kind,
+            a.target,
+            a.details
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! `POST /v2/webhooks/events`: notifications from the registry replicas.
+//!
+//! The registry retries an event until it gets a 2xx, so wharf answers 2xx only after the
+//! events are committed, 401 for a wrong secret, 4xx for input it will never accept, and 5xx
+//! (retry later) when the database is unavailable.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use wharf_app::backend::error::ApiError;
+use wharf_app::backend::events::{self, IngestSettings};
+use wharf_app::backend::AppState;
+use wharf_app::domain::AppError;
+
+/// The media type registries send; plain JSON is accepted too (curl, proxies).
+const EVENTS_MEDIA_TYPE: &str = "application/vnd.docker.distribution.events.v1+json";
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    /// The replica the notification URL was generated for (`wharf registry-config`).
+    replica: Option<String>,
+}
+
+fn authorized(headers: &HeaderMap, secret: &str) -> bool {
+    let expected = format!("Bearer {secret}");
+    headers
+        .get(header::AUTHORIZATION)
+        .is_some_and(|v| bool::from(v.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+fn content_type_ok(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case(EVENTS_MEDIA_TYPE) || essence.eq_ignore_ascii_case("application/json")
+}
+
+pub async fn receive(
+    State(state): State<AppState>,
+    Query(query): Query<EventsQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !authorized(&headers, &state.notification_secret) {
+        return ApiError(AppError::Unauthorized(
+            "notifications need the shared secret wharf registry-config puts in the registry config".into(),
+        ))
+        .into_response();
+    }
+    if !content_type_ok(&headers) {
+        let err = AppError::BadRequest(format!("send {EVENTS_MEDIA_TYPE}"));
+        let mut resp = ApiError(err).into_response();
+        *resp.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        return resp;
+    }
+    let parsed = match events::parse_envelope(&body) {
+        Ok(e) => e,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    let settings = IngestSettings {
+        own_subject: wharf_app::backend::sync::SERVICE_SUBJECT.to_owned(),
+    };
+    match events::ingest(&state.db, &settings, query.replica.as_deref(), &parsed).await {
+        Ok(report) => (StatusCode::OK, Json(report)).into_response(),
+        Err(e) => {
+            // Anything but bad input is "try again": the registry keeps the event queued.
+            let e = match e {
+                AppError::BadRequest(_) => e,
+                _ => AppError::Internal("storing events".into()),
+            };
+            let mut resp = ApiError(e.clone()).into_response();
+            if matches!(e, AppError::Internal(_)) {
+                *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            }
+            resp
+        }
+    }
+}
