@@ -83,6 +83,7 @@ pub struct TestWharf {
     pub config: Config,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl TestWharf {
@@ -105,9 +106,37 @@ impl TestWharf {
             database_max_connections: 8,
             // Changes made through the CLI reach the server's caches quickly in tests.
             auth_sync_interval_ms: 50,
+            // Tests start syncs themselves unless they say otherwise.
+            sync_interval_secs: 0,
+            probe_interval_secs: 1,
+            leader_lease_secs: 3,
             ..Config::default()
         };
         tweak(&mut config);
+        Self::launch(config, listener, db, dir).await
+    }
+
+    /// A second wharf process sharing this one's database and data dir (several wharf
+    /// replicas behind one load balancer), listening on `port` (0: any).
+    pub async fn start_peer(&self, port: u16, tweak: impl FnOnce(&mut Config)) -> TestWharf {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let mut config = self.config.clone();
+        config.listen = listener.local_addr().unwrap();
+        tweak(&mut config);
+        let db = TestDb {
+            url: self.db.url.clone(),
+            pg_name: None,
+        };
+        Self::launch(config, listener, db, tempfile::tempdir().unwrap()).await
+    }
+
+    async fn launch(
+        config: Config,
+        listener: tokio::net::TcpListener,
+        db: TestDb,
+        dir: tempfile::TempDir,
+    ) -> TestWharf {
+        let addr = listener.local_addr().unwrap();
         let conn = wharf_server::startup::open_database(&config).await.expect("database");
         let opts = leptos::prelude::LeptosOptions::builder()
             .output_name("wharf")
@@ -118,16 +147,22 @@ impl TestWharf {
         let app = wharf_server::router::build(state).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
-            background.iter().for_each(|t| t.abort());
         });
         TestWharf {
-            url,
-            data_dir,
+            url: format!("http://{addr}"),
+            data_dir: config.data_dir.clone(),
             db,
             config,
             _dir: dir,
             task,
+            background,
         }
+    }
+
+    /// Stops serving and every background job (as if the process died), keeping the database.
+    pub fn kill(&self) {
+        self.task.abort();
+        self.background.iter().for_each(|t| t.abort());
     }
 
     /// Runs the real `wharf` binary against this instance's database and data dir.
@@ -178,9 +213,35 @@ impl TestWharf {
     }
 
     pub async fn stop(self) {
-        self.task.abort();
+        self.kill();
         self.db.drop_db().await;
     }
+
+    /// A connection to this instance's database, for checks the CLI does not offer.
+    pub async fn connect(&self) -> sea_orm::DatabaseConnection {
+        Database::connect(&self.db.url).await.unwrap()
+    }
+
+    /// Runs the CLI with `--json` appended and parses its output.
+    pub async fn cli_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.cli_ok(&all, None).await;
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("wharf {args:?} printed non-JSON ({e}):\n{out}"))
+    }
+}
+
+/// How a test registry replica is set up.
+#[derive(Default)]
+pub struct RegistryOpts<'a> {
+    /// Storage shared with other replicas (default: a private directory).
+    pub storage: Option<&'a Path>,
+    /// Use the Redis on 127.0.0.1:6379 as the blob-descriptor cache.
+    pub redis: bool,
+    /// Replica name recorded in wharf.
+    pub name: Option<&'a str>,
+    /// Send notifications to this wharf URL instead of the one that configured it.
+    pub notify_url: Option<&'a str>,
 }
 
 /// A `docker-registry` process configured by `wharf registry-config`.
@@ -194,25 +255,39 @@ pub struct TestRegistry {
 
 impl TestRegistry {
     pub async fn start(wharf: &TestWharf) -> TestRegistry {
+        Self::start_with(wharf, RegistryOpts::default()).await
+    }
+
+    pub async fn start_with(wharf: &TestWharf, opts: RegistryOpts<'_>) -> TestRegistry {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let debug_port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let storage = dir.path().join("storage");
-        let yaml = wharf
-            .cli_ok(
-                &[
-                    "registry-config",
-                    "--listen",
-                    &addr.to_string(),
-                    "--storage",
-                    storage.to_str().unwrap(),
-                    "--debug-addr",
-                    &format!("127.0.0.1:{debug_port}"),
-                ],
-                None,
-            )
-            .await;
+        let own_storage = dir.path().join("storage");
+        let storage = opts.storage.unwrap_or(&own_storage);
+        let listen = addr.to_string();
+        let debug = format!("127.0.0.1:{debug_port}");
+        let mut args = vec![
+            "registry-config",
+            "--listen",
+            &listen,
+            "--storage",
+            storage.to_str().unwrap(),
+            "--debug-addr",
+            &debug,
+        ];
+        if opts.redis {
+            args.extend(["--redis", "127.0.0.1:6379"]);
+        }
+        if let Some(name) = opts.name {
+            args.extend(["--name", name]);
+        }
+        let mut yaml = wharf.cli_ok(&args, None).await;
+        if let Some(other) = opts.notify_url {
+            let from = format!("{}/v2/webhooks/events", wharf.url);
+            assert!(yaml.contains(&from), "{yaml}");
+            yaml = yaml.replace(&from, &format!("{other}/v2/webhooks/events"));
+        }
         let config = dir.path().join("config.yml");
         std::fs::write(&config, yaml).unwrap();
         let log = dir.path().join("registry.log");
@@ -232,6 +307,12 @@ impl TestRegistry {
         };
         reg.wait_ready().await;
         reg
+    }
+
+    /// Kills the replica (as a crash would).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     async fn wait_ready(&self) {
@@ -273,4 +354,71 @@ pub async fn run(cmd: &mut tokio::process::Command) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, or panics after `secs` seconds.
+pub async fn eventually<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {secs}s waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// nginx in front of the replicas, configured by `wharf lb-config --standalone`.
+pub struct TestNginx {
+    pub addr: SocketAddr,
+    child: Child,
+    pub conf: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestNginx {
+    pub async fn start(wharf: &TestWharf) -> TestNginx {
+        let dir = tempfile::tempdir().unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let conf = wharf
+            .cli_ok(&["lb-config", "--standalone", "--listen", &addr.to_string()], None)
+            .await;
+        std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        let file = dir.path().join("nginx.conf");
+        std::fs::write(&file, &conf).unwrap();
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&file)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx (apt-get install nginx)");
+        let nginx = TestNginx {
+            addr,
+            child,
+            conf,
+            _dir: dir,
+        };
+        eventually("nginx to listen", 10, || async {
+            std::net::TcpStream::connect(addr).ok().map(|_| ())
+        })
+        .await;
+        nginx
+    }
+}
+
+impl Drop for TestNginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -14,4 +14,6 @@ mod oci;
 mod cli;
 mod https;
 mod registry_clients;
+mod registry_events;
+mod registry_replicas;
 mod token_endpoint;

@@ -1,0 +1,381 @@
+//! `POST /v2/webhooks/events` as a contract: authentication, de-duplication, ordering, every
+//! kind of bad input, orphans, and a database outage answered with a retryable 5xx.
+
+use serde_json::{json, Value};
+use wharf_app::backend::events::MANIFEST_MEDIA_TYPES;
+
+use crate::helpers::{DbKind, TestWharf};
+
+const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+fn secret(w: &TestWharf) -> String {
+    std::fs::read_to_string(w.data_dir.join("notification-secret"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+fn push(id: &str, at: &str, repo: &str, tag: &str, digest: &str, media_type: &str) -> Value {
+    json!({
+        "id": id, "timestamp": at, "action": "push",
+        "target": {"mediaType": media_type, "size": 400, "digest": digest, "length": 400,
+                   "repository": repo, "tag": tag,
+                   "references": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "size": 1000, "digest": D2}]},
+        "request": {"id": "r", "addr": "127.0.0.1:5555", "host": "lb", "method": "PUT", "useragent": "skopeo"},
+        "actor": {"name": "alice"},
+        "source": {"addr": "replica-a:5000", "instanceID": "inst-a"}
+    })
+}
+
+fn pull(id: &str, at: &str, repo: &str, tag: &str, method: &str) -> Value {
+    json!({
+        "id": id, "timestamp": at, "action": "pull",
+        "target": {"mediaType": MANIFEST_MEDIA_TYPES[2], "size": 400, "digest": D1, "repository": repo, "tag": tag},
+        "request": {"method": method}, "actor": {"name": "bob"},
+        "source": {"addr": "replica-a:5000", "instanceID": "inst-a"}
+    })
+}
+
+fn delete_digest(id: &str, at: &str, repo: &str, digest: &str) -> Value {
+    json!({"id": id, "timestamp": at, "action": "delete", "target": {"digest": digest, "repository": repo},
+           "actor": {"name": "alice"}, "source": {"addr": "replica-a:5000", "instanceID": "inst-a"}})
+}
+
+struct Sender<'a> {
+    w: &'a TestWharf,
+    http: reqwest::Client,
+    secret: String,
+}
+
+impl Sender<'_> {
+    async fn send_raw(&self, auth: Option<&str>, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/v2/webhooks/events?replica=r1", self.w.url))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn send(&self, events: &[Value]) -> (u16, Value) {
+        let body = serde_json::to_vec(&json!({ "events": events })).unwrap();
+        self.send_raw(
+            Some(&format!("Bearer {}", self.secret)),
+            "application/vnd.docker.distribution.events.v1+json",
+            body,
+        )
+        .await
+    }
+}
+
+async fn tags(w: &TestWharf, repo: &str) -> Vec<Value> {
+    let out = w.cli(&["tag", "list", repo, "--json"], None).await;
+    if !out.status.success() {
+        return Vec::new();
+    }
+    serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn contract(kind: DbKind) {
+    let w = TestWharf::start(kind).await;
+    w.add_user("alice", "correct-horse-battery", false).await;
+    w.cli_ok(&["registry", "add", "default", "--public", "lb.example:443"], None)
+        .await;
+    w.cli_ok(
+        &[
+            "registry",
+            "replica",
+            "add",
+            "default",
+            "http://127.0.0.1:9",
+            "--name",
+            "r1",
+        ],
+        None,
+    )
+    .await;
+    let s = Sender {
+        w: &w,
+        http: reqwest::Client::new(),
+        secret: secret(&w),
+    };
+    let ev = push(
+        "e1",
+        "2026-11-28T10:00:00Z",
+        "alice/app",
+        "v1",
+        D1,
+        MANIFEST_MEDIA_TYPES[2],
+    );
+
+    // Wrong or missing secret: 401, nothing stored.
+    let body = serde_json::to_vec(&json!({"events": [ev.clone()]})).unwrap();
+    for auth in [None, Some("Bearer wrong"), Some("Basic Zm9vOmJhcg==")] {
+        let (status, _) = s.send_raw(auth, "application/json", body.clone()).await;
+        assert_eq!(status, 401, "auth {auth:?}");
+    }
+    assert!(
+        tags(&w, "alice/app").await.is_empty(),
+        "nothing stored without the secret"
+    );
+
+    // A push: repository and tag with digest, media type, size incl. layers, pusher.
+    let (status, report) = s.send(std::slice::from_ref(&ev)).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["applied"], 1);
+    let t = tags(&w, "alice/app").await;
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0]["tag"], "v1");
+    assert_eq!(t[0]["digest"], D1);
+    assert_eq!(t[0]["media_type"], MANIFEST_MEDIA_TYPES[2]);
+    assert_eq!(t[0]["size"], 1400);
+    assert_eq!(t[0]["pushed_by"], "alice");
+
+    // The same event again (a retry) changes nothing.
+    let (status, report) = s.send(std::slice::from_ref(&ev)).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["duplicates"], 1);
+    assert_eq!(report["applied"], 0);
+    assert_eq!(tags(&w, "alice/app").await, t);
+
+    // Pulls: GET counts, HEAD does not, a duplicate pull does not count twice.
+    let get = pull("p1", "2026-11-28T10:01:00Z", "alice/app", "v1", "GET");
+    s.send(&[
+        get.clone(),
+        get,
+        pull("p2", "2026-11-28T10:01:01Z", "alice/app", "v1", "HEAD"),
+    ])
+    .await;
+    let t = tags(&w, "alice/app").await;
+    assert_eq!(t[0]["pulls"], 1, "{t:?}");
+    assert!(t[0]["last_pulled_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11-28T10:01:00"));
+    let repos = w.cli_json(&["repo", "list"]).await;
+    let app = repos
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "alice/app")
+        .unwrap();
+    assert_eq!(app["pulls"], 1);
+
+    // Blob pushes are ignored.
+    let blob = push(
+        "b1",
+        "2026-11-28T10:02:00Z",
+        "alice/app",
+        "",
+        D2,
+        "application/octet-stream",
+    );
+    let (_, report) = s.send(&[blob]).await;
+    assert_eq!(report["ignored"], 1);
+    assert_eq!(tags(&w, "alice/app").await.len(), 1);
+
+    // Out of order: the delete of v2's manifest arrives before v2's push. The registry no
+    // longer has it, so it must not appear.
+    s.send(&[delete_digest("d2", "2026-11-28T10:05:00Z", "alice/app", D2)])
+        .await;
+    let (_, report) = s
+        .send(&[push(
+            "e2",
+            "2026-11-28T10:04:00Z",
+            "alice/app",
+            "v2",
+            D2,
+            MANIFEST_MEDIA_TYPES[0],
+        )])
+        .await;
+    assert_eq!(report["stale"], 1, "{report}");
+    assert!(tags(&w, "alice/app").await.iter().all(|t| t["tag"] != "v2"));
+    // An older push of v1 (another digest) arriving late does not overwrite the newer one.
+    let (_, report) = s
+        .send(&[push(
+            "e0",
+            "2026-11-28T09:00:00Z",
+            "alice/app",
+            "v1",
+            D2,
+            MANIFEST_MEDIA_TYPES[0],
+        )])
+        .await;
+    assert_eq!(report["stale"], 1);
+    assert_eq!(tags(&w, "alice/app").await[0]["digest"], D1);
+
+    // Delete by digest removes the tags on it; the repository stays, empty.
+    let (status, _) = s
+        .send(&[delete_digest("d1", "2026-11-28T10:06:00Z", "alice/app", D1)])
+        .await;
+    assert_eq!(status, 200);
+    assert!(tags(&w, "alice/app").await.is_empty());
+    let repos = w.cli_json(&["repo", "list"]).await;
+    assert!(repos
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "alice/app" && r["tags"] == 0));
+
+    // A push into a namespace wharf does not know is kept as an orphan.
+    s.send(&[push(
+        "o1",
+        "2026-11-28T10:07:00Z",
+        "ghost/tool",
+        "latest",
+        D1,
+        MANIFEST_MEDIA_TYPES[3],
+    )])
+    .await;
+    let repos = w.cli_json(&["repo", "list"]).await;
+    let ghost = repos
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "ghost/tool")
+        .unwrap();
+    assert!(ghost["namespace"].is_null(), "{ghost}");
+    assert_eq!(tags(&w, "ghost/tool").await.len(), 1);
+
+    // Activities for pushes and deletes.
+    let acts = w.cli_json(&["activity", "list"]).await;
+    let kinds: Vec<&str> = acts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"image.pushed") && kinds.contains(&"image.deleted"),
+        "{kinds:?}"
+    );
+
+    // The replica named in the URL is credited with the events.
+    let status = w.cli_json(&["registry", "status"]).await;
+    let r1 = &status[0];
+    assert_eq!(r1["name"], "r1");
+    assert!(r1["last_event_at"].is_string(), "{r1}");
+    assert_eq!(r1["instance_id"], "inst-a");
+    assert_eq!(r1["source_addr"], "replica-a:5000");
+
+    // Bad input: clear 4xx, nothing half-written (the valid first event is not stored either).
+    let good = push(
+        "n1",
+        "2026-11-28T11:00:00Z",
+        "alice/new",
+        "v1",
+        D1,
+        MANIFEST_MEDIA_TYPES[0],
+    );
+    let mut bad_action = good.clone();
+    bad_action["id"] = json!("n2");
+    bad_action["action"] = json!("explode");
+    let mut absurd = good.clone();
+    absurd["id"] = json!("n3");
+    absurd["target"]["repository"] = json!(format!("alice/{}", "x".repeat(400)));
+    let mut bad_digest = good.clone();
+    bad_digest["target"]["digest"] = json!("md5:abc");
+    for (events, needle) in [
+        (vec![good.clone(), bad_action], "unknown action"),
+        (vec![good.clone(), absurd], "repository name"),
+        (vec![bad_digest], "digest"),
+    ] {
+        let (status, body) = s.send(&events).await;
+        assert_eq!(status, 400, "{body}");
+        let msg = body["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(needle), "{msg}");
+    }
+    let auth = format!("Bearer {}", s.secret);
+    let (status, body) = s
+        .send_raw(Some(&auth), "application/json", b"{\"events\": [".to_vec())
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = s.send_raw(Some(&auth), "text/plain", b"{}".to_vec()).await;
+    assert_eq!(status, 415);
+    let (status, _) = s
+        .send_raw(Some(&auth), "application/json", vec![b' '; 2 * 1024 * 1024])
+        .await;
+    assert_eq!(status, 413);
+    assert!(
+        !w.cli_json(&["repo", "list"])
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "alice/new"),
+        "nothing half-written"
+    );
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn event_contract_sqlite() {
+    contract(DbKind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn event_contract_postgres() {
+    contract(DbKind::Postgres).await;
+}
+
+/// With its database unreachable wharf answers 503, so the registry keeps the event and
+/// retries; once the database is back the retry is stored.
+#[tokio::test]
+async fn database_outage_answers_retryable_5xx() {
+    use sea_orm::{ConnectionTrait, Database};
+    let w = TestWharf::start(DbKind::Postgres).await;
+    w.add_user("alice", "correct-horse-battery", false).await;
+    let s = Sender {
+        w: &w,
+        http: reqwest::Client::new(),
+        secret: secret(&w),
+    };
+    let db_name = w.db.url.rsplit('/').next().unwrap().to_owned();
+    let admin = Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS false"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db_name}'"
+        ))
+        .await
+        .unwrap();
+    let ev = push(
+        "x1",
+        "2026-11-28T12:00:00Z",
+        "alice/app",
+        "v1",
+        D1,
+        MANIFEST_MEDIA_TYPES[0],
+    );
+    let (status, body) = s.send(std::slice::from_ref(&ev)).await;
+    assert!(status >= 500, "{status} {body}");
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    // The registry's retry, once the database is back.
+    let report = crate::helpers::eventually("the retried event to be stored", 30, || async {
+        let (status, body) = s.send(std::slice::from_ref(&ev)).await;
+        (status == 200).then_some(body)
+    })
+    .await;
+    assert_eq!(report["applied"], 1, "{report}");
+    assert_eq!(tags(&w, "alice/app").await.len(), 1);
+    w.stop().await;
+}
