@@ -1,7 +1,7 @@
 //! Applying checked events to the database, all in one transaction, so the registry gets a
 //! 2xx only once everything is committed (and a 5xx, hence a retry, otherwise).
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 
 use super::envelope::{EventAction, RegistryEvent};
@@ -35,7 +35,7 @@ pub async fn ingest(
     replica_name: Option<&str>,
     events: &[RegistryEvent],
 ) -> Result<IngestReport, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let mut report = IngestReport::default();
     let mut replica_id = None;
     if let Some(first) = events.first() {

@@ -1,9 +1,7 @@
 //! Teams and their members.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::backend::entity::{team, team_member, user};
 use crate::domain::{AppError, NamespaceName, Role};
@@ -15,7 +13,7 @@ pub async fn create(
     description: &str,
     owner: &user::Model,
 ) -> Result<team::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     if find_by_name(&txn, name.as_str()).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "a team named {:?} already exists",

@@ -3,7 +3,6 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 
 use crate::backend::auth::password;
@@ -27,7 +26,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
     }
     let hash = password::hash(new.password).await?;
     let name = new.name.to_string();
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     if namespace::Entity::find()
         .filter(namespace::Column::Name.eq(&name))
         .one(&txn)
@@ -84,7 +83,7 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, AppError> {
 
 /// Enables or disables a user; every wharf process drops its cached credentials.
 pub async fn set_disabled(db: &DatabaseConnection, user: user::Model, disabled: bool) -> Result<user::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let mut am: user::ActiveModel = user.into();
     am.disabled = Set(disabled);
     let user = am.update(&txn).await?;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use super::client::RegistryError;
@@ -81,7 +81,7 @@ pub async fn delete_tag(
             failures.join("; ")
         )));
     }
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     if let Some(repo) = repositories::find_by_name(&txn, repository.as_str()).await? {
         tags::remove_by_digest(&txn, repo.id, &plan.digest, Utc::now()).await?;
         let details = format!("{} (tags {})", plan.digest, plan.tags.join(", "));

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
 use super::client::{ManifestHead, RegistryClient, RegistryError};
 use crate::backend::entity::{repository, sync_run, tag};
@@ -249,7 +249,7 @@ async fn reconcile(
         ));
         return Ok(SyncStatus::NeedsConfirmation);
     }
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let removed = tags::remove_ids_pushed_before(&txn, &removal_candidates, started).await?;
     let mut repos_removed = 0;
     for id in vanished_repos {
@@ -306,7 +306,7 @@ async fn apply_repository(
     if changes.is_empty() && known.is_some() {
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let (repo, _) = repositories::ensure(&txn, name, observed_at).await?;
     for (t, head) in &changes {
         if deleted_after(&txn, name.as_str(), Some(t), &head.digest, observed_at).await? {
