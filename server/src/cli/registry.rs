@@ -85,6 +85,10 @@ pub struct SyncArgs {
     /// Remove what the registry no longer has even beyond `sync_max_delete_share`.
     #[arg(long)]
     pub confirm_deletions: bool,
+    /// Only read the registry as a sync would (same requests, same concurrency) and print the
+    /// counts; nothing is written or recorded. The baseline for the sync benchmark.
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +100,8 @@ pub enum RepoCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Forget an empty repository (the registry keeps its directory; a push brings it back).
+    Remove { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +241,14 @@ pub async fn lb_config(config: &Config, args: LbConfigArgs) -> Result<(), CliErr
 pub async fn sync(config: &Config, args: SyncArgs) -> Result<(), CliError> {
     let db = startup::open_database(config).await?;
     let issuer = Arc::new(startup::issuer(config)?);
+    if args.read_only {
+        let (repos, tags, failures) = sync::reconcile::read_only_pass(&db, &issuer, config.sync_concurrency).await?;
+        if args.json {
+            return print_json(&serde_json::json!({"repositories": repos, "tags": tags, "failures": failures}));
+        }
+        println!("read {repos} repositories and {tags} tags ({failures} failures); nothing written");
+        return Ok(());
+    }
     let mut opts = startup::sync_options(config, "cli");
     opts.confirm_deletions = args.confirm_deletions;
     if let Some(s) = args.strategy {
@@ -290,7 +304,22 @@ pub async fn sync(config: &Config, args: SyncArgs) -> Result<(), CliError> {
 
 pub async fn repo(config: &Config, cmd: RepoCommand) -> Result<(), CliError> {
     let db = startup::open_database(config).await?;
-    let RepoCommand::List { namespace, json } = cmd;
+    let (namespace, json) = match cmd {
+        RepoCommand::List { namespace, json } => (namespace, json),
+        RepoCommand::Remove { name } => {
+            let repo = repositories::find_by_name(&db, &name)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no repository called {name:?}")))?;
+            if !tags::list(&db, repo.id).await?.is_empty() {
+                return Err(
+                    AppError::Conflict(format!("{name} still has tags: delete them first (wharf tag delete)")).into(),
+                );
+            }
+            repositories::remove(&db, repo.id).await?;
+            println!("repository {name} removed");
+            return Ok(());
+        }
+    };
     let ns_id = match namespace {
         Some(n) => {
             let name = (!n.is_empty())

@@ -247,6 +247,24 @@ async fn contract(kind: DbKind) {
         .unwrap();
     assert!(ghost["namespace"].is_null(), "{ghost}");
     assert_eq!(tags(&w, "ghost/tool").await.len(), 1);
+    // Creating the namespace adopts it.
+    w.cli_ok(&["team", "add", "ghosts", "--owner", "alice"], None).await;
+    w.cli_ok(&["namespace", "add", "ghost", "--team", "ghosts"], None).await;
+    let repos = w.cli_json(&["repo", "list", "--namespace", "ghost"]).await;
+    assert_eq!(repos[0]["name"], "ghost/tool", "{repos}");
+    assert_eq!(repos[0]["namespace"], "ghost");
+    // An admin can forget an emptied repository, not one with tags.
+    let refused = w.cli(&["repo", "remove", "ghost/tool"], None).await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("still has tags"));
+    w.cli_ok(&["repo", "remove", "alice/app"], None).await;
+    assert!(!w
+        .cli_json(&["repo", "list"])
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "alice/app"));
 
     // Activities for pushes and deletes.
     let acts = w.cli_json(&["activity", "list"]).await;

@@ -26,7 +26,7 @@ pub async fn create_for_team(
         )));
     }
     super::auth_changes::record(db, "namespace.created").await?;
-    Ok(namespace::ActiveModel {
+    let ns = namespace::ActiveModel {
         name: Set(name.to_string()),
         kind: Set(NamespaceKindName::Team.as_str().into()),
         team_id: Set(Some(team.id)),
@@ -37,7 +37,9 @@ pub async fn create_for_team(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await?;
+    super::repositories::adopt_orphans(db, &ns).await?;
+    Ok(ns)
 }
 
 /// Creates the global namespace (repositories without a slash) if it does not exist yet.

@@ -128,3 +128,24 @@ pub async fn rows(
         })
         .collect())
 }
+
+/// Moves orphans named `NS/…` into the namespace `ns` just created.
+pub async fn adopt_orphans(
+    db: &impl ConnectionTrait,
+    ns: &crate::backend::entity::namespace::Model,
+) -> Result<u64, AppError> {
+    if ns.name.is_empty() {
+        return Ok(0);
+    }
+    let adopted = repository::Entity::update_many()
+        .col_expr(repository::Column::NamespaceId, Expr::value(Some(ns.id)))
+        .filter(repository::Column::NamespaceId.is_null())
+        .filter(repository::Column::Name.starts_with(format!("{}/", ns.name)))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if adopted > 0 {
+        tracing::info!(namespace = %ns.name, adopted, "orphan repositories adopted");
+    }
+    Ok(adopted)
+}

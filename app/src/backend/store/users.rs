@@ -50,7 +50,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
     }
     .insert(&txn)
     .await?;
-    namespace::ActiveModel {
+    let ns = namespace::ActiveModel {
         name: Set(name),
         kind: Set(NamespaceKindName::Personal.as_str().into()),
         team_id: Set(None),
@@ -62,6 +62,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
     }
     .insert(&txn)
     .await?;
+    super::repositories::adopt_orphans(&txn, &ns).await?;
     super::auth_changes::record(&txn, "user.created").await?;
     txn.commit().await?;
     Ok(user)

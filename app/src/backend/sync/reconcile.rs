@@ -334,3 +334,30 @@ async fn apply_repository(
     txn.commit().await?;
     Ok(())
 }
+
+/// Reads the registry exactly as a sync does (catalog, tags, manifest `HEAD`s, same
+/// concurrency) and writes nothing. Returns (repositories, tags, failures): the baseline a
+/// sync's own cost is measured against.
+pub async fn read_only_pass(
+    db: &DatabaseConnection,
+    issuer: &Arc<TokenIssuer>,
+    concurrency: usize,
+) -> Result<(u64, u64, u64), AppError> {
+    let client = super::healthy_client(db, issuer).await?;
+    let catalog = client
+        .catalog()
+        .await
+        .map_err(|e| AppError::Internal(format!("reading the catalog: {e}")))?;
+    let names = catalog.iter().filter_map(|n| RepositoryName::try_from(n.as_str()).ok());
+    let mut observations =
+        futures::stream::iter(names.map(|n| observe(&client, n))).buffer_unordered(concurrency.max(1));
+    let (mut repos, mut tags, mut failures) = (0, 0, 0);
+    while let Some(obs) = observations.next().await {
+        repos += 1;
+        match obs.tags {
+            Ok(t) => tags += t.len() as u64,
+            Err(_) => failures += 1,
+        }
+    }
+    Ok((repos, tags, failures))
+}
