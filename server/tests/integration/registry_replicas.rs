@@ -356,3 +356,56 @@ async fn one_syncing_process_and_takeover() {
     b.kill();
     a.stop().await;
 }
+
+/// Syncs running while images are pushed and deleted never undo an event: at the end the
+/// database holds exactly what the registry holds, and one more sync changes nothing.
+#[tokio::test]
+async fn sync_converges_with_concurrent_pushes_and_deletes() {
+    let w = TestWharf::start(DbKind::Postgres).await;
+    seed(&w).await;
+    let reg = TestRegistry::start(&w).await;
+    let work = tempfile::tempdir().unwrap();
+    let suffix = unique_suffix();
+    let names: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+    for n in &names {
+        oci::write_image(&work.path().join(n), "v1", &format!("converge {n} {suffix}"));
+    }
+    let pushes = {
+        let (dir, host, names) = (work.path().to_owned(), reg.host.clone(), names.clone());
+        tokio::spawn(async move {
+            for n in &names {
+                push(&dir, &dir.join(n), &host, &format!("alice/app:{n}"), false).await;
+            }
+            for n in &names[..3] {
+                let (ok, out) = run(skopeo(&dir)
+                    .args(["delete", "--tls-verify=false", "--creds", &format!("alice:{PW}")])
+                    .arg(format!("docker://{host}/alice/app:{n}")))
+                .await;
+                assert!(ok, "delete {n}: {out}");
+            }
+        })
+    };
+    let mut syncs = 0;
+    while !pushes.is_finished() {
+        let run = w.cli_json(&["sync", "--confirm-deletions"]).await;
+        assert_ne!(run["status"], "failed", "{run}");
+        syncs += 1;
+    }
+    pushes.await.unwrap();
+    assert!(syncs >= 2, "syncs overlapped the pushes ({syncs})");
+    let want: Vec<&str> = names[3..].iter().map(String::as_str).collect();
+    wait_tags(&w, "alice/app", &want).await;
+    let run = w.cli_json(&["sync"]).await;
+    assert_eq!(
+        (
+            run["status"].as_str(),
+            run["tags_added"].as_i64(),
+            run["tags_updated"].as_i64(),
+            run["tags_removed"].as_i64()
+        ),
+        (Some("succeeded"), Some(0), Some(0), Some(0)),
+        "{run}"
+    );
+    assert_eq!(tag_names(&w, "alice/app").await, want);
+    w.stop().await;
+}
