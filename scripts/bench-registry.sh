@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Benchmarks of issue 3: notification ingest (SQLite and PostgreSQL, 20% duplicates) and sync of
+# a real registry holding REPOS x TAGS tags, against a read-only pass over the same registry.
+# Usage: scripts/bench-registry.sh   (needs `cargo leptos build --release`, wrk, docker-registry,
+# PostgreSQL on 127.0.0.1:5432). Prints a Markdown report; docs/BENCHMARKS.md records it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+wharf="$target_dir/release/wharf"
+[ -x "$wharf" ] || { echo "build first: cargo leptos build --release" >&2; exit 1; }
+
+DURATION=${DURATION:-10}
+REPOS=${REPOS:-2000}
+TAGS=${TAGS:-5}
+CONCURRENCY=${CONCURRENCY:-8}
+work=$(mktemp -d)
+pids=()
+pg_db="wharf_bench_$$"
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" postgres >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+summarise() { awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF} END {printf "%s|%s|%s|%s", rps, p50, p99, (bad==""?0:bad)}'; }
+
+start_wharf() { # name port env...
+  local name=$1 port=$2; shift 2
+  mkdir -p "$work/$name"
+  env WHARF_DATA_DIR="$work/$name" WHARF_PUBLIC_URL="http://127.0.0.1:$port" WHARF_LOG=warn \
+    WHARF_SYNC_INTERVAL_SECS=0 "$@" "$wharf" serve --listen "127.0.0.1:$port" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$port/health/live"
+}
+
+# --- event ingest ----------------------------------------------------------------------------
+ingest() { # name env...
+  local name=$1; shift
+  local port; port=$(free_port)
+  start_wharf "$name" "$port" WHARF_NOTIFICATION_SECRET=bench-secret "$@"
+  echo bench-password-123 | env WHARF_DATA_DIR="$work/$name" "$@" "$wharf" user add bench --password-stdin >/dev/null
+  BENCH_SECRET=bench-secret wrk -t2 -c8 -d"${DURATION}s" --latency -s scripts/bench/events.lua \
+    "http://127.0.0.1:$port" >"$work/$name.wrk"
+  summarise <"$work/$name.wrk"
+}
+sqlite_ingest=$(ingest ingest-sqlite)
+psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
+pg_ingest=$(ingest ingest-pg WHARF_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db")
+
+# --- sync of a real registry ---------------------------------------------------------------
+storage="$work/storage"
+fill_port=$(free_port)
+cat >"$work/fill.yml" <<YML
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $storage}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$fill_port, secret: fill}
+YML
+docker-registry serve "$work/fill.yml" >"$work/fill.log" 2>&1 &
+fill_pid=$!; pids+=($fill_pid)
+wait_http "http://127.0.0.1:$fill_port/v2/"
+t0=$(now); python3 scripts/bench/fill_registry.py "http://127.0.0.1:$fill_port" "$REPOS" "$TAGS" >/dev/null; t1=$(now)
+fill_time=$(secs "$t0" "$t1")
+kill "$fill_pid"
+
+sync_bench() { # name env...
+  local name=$1; shift
+  local port reg_port
+  port=$(free_port); reg_port=$(free_port)
+  start_wharf "$name" "$port" "$@"
+  local cli=(env WHARF_DATA_DIR="$work/$name" WHARF_PUBLIC_URL="http://127.0.0.1:$port" WHARF_LOG=warn
+    WHARF_SYNC_CONCURRENCY="$CONCURRENCY" "$@" "$wharf")
+  "${cli[@]}" registry-config --listen "127.0.0.1:$reg_port" --storage "$storage" >"$work/$name-reg.yml"
+  docker-registry serve "$work/$name-reg.yml" >"$work/$name-reg.log" 2>&1 &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$reg_port/v2/"
+  local a b c d e f g h
+  a=$(now); "${cli[@]}" sync --read-only >/dev/null; b=$(now)
+  c=$(now); "${cli[@]}" sync --json >"$work/$name-sync1.json"; d=$(now)
+  e=$(now); "${cli[@]}" sync --json >"$work/$name-sync2.json"; f=$(now)
+  g=$(now); "${cli[@]}" sync --read-only >/dev/null; h=$(now)
+  local added
+  added=$(python3 -c "import json; r=json.load(open('$work/$name-sync1.json')); print(r['tags_added'], r['status'])")
+  echo "$(secs "$a" "$b")|$(secs "$c" "$d")|$(secs "$e" "$f")|$(secs "$g" "$h")|$added"
+}
+sqlite_sync=$(sync_bench sync-sqlite)
+psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $pg_db WITH (FORCE)" postgres
+psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
+pg_sync=$(sync_bench sync-pg WHARF_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db")
+
+# --- report ----------------------------------------------------------------------------------
+row_ingest() { IFS='|' read -r rps p50 p99 bad <<<"$2"; echo "| $1 | **$rps events/s** | $p50 | $p99 | $bad |"; }
+row_sync() {
+  IFS='|' read -r raw full again raw2 added <<<"$2"
+  ratio=$(python3 -c "print(f'{$full / (($raw + $raw2) / 2):.2f}')")
+  echo "| $1 | $raw s / $raw2 s | $full s (**${ratio}×**; $added) | $again s |"
+}
+cat <<MD
+Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d).
+Command: \`scripts/bench-registry.sh\` (DURATION=$DURATION, REPOS=$REPOS, TAGS=$TAGS, CONCURRENCY=$CONCURRENCY).
+
+Event ingest (\`wrk -t2 -c8\`, one push event per POST, every 5th a duplicate id):
+
+| database | rate | p50 | p99 | non-2xx |
+|---|---|---|---|---|
+$(row_ingest SQLite "$sqlite_ingest")
+$(row_ingest PostgreSQL "$pg_ingest")
+
+Sync of a registry holding $REPOS repositories × $TAGS tags (filled in $fill_time s):
+
+| database | read-only pass (before / after) | first sync (ratio to read-only; tags added) | no-change re-sync |
+|---|---|---|---|
+$(row_sync SQLite "$sqlite_sync")
+$(row_sync PostgreSQL "$pg_sync")
+MD
