@@ -43,9 +43,9 @@ start_wharf() { # name port env...
 ingest() { # name env...
   local name=$1; shift
   local port; port=$(free_port)
-  start_wharf "$name" "$port" WHARF_NOTIFICATION_SECRET=bench-secret "$@"
+  start_wharf "$name" "$port" WHARF_NOTIFICATION_SECRET=bench-notification-secret-0123 "$@"
   echo bench-password-123 | env WHARF_DATA_DIR="$work/$name" "$@" "$wharf" user add bench --password-stdin >/dev/null
-  BENCH_SECRET=bench-secret wrk -t2 -c8 -d"${DURATION}s" --latency -s scripts/bench/events.lua \
+  BENCH_SECRET=bench-notification-secret-0123 wrk -t2 -c8 -d"${DURATION}s" --latency -s scripts/bench/events.lua \
     "http://127.0.0.1:$port" >"$work/$name.wrk"
   summarise <"$work/$name.wrk"
 }

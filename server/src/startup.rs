@@ -66,15 +66,21 @@ fn data_dir_secret(config: &Config, file: &str) -> Result<String, StartError> {
 
 /// The secret registries send with notifications: from the config, a file, or the data dir.
 pub fn notification_secret(config: &Config) -> Result<String, StartError> {
-    if let Some(s) = &config.notification_secret {
-        return Ok(s.clone());
-    }
-    if let Some(f) = &config.notification_secret_file {
-        return std::fs::read_to_string(f)
+    let secret = if let Some(s) = &config.notification_secret {
+        s.trim().to_owned()
+    } else if let Some(f) = &config.notification_secret_file {
+        std::fs::read_to_string(f)
             .map(|s| s.trim().to_owned())
-            .map_err(|e| StartError::Io(format!("reading {}: {e}", f.display())));
+            .map_err(|e| StartError::Io(format!("reading {}: {e}", f.display())))?
+    } else {
+        data_dir_secret(config, "notification-secret")?
+    };
+    if secret.len() < 16 {
+        return Err(StartError::Io(
+            "the notification secret must be at least 16 characters".into(),
+        ));
     }
-    data_dir_secret(config, "notification-secret")
+    Ok(secret)
 }
 
 /// The `http.secret` every registry replica must share (it signs upload state).
@@ -128,21 +134,17 @@ pub fn sync_options(config: &Config, trigger: &str) -> SyncOptions {
     }
 }
 
+fn hex_bytes(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 /// A name for this process in the job lease: host, pid and a random suffix.
 fn process_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     let mut rnd = [0u8; 4];
     let _ = getrandom::fill(&mut rnd);
-    let name = format!(
-        "{}-{}-{:02x}{:02x}{:02x}{:02x}",
-        host.trim(),
-        std::process::id(),
-        rnd[0],
-        rnd[1],
-        rnd[2],
-        rnd[3]
-    );
-    name.chars().take(64).collect()
+    let host: String = host.trim().chars().take(40).collect();
+    format!("{host}-{}-{}", std::process::id(), hex_bytes(&rnd))
 }
 
 /// Starts what runs beside the HTTP server: the watcher that drops auth caches when

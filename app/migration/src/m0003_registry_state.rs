@@ -29,10 +29,11 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(
             Index::create()
-                .name("ix_registry_events_repository_digest")
+                .name("ix_registry_events_repository_action_time")
                 .table("registry_events")
                 .col("repository")
-                .col("digest")
+                .col("action")
+                .col("occurred_at")
                 .to_owned(),
         )
         .await?;
@@ -53,6 +54,15 @@ impl MigrationTrait for Migration {
             m.alter_table(Table::alter().table("repositories").add_column(col).to_owned())
                 .await?;
         }
+        // The registry time the tag's state was last confirmed (by an event or a sync); what
+        // out-of-order writes are compared with. `pushed_at` stays the first push, for display.
+        m.alter_table(
+            Table::alter()
+                .table("tags")
+                .add_column(timestamp_with_time_zone_null("seen_at"))
+                .to_owned(),
+        )
+        .await?;
         for col in [
             string_len_null("source_addr", 255),
             text_null("last_error"),

@@ -195,6 +195,11 @@ impl Config {
                 "sync_max_delete_share must be between 0.0 and 1.0".into(),
             ));
         }
+        if self.event_retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "event_retention_days must be at least 1 (event ids de-duplicate retries)".into(),
+            ));
+        }
         if !(1..=256).contains(&self.sync_concurrency) {
             return Err(ConfigError::Invalid(
                 "sync_concurrency must be between 1 and 256".into(),

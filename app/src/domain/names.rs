@@ -4,7 +4,7 @@
 //! - path component: `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
 //! - repository name: components joined by `/`, at most 255 characters in all
 //! - tag: `[\w][\w.-]{0,127}`
-//! - digest: `algorithm:hex` (we accept `sha256`/`sha512` with lowercase hex of the right length)
+//! - digest: `algorithm:hex` (we accept `sha256`/`sha384`/`sha512` with lowercase hex of the right length)
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -244,7 +244,7 @@ impl fmt::Display for TagName {
     }
 }
 
-/// A content digest, `sha256:<64 hex>` or `sha512:<128 hex>`.
+/// A content digest, `sha256:<64 hex>`, `sha384:<96 hex>` or `sha512:<128 hex>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Digest(String);
@@ -266,6 +266,7 @@ impl TryFrom<String> for Digest {
         const KIND: &str = "digest";
         let ok = match s.split_once(':') {
             Some(("sha256", hex)) => hex.len() == 64,
+            Some(("sha384", hex)) => hex.len() == 96,
             Some(("sha512", hex)) => hex.len() == 128,
             _ => false,
         } && s
@@ -275,7 +276,7 @@ impl TryFrom<String> for Digest {
             return Err(NameError::Invalid {
                 kind: KIND,
                 value: s.chars().take(140).collect(),
-                reason: "expected sha256:<64 lowercase hex> or sha512:<128 lowercase hex>",
+                reason: "expected sha256:<64 lowercase hex> (or sha384/sha512)",
             });
         }
         Ok(Self(s))

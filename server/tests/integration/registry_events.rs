@@ -215,6 +215,51 @@ async fn contract(kind: DbKind) {
     assert_eq!(report["stale"], 1);
     assert_eq!(tags(&w, "alice/app").await[0]["digest"], D1);
 
+    // A manifest deleted and pushed again, the re-push's event arriving before the delete's:
+    // the registry has the tag, so wharf keeps it.
+    let (_, report) = s
+        .send(&[push(
+            "e3",
+            "2026-11-28T10:05:30Z",
+            "alice/app",
+            "v1",
+            D1,
+            MANIFEST_MEDIA_TYPES[2],
+        )])
+        .await;
+    assert_eq!(report["applied"], 1, "{report}");
+    s.send(&[delete_digest("d0", "2026-11-28T10:05:10Z", "alice/app", D1)])
+        .await;
+    assert_eq!(
+        tags(&w, "alice/app").await.len(),
+        1,
+        "the late delete predates the re-push"
+    );
+
+    // A blob delete (same shape as a manifest delete, no tag on it) and a sha384 blob push are
+    // accepted and change nothing.
+    let before = w.cli_json(&["activity", "list"]).await.as_array().unwrap().len();
+    let (status, _) = s
+        .send(&[delete_digest("bd", "2026-11-28T10:05:40Z", "alice/app", D2)])
+        .await;
+    assert_eq!(status, 200);
+    let sha384 = format!("sha384:{}", "3".repeat(96));
+    let (status, report) = s
+        .send(&[push(
+            "b384",
+            "2026-11-28T10:05:41Z",
+            "alice/app",
+            "",
+            &sha384,
+            "application/octet-stream",
+        )])
+        .await;
+    assert_eq!((status, report["ignored"].as_i64()), (200, Some(1)), "{report}");
+    assert_eq!(
+        w.cli_json(&["activity", "list"]).await.as_array().unwrap().len(),
+        before
+    );
+
     // Delete by digest removes the tags on it; the repository stays, empty.
     let (status, _) = s
         .send(&[delete_digest("d1", "2026-11-28T10:06:00Z", "alice/app", D1)])

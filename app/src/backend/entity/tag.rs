@@ -14,6 +14,7 @@ pub struct Model {
     pub pushed_at: DateTimeUtc,
     pub pull_count: i64,
     pub last_pulled_at: Option<DateTimeUtc>,
+    pub seen_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -167,40 +167,53 @@ fn check(e: RawEvent) -> Result<RegistryEvent, AppError> {
     if e.id.is_empty() || e.id.len() > 128 {
         return Err(bad("the event id must be 1 to 128 characters"));
     }
-    let repository = RepositoryName::try_from(e.target.repository)?;
-    let tag = e
-        .target
-        .tag
-        .filter(|t| !t.is_empty())
-        .map(TagName::try_from)
-        .transpose()?;
-    let digest = e
-        .target
-        .digest
-        .filter(|d| !d.is_empty())
-        .map(Digest::try_from)
-        .transpose()?;
-    let manifest = is_manifest(e.target.media_type.as_deref());
+    // Decide what the event is first and check only the fields that matter for it: an event
+    // wharf ignores must never be refused, or the registry would retry it forever.
+    let t = e.target;
+    let has_tag = t.tag.as_deref().is_some_and(|s| !s.is_empty());
+    // Blobs never carry a tag, so a tagged push is a manifest even of a type not listed.
+    let manifest = is_manifest(t.media_type.as_deref()) || (e.action == "push" && has_tag);
+    let tag = || {
+        t.tag
+            .clone()
+            .filter(|s| !s.is_empty())
+            .map(TagName::try_from)
+            .transpose()
+    };
+    let digest = || {
+        t.digest
+            .clone()
+            .filter(|s| !s.is_empty())
+            .map(Digest::try_from)
+            .transpose()
+    };
     let action = match e.action.as_str() {
         "push" if manifest => {
-            let digest = digest.ok_or_else(|| bad("a manifest push without a digest"))?;
-            let own = e.target.size.unwrap_or(0);
-            let referenced: i64 = e.target.references.iter().map(|r| r.size.max(0)).sum();
+            let digest = digest()?.ok_or_else(|| bad("a manifest push without a digest"))?;
+            let own = t.size.unwrap_or(0);
             if own < 0 {
                 return Err(bad("a negative size"));
             }
+            let referenced = t
+                .references
+                .iter()
+                .fold(0i64, |sum, r| sum.saturating_add(r.size.max(0)));
             EventAction::PushManifest {
-                tag,
+                tag: tag()?,
                 digest,
-                media_type: e.target.media_type.unwrap_or_default(),
+                media_type: t.media_type.clone().unwrap_or_default(),
                 size: own.saturating_add(referenced),
             }
         }
-        "pull" if manifest && e.request.method.eq_ignore_ascii_case("GET") => EventAction::PullManifest { tag, digest },
-        "delete" => match (tag, digest) {
+        "pull" if manifest && e.request.method.eq_ignore_ascii_case("GET") => EventAction::PullManifest {
+            tag: tag()?,
+            digest: digest()?,
+        },
+        "delete" => match (tag()?, digest()?) {
             (Some(tag), _) => EventAction::DeleteTag { tag },
             (None, Some(digest)) => EventAction::DeleteManifest { digest },
-            (None, None) => return Err(bad("a delete names neither a tag nor a digest")),
+            // A repository delete (no tag, no digest): its tags' own events follow.
+            (None, None) => EventAction::Ignored,
         },
         "push" | "pull" | "mount" => EventAction::Ignored,
         other => {
@@ -210,6 +223,7 @@ fn check(e: RawEvent) -> Result<RegistryEvent, AppError> {
             )))
         }
     };
+    let repository = RepositoryName::try_from(t.repository)?;
     Ok(RegistryEvent {
         id: e.id,
         occurred_at: e.timestamp,
@@ -289,6 +303,22 @@ mod tests {
             parse_envelope(&envelope(&get)).unwrap()[0].action,
             EventAction::PullManifest { .. }
         ));
+        let odd_blob = blob.replace(D1, "sha1:abc");
+        assert_eq!(
+            parse_envelope(&envelope(&odd_blob)).unwrap()[0].action,
+            EventAction::Ignored
+        );
+        let future_type = push("application/vnd.example.manifest.v9+json", "v9");
+        assert!(matches!(
+            parse_envelope(&envelope(&future_type)).unwrap()[0].action,
+            EventAction::PushManifest { .. }
+        ));
+        let repo_delete =
+            r#"{"id":"r1","timestamp":"2026-11-28T01:02:03Z","action":"delete","target":{"repository":"alice/app"}}"#;
+        assert_eq!(
+            parse_envelope(&envelope(repo_delete)).unwrap()[0].action,
+            EventAction::Ignored
+        );
         let mount = blob.replace("\"push\"", "\"mount\"");
         assert_eq!(
             parse_envelope(&envelope(&mount)).unwrap()[0].action,

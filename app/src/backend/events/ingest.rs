@@ -35,35 +35,41 @@ pub async fn ingest(
     replica_name: Option<&str>,
     events: &[RegistryEvent],
 ) -> Result<IngestReport, AppError> {
+    let first = events.first();
+    let replica_id =
+        registries::event_source(db, replica_name, first.and_then(|e| e.source_instance.as_deref())).await?;
     let txn = crate::backend::db::begin_write(db).await?;
     let mut report = IngestReport::default();
-    let mut replica_id = None;
-    if let Some(first) = events.first() {
-        replica_id = registries::note_event(
-            &txn,
-            replica_name,
-            first.source_addr.as_deref(),
-            first.source_instance.as_deref(),
-            chrono::Utc::now(),
-        )
-        .await?;
-    }
     for event in events {
         if event.action == EventAction::Ignored {
             report.ignored += 1;
             continue;
         }
-        if !claim(&txn, event, replica_id).await? {
+        if !claim(&*txn, event, replica_id).await? {
             report.duplicates += 1;
             continue;
         }
-        if apply(&txn, settings, event).await? {
+        if apply(&*txn, settings, event).await? {
             report.applied += 1;
         } else {
             report.stale += 1;
         }
     }
     txn.commit().await?;
+    if let (Some(id), Some(first)) = (replica_id, first) {
+        // After the commit and outside its transaction: bookkeeping, not part of the events.
+        if let Err(e) = registries::note_event(
+            db,
+            id,
+            first.source_addr.as_deref(),
+            first.source_instance.as_deref(),
+            chrono::Utc::now(),
+        )
+        .await
+        {
+            tracing::warn!(error = %e, "recording the replica's last event");
+        }
+    }
     Ok(report)
 }
 
@@ -127,6 +133,7 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
             size,
         } => {
             let (repo, _) = repositories::ensure(db, &e.repository, e.occurred_at).await?;
+            repositories::lock(db, repo.id).await?;
             repositories::touch(db, repo.id, e.occurred_at).await?;
             let Some(tag) = tag else {
                 // Pushed by digest only (a platform image of a multi-arch push): no tag to record.
@@ -198,13 +205,14 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
             let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
                 return Ok(true);
             };
+            repositories::lock(db, repo.id).await?;
             let removed = tags::remove_by_digest(db, repo.id, digest.as_str(), e.occurred_at).await?;
+            if removed.is_empty() {
+                // A blob delete has the same shape, or the tags went already: nothing to audit.
+                return Ok(true);
+            }
             repositories::touch(db, repo.id, e.occurred_at).await?;
-            let details = if removed.is_empty() {
-                digest.to_string()
-            } else {
-                format!("{digest} (tags {})", removed.join(", "))
-            };
+            let details = format!("{digest} (tags {})", removed.join(", "));
             activity::record(
                 db,
                 NewActivity {
@@ -225,6 +233,7 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
                 return Ok(true);
             };
             // The digest delete usually removed it already; this only settles a lone tag delete.
+            repositories::lock(db, repo.id).await?;
             tags::remove_named(db, repo.id, tag.as_str(), e.occurred_at).await?;
             Ok(true)
         }

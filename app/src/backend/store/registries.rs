@@ -158,41 +158,65 @@ pub async fn replicas(db: &impl ConnectionTrait, registry_id: Option<i64>) -> Re
     Ok(all)
 }
 
-/// Notes that a replica sent a notification; returns its id when it is known. The replica is
-/// found by the name in the notification URL, else by its instance id or source address.
-pub async fn note_event(
+/// The replica that sent a notification, if known: by the name in the notification URL, else
+/// by its instance id.
+pub async fn event_source(
     db: &impl ConnectionTrait,
     replica_name: Option<&str>,
+    instance_id: Option<&str>,
+) -> Result<Option<i64>, AppError> {
+    if let Some(name) = replica_name {
+        if let Some(r) = replica::Entity::find()
+            .filter(replica::Column::Name.eq(name))
+            .one(db)
+            .await?
+        {
+            return Ok(Some(r.id));
+        }
+    }
+    if let Some(instance) = instance_id {
+        if let Some(r) = replica::Entity::find()
+            .filter(replica::Column::InstanceId.eq(instance))
+            .one(db)
+            .await?
+        {
+            return Ok(Some(r.id));
+        }
+    }
+    Ok(None)
+}
+
+/// Records when a replica last sent a notification (and from which instance and address).
+/// Written at most once a second per replica unless the instance changed, so a busy registry's
+/// events do not all queue on one row.
+pub async fn note_event(
+    db: &impl ConnectionTrait,
+    replica_id: i64,
     source_addr: Option<&str>,
     instance_id: Option<&str>,
     at: DateTime<Utc>,
-) -> Result<Option<i64>, AppError> {
-    let mut found = None;
-    if let Some(name) = replica_name {
-        found = replica::Entity::find()
-            .filter(replica::Column::Name.eq(name))
-            .one(db)
-            .await?;
-    }
-    if found.is_none() {
-        if let Some(instance) = instance_id {
-            found = replica::Entity::find()
-                .filter(replica::Column::InstanceId.eq(instance))
-                .one(db)
-                .await?;
+) -> Result<(), AppError> {
+    // Read first: most events find the row fresh and need no write (no lock) at all.
+    if let Some(r) = replica::Entity::find_by_id(replica_id).one(db).await? {
+        let fresh = r.last_event_at.is_some_and(|t| t >= at - Duration::seconds(1));
+        if fresh && r.instance_id.as_deref() == instance_id {
+            return Ok(());
         }
     }
-    let Some(found) = found else {
-        return Ok(None);
-    };
+    let stale = sea_orm::Condition::any()
+        .add(replica::Column::LastEventAt.is_null())
+        .add(replica::Column::LastEventAt.lt(at - Duration::seconds(1)))
+        .add(replica::Column::InstanceId.is_null())
+        .add(replica::Column::InstanceId.ne(instance_id.unwrap_or_default()));
     replica::Entity::update_many()
         .col_expr(replica::Column::LastEventAt, Expr::value(Some(at)))
         .col_expr(replica::Column::InstanceId, Expr::value(instance_id.map(str::to_owned)))
         .col_expr(replica::Column::SourceAddr, Expr::value(source_addr.map(str::to_owned)))
-        .filter(replica::Column::Id.eq(found.id))
+        .filter(replica::Column::Id.eq(replica_id))
+        .filter(stale)
         .exec(db)
         .await?;
-    Ok(Some(found.id))
+    Ok(())
 }
 
 /// Stores one probe result; returns the previous health when it changed.

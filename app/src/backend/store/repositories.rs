@@ -57,6 +57,15 @@ pub async fn ensure(
     Ok((repo, true))
 }
 
+/// Locks the repository row until the transaction ends (PostgreSQL; SQLite transactions are
+/// already serialised), so an event and a sync, or two events, on one repository apply one
+/// after the other and the "newer wins" checks see each other's writes.
+pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
+    use sea_orm::QuerySelect;
+    repository::Entity::find_by_id(id).lock_exclusive().one(db).await?;
+    Ok(())
+}
+
 /// Marks the repository changed (what "recently updated" lists sort by).
 pub async fn touch(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -> Result<(), AppError> {
     repository::Entity::update_many()
@@ -137,10 +146,22 @@ pub async fn adopt_orphans(
     if ns.name.is_empty() {
         return Ok(0);
     }
+    // Compared in Rust: SQL LIKE would treat '_' in a namespace name as a wildcard.
+    let prefix = format!("{}/", ns.name);
+    let ids: Vec<i64> = repository::Entity::find()
+        .filter(repository::Column::NamespaceId.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|r| r.name.starts_with(&prefix))
+        .map(|r| r.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
     let adopted = repository::Entity::update_many()
         .col_expr(repository::Column::NamespaceId, Expr::value(Some(ns.id)))
-        .filter(repository::Column::NamespaceId.is_null())
-        .filter(repository::Column::Name.starts_with(format!("{}/", ns.name)))
+        .filter(repository::Column::Id.is_in(ids))
         .exec(db)
         .await?
         .rows_affected;

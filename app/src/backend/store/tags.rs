@@ -1,15 +1,33 @@
 //! Tags: which digest each name points at, who pushed it, how often it is pulled.
 //!
 //! Every write carries the registry time it reflects (event timestamp, or when sync looked),
-//! and never overwrites a newer one: out-of-order events and a sync racing a push both end in
-//! the state the registry really has.
+//! kept in `seen_at`, and never overwrites a newer one: out-of-order events and a sync racing a
+//! push both end in the state the registry really has. (`pushed_at` is the first push, shown to
+//! users; rows written before `seen_at` existed fall back to it.)
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::backend::entity::tag;
 use crate::domain::AppError;
+
+/// The time a tag's current state was last confirmed.
+pub fn seen(t: &tag::Model) -> DateTime<Utc> {
+    t.seen_at.unwrap_or(t.pushed_at)
+}
+
+/// Tags whose state was last confirmed at or before `at` (`inclusive`) or strictly before it.
+fn seen_before(at: DateTime<Utc>, inclusive: bool) -> Condition {
+    let (seen, pushed) = if inclusive {
+        (tag::Column::SeenAt.lte(at), tag::Column::PushedAt.lte(at))
+    } else {
+        (tag::Column::SeenAt.lt(at), tag::Column::PushedAt.lt(at))
+    };
+    Condition::any()
+        .add(seen)
+        .add(Condition::all().add(tag::Column::SeenAt.is_null()).add(pushed))
+}
 
 /// What a manifest push says about one tag.
 #[derive(Debug, Clone)]
@@ -65,6 +83,7 @@ pub async fn record_push(db: &impl ConnectionTrait, p: TagPush<'_>) -> Result<Ta
                 pushed_at: Set(p.at),
                 pull_count: Set(0),
                 last_pulled_at: Set(None),
+                seen_at: Set(Some(p.at)),
                 ..Default::default()
             })
             .on_conflict_do_nothing_on([tag::Column::RepositoryId, tag::Column::Name])
@@ -78,8 +97,8 @@ pub async fn record_push(db: &impl ConnectionTrait, p: TagPush<'_>) -> Result<Ta
             }
         }
         Some(existing) if existing.digest == p.digest => {
-            // The same manifest seen again (an event after sync found it, or a re-push): keep
-            // the earliest push time, fill in what sync could not know.
+            // The same manifest confirmed again (an event after sync found it, or a re-push):
+            // move the confirmation time forward, fill in what sync could not know.
             let mut active: tag::ActiveModel = existing.clone().into();
             if !p.media_type.is_empty() {
                 active.media_type = Set(p.media_type.to_owned());
@@ -90,13 +109,11 @@ pub async fn record_push(db: &impl ConnectionTrait, p: TagPush<'_>) -> Result<Ta
             if let Some(by) = p.pushed_by {
                 active.pushed_by = Set(Some(by.to_owned()));
             }
-            if p.pushed_by.is_some() && p.at < existing.pushed_at {
-                active.pushed_at = Set(p.at);
-            }
+            active.seen_at = Set(Some(std::cmp::max(seen(&existing), p.at)));
             active.update(db).await?;
             Ok(TagWrite::Refreshed)
         }
-        Some(existing) if existing.pushed_at > p.at => Ok(TagWrite::Stale),
+        Some(existing) if seen(&existing) > p.at => Ok(TagWrite::Stale),
         Some(existing) => {
             let mut active: tag::ActiveModel = existing.into();
             active.digest = Set(p.digest.to_owned());
@@ -104,13 +121,14 @@ pub async fn record_push(db: &impl ConnectionTrait, p: TagPush<'_>) -> Result<Ta
             active.size = Set(p.size);
             active.pushed_by = Set(p.pushed_by.map(str::to_owned));
             active.pushed_at = Set(p.at);
+            active.seen_at = Set(Some(p.at));
             active.update(db).await?;
             Ok(TagWrite::Moved)
         }
     }
 }
 
-/// Removes the tags of a repository pointing at `digest`, unless pushed after `before`.
+/// Removes the tags of a repository pointing at `digest`, unless confirmed after `before`.
 /// Returns the removed tag names.
 pub async fn remove_by_digest(
     db: &impl ConnectionTrait,
@@ -121,7 +139,7 @@ pub async fn remove_by_digest(
     let doomed = tag::Entity::find()
         .filter(tag::Column::RepositoryId.eq(repository_id))
         .filter(tag::Column::Digest.eq(digest))
-        .filter(tag::Column::PushedAt.lte(before))
+        .filter(seen_before(before, true))
         .order_by_asc(tag::Column::Name)
         .all(db)
         .await?;
@@ -135,7 +153,7 @@ pub async fn remove_by_digest(
     Ok(doomed.into_iter().map(|t| t.name).collect())
 }
 
-/// Removes one tag unless it was pushed after `before`. Returns whether it was removed.
+/// Removes one tag unless it was confirmed after `before`. Returns whether it was removed.
 pub async fn remove_named(
     db: &impl ConnectionTrait,
     repository_id: i64,
@@ -145,13 +163,13 @@ pub async fn remove_named(
     let res = tag::Entity::delete_many()
         .filter(tag::Column::RepositoryId.eq(repository_id))
         .filter(tag::Column::Name.eq(name))
-        .filter(tag::Column::PushedAt.lte(before))
+        .filter(seen_before(before, true))
         .exec(db)
         .await?;
     Ok(res.rows_affected > 0)
 }
 
-/// Removes the tags with these ids that were not pushed again after `before`.
+/// Removes the tags with these ids that were not confirmed again since `before`.
 pub async fn remove_ids_pushed_before(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -161,7 +179,7 @@ pub async fn remove_ids_pushed_before(
     for chunk in ids.chunks(500) {
         removed += tag::Entity::delete_many()
             .filter(tag::Column::Id.is_in(chunk.to_vec()))
-            .filter(tag::Column::PushedAt.lt(before))
+            .filter(seen_before(before, false))
             .exec(db)
             .await?
             .rows_affected;

@@ -14,7 +14,7 @@ pub async fn create(
     owner: &user::Model,
 ) -> Result<team::Model, AppError> {
     let txn = crate::backend::db::begin_write(db).await?;
-    if find_by_name(&txn, name.as_str()).await?.is_some() {
+    if find_by_name(&*txn, name.as_str()).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "a team named {:?} already exists",
             name.as_str()
@@ -26,9 +26,9 @@ pub async fn create(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
-    set_member(&txn, &team, owner, Role::Owner).await?;
+    set_member(&*txn, &team, owner, Role::Owner).await?;
     txn.commit().await?;
     Ok(team)
 }

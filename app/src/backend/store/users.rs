@@ -29,10 +29,10 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
     let txn = crate::backend::db::begin_write(db).await?;
     if namespace::Entity::find()
         .filter(namespace::Column::Name.eq(&name))
-        .one(&txn)
+        .one(&*txn)
         .await?
         .is_some()
-        || find_by_name(&txn, &name).await?.is_some()
+        || find_by_name(&*txn, &name).await?.is_some()
     {
         return Err(AppError::Conflict(format!("the name {name:?} is already taken")));
     }
@@ -48,7 +48,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
     let ns = namespace::ActiveModel {
         name: Set(name),
@@ -60,10 +60,10 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
-    super::repositories::adopt_orphans(&txn, &ns).await?;
-    super::auth_changes::record(&txn, "user.created").await?;
+    super::repositories::adopt_orphans(&*txn, &ns).await?;
+    super::auth_changes::record(&*txn, "user.created").await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -87,8 +87,8 @@ pub async fn set_disabled(db: &DatabaseConnection, user: user::Model, disabled: 
     let txn = crate::backend::db::begin_write(db).await?;
     let mut am: user::ActiveModel = user.into();
     am.disabled = Set(disabled);
-    let user = am.update(&txn).await?;
-    super::auth_changes::record(&txn, if disabled { "user.disabled" } else { "user.enabled" }).await?;
+    let user = am.update(&*txn).await?;
+    super::auth_changes::record(&*txn, if disabled { "user.disabled" } else { "user.enabled" }).await?;
     txn.commit().await?;
     Ok(user)
 }

@@ -60,9 +60,10 @@ struct TagsPage {
 pub fn next_link(link: &str) -> Option<String> {
     link.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
-        let rel_next = params
-            .split(';')
-            .any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("rel=\"next\""));
+        let rel_next = params.split(';').any(|p| {
+            let p = p.trim().replace(' ', "");
+            p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+        });
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
         rel_next.then(|| target.to_owned())
     })
@@ -173,8 +174,16 @@ impl RegistryClient {
                     message: "too many pages".into(),
                 });
             }
+            if !url.starts_with(&format!("{}/", self.base)) {
+                // Never send wharf's token elsewhere.
+                return Err(RegistryError::Protocol {
+                    url,
+                    message: "the next page is on another host".into(),
+                });
+            }
             let resp = self.send(self.http.get(&url).header(AUTHORIZATION, auth), &url).await?;
-            if missing_is_empty && resp.status() == StatusCode::NOT_FOUND {
+            // Unknown repository: no tags. A later page going missing is an error, not the end.
+            if missing_is_empty && pages == 1 && resp.status() == StatusCode::NOT_FOUND {
                 return Ok(out);
             }
             if !resp.status().is_success() {
@@ -185,9 +194,10 @@ impl RegistryClient {
             }
             next = resp
                 .headers()
-                .get(LINK)
-                .and_then(|v| v.to_str().ok())
-                .and_then(next_link);
+                .get_all(LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(next_link);
             let page: T = resp.json().await.map_err(|e| RegistryError::Protocol {
                 url: url.clone(),
                 message: e.to_string(),
@@ -296,5 +306,6 @@ mod tests {
         assert_eq!(next_link("<http://x/v2/a>; rel=\"prev\""), None);
         assert_eq!(next_link("<a>; rel=\"prev\", <b>;rel=\"next\"").as_deref(), Some("b"));
         assert_eq!(next_link("garbage"), None);
+        assert_eq!(next_link("</v2/x?last=a>; rel=next").as_deref(), Some("/v2/x?last=a"));
     }
 }

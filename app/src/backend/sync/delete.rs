@@ -60,13 +60,36 @@ pub async fn delete_tag(
     let mut failures = Vec::new();
     let mut deleted = false;
     for client in super::replica_clients(db, issuer).await? {
+        // What the registry says now, not what wharf last heard: if the tag moved, the plan
+        // the user confirmed is wrong.
+        match client.head_manifest(repository.as_str(), tag.as_str()).await {
+            Ok(Some(head)) if head.digest != plan.digest => {
+                return Err(AppError::Conflict(format!(
+                    "{repository}:{tag} now points at {} in the registry; review the deletion again",
+                    head.digest
+                )))
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(AppError::NotFound(format!(
+                    "the registry no longer has {repository}:{tag}; the next sync will catch up"
+                )))
+            }
+            Err(e @ (RegistryError::Transport { .. } | RegistryError::Status { status: 500.., .. })) => {
+                failures.push(e.to_string());
+                continue;
+            }
+            Err(e) => return Err(AppError::Internal(format!("checking {repository}:{tag}: {e}"))),
+        }
         match client.delete_manifest(repository.as_str(), &plan.digest).await {
             Ok(()) => {
                 deleted = true;
                 break;
             }
-            // Unreachable: try the next replica.
-            Err(e @ RegistryError::Transport { .. }) => failures.push(e.to_string()),
+            // Unreachable or failing: try the next replica.
+            Err(e @ (RegistryError::Transport { .. } | RegistryError::Status { status: 500.., .. })) => {
+                failures.push(e.to_string())
+            }
             Err(RegistryError::Status { status: 405, .. }) => {
                 return Err(AppError::Forbidden(
                     "the registry does not allow deletes (storage.delete.enabled is false)".into(),
@@ -82,11 +105,11 @@ pub async fn delete_tag(
         )));
     }
     let txn = crate::backend::db::begin_write(db).await?;
-    if let Some(repo) = repositories::find_by_name(&txn, repository.as_str()).await? {
-        tags::remove_by_digest(&txn, repo.id, &plan.digest, Utc::now()).await?;
+    if let Some(repo) = repositories::find_by_name(&*txn, repository.as_str()).await? {
+        tags::remove_by_digest(&*txn, repo.id, &plan.digest, Utc::now()).await?;
         let details = format!("{} (tags {})", plan.digest, plan.tags.join(", "));
         activity::record(
-            &txn,
+            &*txn,
             NewActivity {
                 actor_name: actor,
                 kind: "image.deleted",

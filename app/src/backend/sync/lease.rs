@@ -37,7 +37,7 @@ pub async fn try_acquire(db: &impl ConnectionTrait, name: &str, holder: &str, tt
     Ok(updated.rows_affected > 0)
 }
 
-/// Gives the lease up (on shutdown) so another process need not wait for it to expire.
+/// Gives the lease up so another process need not wait for it to expire.
 pub async fn release(db: &impl ConnectionTrait, name: &str, holder: &str) -> Result<(), AppError> {
     lease::Entity::delete_many()
         .filter(lease::Column::Name.eq(name))

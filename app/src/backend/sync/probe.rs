@@ -29,15 +29,19 @@ pub async fn check(replica: &replica::Model, issuer: &Arc<TokenIssuer>) -> Resul
     Ok(())
 }
 
-/// Probes every replica once and stores the results.
+/// Probes every replica once, all at the same time, and stores the results.
 pub async fn probe_all(db: &impl ConnectionTrait, issuer: &Arc<TokenIssuer>) -> Result<(), AppError> {
-    for r in registries::replicas(db, None).await? {
+    let replicas = registries::replicas(db, None).await?;
+    let results = futures::future::join_all(replicas.iter().map(|r| async move {
         let started = Instant::now();
-        let result = check(&r, issuer).await;
-        let latency = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
+        let result = check(r, issuer).await;
+        (result, started.elapsed().as_millis().min(i32::MAX as u128) as i32)
+    }))
+    .await;
+    for (r, (result, latency)) in replicas.iter().zip(results) {
         let healthy = result.is_ok();
         let detail = result.err().unwrap_or_default();
-        if registries::record_probe(db, &r, healthy, &detail, latency).await? {
+        if registries::record_probe(db, r, healthy, &detail, latency).await? {
             if healthy {
                 tracing::info!(replica = %r.name, url = %r.url, "replica is up");
             } else {

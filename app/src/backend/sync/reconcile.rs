@@ -72,29 +72,43 @@ impl From<&sync_run::Model> for SyncRunSummary {
     }
 }
 
-/// What the registry holds for one repository, and when it was looked at.
+/// One tag as the registry reported it, and when wharf asked (before the request: the
+/// registry's state at that moment is what the answer reflects at the earliest).
+struct SeenTag {
+    name: String,
+    head: Option<ManifestHead>,
+    asked_at: DateTime<Utc>,
+}
+
+/// What the registry holds for one repository.
 struct Observed {
     name: RepositoryName,
-    observed_at: DateTime<Utc>,
-    tags: Result<Vec<(String, Option<ManifestHead>)>, RegistryError>,
+    tags: Result<Vec<SeenTag>, RegistryError>,
 }
 
 async fn observe(client: &RegistryClient, name: RepositoryName) -> Observed {
-    let observed_at = Utc::now();
     let tags = async {
         let mut out = Vec::new();
         for t in client.tags(name.as_str()).await? {
+            let asked_at = Utc::now();
             let head = client.head_manifest(name.as_str(), &t).await?;
-            out.push((t, head));
+            out.push(SeenTag {
+                name: t,
+                head,
+                asked_at,
+            });
         }
         Ok(out)
     }
     .await;
-    Observed {
-        name,
-        observed_at,
-        tags,
-    }
+    Observed { name, tags }
+}
+
+/// A tag sync would remove, pending confirmation that the registry really lacks it.
+struct Candidate {
+    id: i64,
+    repository: String,
+    tag: String,
 }
 
 struct Run {
@@ -191,11 +205,17 @@ async fn reconcile(
         repositories_done: 0,
     });
 
-    let mut removal_candidates: Vec<i64> = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut vanished_repos = Vec::new();
     let mut failed_repos = 0usize;
     let mut done = 0u64;
     let mut observations =
         futures::stream::iter(names.into_iter().map(|n| observe(&client, n))).buffer_unordered(opts.concurrency.max(1));
+    let candidate = |repo: &str, t: &tag::Model| Candidate {
+        id: t.id,
+        repository: repo.to_owned(),
+        tag: t.name.clone(),
+    };
     while let Some(obs) = observations.next().await {
         done += 1;
         match obs.tags {
@@ -204,18 +224,27 @@ async fn reconcile(
                 run.error(format!("{}: {e}", obs.name));
             }
             Ok(listed) => {
-                let known = known_repos.get(obs.name.as_str()).and_then(|r| known_tags.get(&r.id));
-                let listed_names: HashSet<&str> = listed.iter().map(|(t, _)| t.as_str()).collect();
+                let known_repo = known_repos.get(obs.name.as_str());
+                let known = known_repo.and_then(|r| known_tags.get(&r.id));
+                let listed_names: HashSet<&str> = listed.iter().map(|t| t.name.as_str()).collect();
                 if let Some(known) = known {
-                    removal_candidates.extend(
+                    candidates.extend(
                         known
                             .values()
-                            .filter(|t| !listed_names.contains(t.name.as_str()) && t.pushed_at < started)
-                            .map(|t| t.id),
+                            .filter(|t| !listed_names.contains(t.name.as_str()) && tags::seen(t) < started)
+                            .map(|t| candidate(obs.name.as_str(), t)),
                     );
                 }
                 run.model.tags_seen += listed.len() as i64;
-                apply_repository(db, run, &obs.name, obs.observed_at, listed, known).await?;
+                if listed.is_empty() {
+                    // The registry keeps a repository's directory after its last tag goes: an
+                    // empty repository is not worth recording, and a known one may go.
+                    if let Some(r) = known_repo {
+                        vanished_repos.push(r.id);
+                    }
+                } else {
+                    apply_repository(db, run, &obs.name, listed, known).await?;
+                }
             }
         }
         progress(Progress {
@@ -225,39 +254,46 @@ async fn reconcile(
     }
 
     // Repositories the registry no longer lists at all.
-    let mut vanished_repos = Vec::new();
     for (name, repo) in &known_repos {
         if in_catalog.contains(name) {
             continue;
         }
         vanished_repos.push(repo.id);
         if let Some(known) = known_tags.get(&repo.id) {
-            removal_candidates.extend(known.values().filter(|t| t.pushed_at < started).map(|t| t.id));
+            candidates.extend(
+                known
+                    .values()
+                    .filter(|t| tags::seen(t) < started)
+                    .map(|t| candidate(name, t)),
+            );
         }
     }
 
     if opts.strategy == SyncStrategy::Update {
         return Ok(status_of(failed_repos));
     }
+    // A listing can come back short (a storage hiccup, a proxy): remove only what a HEAD
+    // confirms is gone.
+    let confirmed = confirm_missing(&client, candidates, opts.concurrency, run).await;
     let limit = (known_tag_count as f64 * opts.max_delete_share.clamp(0.0, 1.0)).floor() as usize;
-    if removal_candidates.len() > limit && !opts.confirm_deletions {
-        run.model.removals_held = removal_candidates.len() as i64;
+    if confirmed.len() > limit && !opts.confirm_deletions {
+        run.model.removals_held = confirmed.len() as i64;
         run.error(format!(
             "{} of {known_tag_count} known tags would be removed, more than the {:.0}% a run may remove alone; confirm with `wharf sync --confirm-deletions` or in the console",
-            removal_candidates.len(),
+            confirmed.len(),
             opts.max_delete_share * 100.0
         ));
         return Ok(SyncStatus::NeedsConfirmation);
     }
     let txn = crate::backend::db::begin_write(db).await?;
-    let removed = tags::remove_ids_pushed_before(&txn, &removal_candidates, started).await?;
+    let removed = tags::remove_ids_pushed_before(&*txn, &confirmed, started).await?;
     let mut repos_removed = 0;
     for id in vanished_repos {
         // Only when nothing was pushed to it since the run started.
-        if tags::list(&txn, id).await?.is_empty() {
-            let fresh = repository::Entity::find_by_id(id).one(&txn).await?;
+        if tags::list(&*txn, id).await?.is_empty() {
+            let fresh = repository::Entity::find_by_id(id).one(&*txn).await?;
             if fresh.is_some_and(|r| r.updated_at < started) {
-                repositories::remove(&txn, id).await?;
+                repositories::remove(&*txn, id).await?;
                 repos_removed += 1;
             }
         }
@@ -265,7 +301,7 @@ async fn reconcile(
     if removed > 0 || repos_removed > 0 {
         let details = format!("{removed} tags and {repos_removed} repositories the registry no longer has");
         activity::record(
-            &txn,
+            &*txn,
             NewActivity {
                 actor_name: super::SERVICE_SUBJECT,
                 kind: "sync.removed",
@@ -289,31 +325,57 @@ fn status_of(failed_repos: usize) -> SyncStatus {
     }
 }
 
+/// The candidates whose manifest the registry answers 404 for; errors keep the tag.
+async fn confirm_missing(
+    client: &RegistryClient,
+    candidates: Vec<Candidate>,
+    concurrency: usize,
+    run: &mut Run,
+) -> Vec<i64> {
+    let checks = futures::stream::iter(candidates.into_iter().map(|c| async move {
+        let result = client.head_manifest(&c.repository, &c.tag).await;
+        (c, result)
+    }))
+    .buffer_unordered(concurrency.max(1))
+    .collect::<Vec<_>>()
+    .await;
+    let mut gone = Vec::new();
+    for (c, result) in checks {
+        match result {
+            Ok(None) => gone.push(c.id),
+            Ok(Some(_)) => {}
+            Err(e) => run.error(format!("kept {}:{}: {e}", c.repository, c.tag)),
+        }
+    }
+    gone
+}
+
 /// Adds and updates one repository's tags in one transaction.
 async fn apply_repository(
     db: &DatabaseConnection,
     run: &mut Run,
     name: &RepositoryName,
-    observed_at: DateTime<Utc>,
-    listed: Vec<(String, Option<ManifestHead>)>,
+    listed: Vec<SeenTag>,
     known: Option<&HashMap<String, tag::Model>>,
 ) -> Result<(), AppError> {
-    let changes: Vec<(String, ManifestHead)> = listed
+    let changes: Vec<(String, ManifestHead, DateTime<Utc>)> = listed
         .into_iter()
-        .filter_map(|(t, head)| head.map(|h| (t, h)))
-        .filter(|(t, h)| known.and_then(|k| k.get(t)).is_none_or(|k| k.digest != h.digest))
+        .filter_map(|t| t.head.map(|h| (t.name, h, t.asked_at)))
+        .filter(|(t, h, _)| known.and_then(|k| k.get(t)).is_none_or(|k| k.digest != h.digest))
         .collect();
     if changes.is_empty() && known.is_some() {
         return Ok(());
     }
+    let first_seen = changes.iter().map(|c| c.2).min().unwrap_or_else(Utc::now);
     let txn = crate::backend::db::begin_write(db).await?;
-    let (repo, _) = repositories::ensure(&txn, name, observed_at).await?;
-    for (t, head) in &changes {
-        if deleted_after(&txn, name.as_str(), Some(t), &head.digest, observed_at).await? {
+    let (repo, _) = repositories::ensure(&*txn, name, first_seen).await?;
+    repositories::lock(&*txn, repo.id).await?;
+    for (t, head, asked_at) in &changes {
+        if deleted_after(&*txn, name.as_str(), Some(t), &head.digest, *asked_at).await? {
             continue;
         }
         let write = tags::record_push(
-            &txn,
+            &*txn,
             TagPush {
                 repository_id: repo.id,
                 tag: t,
@@ -321,7 +383,7 @@ async fn apply_repository(
                 media_type: &head.media_type,
                 size: head.size,
                 pushed_by: None,
-                at: observed_at,
+                at: *asked_at,
             },
         )
         .await?;
