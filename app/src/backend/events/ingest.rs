@@ -134,7 +134,6 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
         } => {
             let (repo, _) = repositories::ensure(db, &e.repository, e.occurred_at).await?;
             repositories::lock(db, repo.id).await?;
-            repositories::touch(db, repo.id, e.occurred_at).await?;
             let Some(tag) = tag else {
                 // Pushed by digest only (a platform image of a multi-arch push): no tag to record.
                 return Ok(true);

@@ -16,13 +16,25 @@ pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> Result<Optio
         .await?)
 }
 
-/// The repository called `name`, created when missing (in its namespace, or as an orphan).
-/// An orphan whose namespace exists by now is adopted. Returns whether it was created.
+/// The repository called `name`, created when missing (in its namespace, or as an orphan) and
+/// marked updated at `at`. An orphan whose namespace exists by now is adopted. Returns whether
+/// it was created.
 pub async fn ensure(
     db: &impl ConnectionTrait,
     name: &RepositoryName,
     at: DateTime<Utc>,
 ) -> Result<(repository::Model, bool), AppError> {
+    // The common case, an existing repository changed now: found and touched in one statement.
+    let touched = repository::Entity::update_many()
+        .col_expr(repository::Column::UpdatedAt, Expr::value(at))
+        .filter(repository::Column::Name.eq(name.as_str()))
+        .filter(repository::Column::UpdatedAt.lt(at))
+        .filter(repository::Column::NamespaceId.is_not_null())
+        .exec_with_returning(db)
+        .await?;
+    if let Some(repo) = touched.into_iter().next() {
+        return Ok((repo, false));
+    }
     if let Some(repo) = find_by_name(db, name.as_str()).await? {
         if repo.namespace_id.is_none() {
             if let Some(ns) = namespaces::find(db, name.namespace().as_ref()).await? {
@@ -62,7 +74,9 @@ pub async fn ensure(
 /// after the other and the "newer wins" checks see each other's writes.
 pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
     use sea_orm::QuerySelect;
-    repository::Entity::find_by_id(id).lock_exclusive().one(db).await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        repository::Entity::find_by_id(id).lock_exclusive().one(db).await?;
+    }
     Ok(())
 }
 

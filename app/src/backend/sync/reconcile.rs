@@ -104,6 +104,15 @@ async fn observe(client: &RegistryClient, name: RepositoryName) -> Observed {
     Observed { name, tags }
 }
 
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A tag sync would remove, pending confirmation that the registry really lacks it.
 struct Candidate {
     id: i64,
@@ -209,14 +218,31 @@ async fn reconcile(
     let mut vanished_repos = Vec::new();
     let mut failed_repos = 0usize;
     let mut done = 0u64;
-    let mut observations =
-        futures::stream::iter(names.into_iter().map(|n| observe(&client, n))).buffer_unordered(opts.concurrency.max(1));
+    // Reading runs in its own task so requests stay in flight while results are written.
+    let (tx, mut observations) = tokio::sync::mpsc::channel::<Observed>(opts.concurrency.max(1) * 4);
+    let reader = {
+        let (client, concurrency) = (client.clone(), opts.concurrency.max(1));
+        tokio::spawn(async move {
+            let mut stream = futures::stream::iter(names.into_iter().map(|n| {
+                let client = client.clone();
+                async move { observe(&client, n).await }
+            }))
+            .buffer_unordered(concurrency);
+            while let Some(obs) = stream.next().await {
+                if tx.send(obs).await.is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    // Stop reading if this run ends early (an error below).
+    let _stop_reader = AbortOnDrop(reader);
     let candidate = |repo: &str, t: &tag::Model| Candidate {
         id: t.id,
         repository: repo.to_owned(),
         tag: t.name.clone(),
     };
-    while let Some(obs) = observations.next().await {
+    while let Some(obs) = observations.recv().await {
         done += 1;
         match obs.tags {
             Err(e) => {
