@@ -122,6 +122,24 @@ pub async fn deleted_after(
         .is_some())
 }
 
+/// The deletes (tag, digest) received for `repository` that happened after `after`: one query
+/// for a whole repository's worth of [`deleted_after`] checks.
+pub async fn deletes_after(
+    db: &impl ConnectionTrait,
+    repository: &str,
+    after: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(Option<String>, Option<String>, chrono::DateTime<chrono::Utc>)>, AppError> {
+    Ok(registry_event::Entity::find()
+        .filter(registry_event::Column::Repository.eq(repository))
+        .filter(registry_event::Column::Action.eq("delete"))
+        .filter(registry_event::Column::OccurredAt.gt(after))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.tag, e.digest, e.occurred_at))
+        .collect())
+}
+
 /// Applies one new event; false when it is older than what the database holds.
 async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &RegistryEvent) -> Result<bool, AppError> {
     let actor = e.actor.as_deref().unwrap_or("");

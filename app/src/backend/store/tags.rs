@@ -69,27 +69,32 @@ pub async fn list(db: &impl ConnectionTrait, repository_id: i64) -> Result<Vec<t
         .await?)
 }
 
+/// Inserts a tag that does not exist yet; false (nothing written) when it does.
+pub async fn insert_new(db: &impl ConnectionTrait, p: &TagPush<'_>) -> Result<bool, AppError> {
+    let inserted = tag::Entity::insert(tag::ActiveModel {
+        repository_id: Set(p.repository_id),
+        name: Set(p.tag.to_owned()),
+        digest: Set(p.digest.to_owned()),
+        media_type: Set(p.media_type.to_owned()),
+        size: Set(p.size),
+        pushed_by: Set(p.pushed_by.map(str::to_owned)),
+        pushed_at: Set(p.at),
+        pull_count: Set(0),
+        last_pulled_at: Set(None),
+        seen_at: Set(Some(p.at)),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([tag::Column::RepositoryId, tag::Column::Name])
+    .exec_without_returning(db)
+    .await?;
+    Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+}
+
 /// Points a tag at a digest unless a newer write is already there.
 pub async fn record_push(db: &impl ConnectionTrait, p: TagPush<'_>) -> Result<TagWrite, AppError> {
     match find(db, p.repository_id, p.tag).await? {
         None => {
-            let inserted = tag::Entity::insert(tag::ActiveModel {
-                repository_id: Set(p.repository_id),
-                name: Set(p.tag.to_owned()),
-                digest: Set(p.digest.to_owned()),
-                media_type: Set(p.media_type.to_owned()),
-                size: Set(p.size),
-                pushed_by: Set(p.pushed_by.map(str::to_owned)),
-                pushed_at: Set(p.at),
-                pull_count: Set(0),
-                last_pulled_at: Set(None),
-                seen_at: Set(Some(p.at)),
-                ..Default::default()
-            })
-            .on_conflict_do_nothing_on([tag::Column::RepositoryId, tag::Column::Name])
-            .exec_without_returning(db)
-            .await?;
-            if matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+            if insert_new(db, &p).await? {
                 Ok(TagWrite::Added)
             } else {
                 // Inserted concurrently by another request: settle it like an existing row.

@@ -15,7 +15,7 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 
 use super::client::{ManifestHead, RegistryClient, RegistryError};
 use crate::backend::entity::{repository, sync_run, tag};
-use crate::backend::events::ingest::deleted_after;
+use crate::backend::events::ingest::deletes_after;
 use crate::backend::store::activity::{self, NewActivity};
 use crate::backend::store::tags::{TagPush, TagWrite};
 use crate::backend::store::{repositories, sync_runs, tags};
@@ -396,23 +396,31 @@ async fn apply_repository(
     let txn = crate::backend::db::begin_write(db).await?;
     let (repo, _) = repositories::ensure(&*txn, name, first_seen).await?;
     repositories::lock(&*txn, repo.id).await?;
+    // Deletes the registry reported after sync looked: those tags must not come back.
+    let deletes = deletes_after(&*txn, name.as_str(), first_seen).await?;
     for (t, head, asked_at) in &changes {
-        if deleted_after(&*txn, name.as_str(), Some(t), &head.digest, *asked_at).await? {
+        let deleted = deletes.iter().any(|(dt, dd, at)| {
+            at > asked_at && (dt.as_deref() == Some(t.as_str()) || dd.as_deref() == Some(head.digest.as_str()))
+        });
+        if deleted {
             continue;
         }
-        let write = tags::record_push(
-            &*txn,
-            TagPush {
-                repository_id: repo.id,
-                tag: t,
-                digest: &head.digest,
-                media_type: &head.media_type,
-                size: head.size,
-                pushed_by: None,
-                at: *asked_at,
-            },
-        )
-        .await?;
+        let push = TagPush {
+            repository_id: repo.id,
+            tag: t,
+            digest: &head.digest,
+            media_type: &head.media_type,
+            size: head.size,
+            pushed_by: None,
+            at: *asked_at,
+        };
+        // Unknown to the snapshot: most likely new, so try the insert straight away.
+        let unknown = known.is_none_or(|k| !k.contains_key(t));
+        let write = if unknown && tags::insert_new(&*txn, &push).await? {
+            TagWrite::Added
+        } else {
+            tags::record_push(&*txn, push).await?
+        };
         match write {
             TagWrite::Added => run.model.tags_added += 1,
             TagWrite::Moved => run.model.tags_updated += 1,
