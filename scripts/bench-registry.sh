@@ -18,6 +18,8 @@ pids=()
 pg_db="wharf_bench_$$"
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Sections run in subshells: whatever they started names $work on its command line.
+  pkill -f -- "$work" 2>/dev/null || true
   wait 2>/dev/null || true
   psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" postgres >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -34,7 +36,7 @@ start_wharf() { # name port env...
   local name=$1 port=$2; shift 2
   mkdir -p "$work/$name"
   env WHARF_DATA_DIR="$work/$name" WHARF_PUBLIC_URL="http://127.0.0.1:$port" WHARF_LOG=warn \
-    WHARF_SYNC_INTERVAL_SECS=0 "$@" "$wharf" serve --listen "127.0.0.1:$port" >"$work/$name.log" 2>&1 &
+    WHARF_SYNC_INTERVAL_SECS=0 "$@" "$wharf" --data-dir "$work/$name" serve --listen "127.0.0.1:$port" >"$work/$name.log" 2>&1 &
   pids+=($!)
   wait_http "http://127.0.0.1:$port/health/live"
 }
@@ -54,6 +56,7 @@ ingest() { # name env...
       "http://127.0.0.1:$port" >"$work/$name.$i.wrk"
     summarise <"$work/$name.$i.wrk"; echo
   done | sort -t'|' -k1,1 -g | awk -F'|' '{r[NR]=$0; v[NR]=$1} END {printf "%s|%s–%s", r[2], v[1], v[3]}'
+  kill "${pids[-1]}" 2>/dev/null || true
 }
 sqlite_ingest=$(ingest ingest-sqlite)
 psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
@@ -80,11 +83,16 @@ sync_bench() { # name env...
   local port reg_port
   port=$(free_port); reg_port=$(free_port)
   start_wharf "$name" "$port" "$@"
+  local wharf_pid=${pids[-1]}
   local cli=(env WHARF_DATA_DIR="$work/$name" WHARF_PUBLIC_URL="http://127.0.0.1:$port" WHARF_LOG=warn
     WHARF_SYNC_CONCURRENCY="$CONCURRENCY" "$@" "$wharf")
-  "${cli[@]}" registry-config --listen "127.0.0.1:$reg_port" --storage "$storage" >"$work/$name-reg.yml"
+  # Without notifications: every manifest HEAD would queue a pull event that the registry
+  # delivers long after the pass that caused it, blurring the next measurement.
+  "${cli[@]}" registry-config --listen "127.0.0.1:$reg_port" --storage "$storage" |
+    sed '/^notifications:/,$d' >"$work/$name-reg.yml"
   docker-registry serve "$work/$name-reg.yml" >"$work/$name-reg.log" 2>&1 &
-  pids+=($!)
+  local reg_pid=$!
+  pids+=($reg_pid)
   wait_http "http://127.0.0.1:$reg_port/v2/"
   local a b c d e f g h
   a=$(now); "${cli[@]}" sync --read-only >/dev/null; b=$(now)
@@ -93,6 +101,9 @@ sync_bench() { # name env...
   g=$(now); "${cli[@]}" sync --read-only >/dev/null; h=$(now)
   local added
   added=$(python3 -c "import json; r=json.load(open('$work/$name-sync1.json')); print(r['tags_added'], r['status'])")
+  # Stop this section's processes so they cannot disturb the next one.
+  kill "$reg_pid" "$wharf_pid" 2>/dev/null || true
+  wait "$reg_pid" "$wharf_pid" 2>/dev/null || true
   echo "$(secs "$a" "$b")|$(secs "$c" "$d")|$(secs "$e" "$f")|$(secs "$g" "$h")|$added"
 }
 sqlite_sync=$(sync_bench sync-sqlite)
@@ -119,7 +130,8 @@ duplicate id; after a 3 s warm-up, median of 3 runs of ${DURATION} s, range in b
 $(row_ingest SQLite "$sqlite_ingest")
 $(row_ingest PostgreSQL "$pg_ingest")
 
-Sync of a registry holding $REPOS repositories × $TAGS tags (filled in $fill_time s):
+Sync of a registry holding $REPOS repositories × $TAGS tags (filled in $fill_time s; registry
+notifications off during this part, each database's processes stopped before the next):
 
 | database | read-only pass (before / after) | first sync (ratio to read-only; tags added) | no-change re-sync |
 |---|---|---|---|

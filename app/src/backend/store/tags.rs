@@ -90,6 +90,44 @@ pub async fn insert_new(db: &impl ConnectionTrait, p: &TagPush<'_>) -> Result<bo
     Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }
 
+/// Inserts tags that do not exist yet, in one statement; returns how many were inserted
+/// (existing ones are left alone).
+pub async fn insert_many_new(db: &impl ConnectionTrait, pushes: &[TagPush<'_>]) -> Result<u64, AppError> {
+    let mut inserted = 0;
+    // Bounded statements: both databases limit the number of bound parameters.
+    for chunk in pushes.chunks(500) {
+        inserted += insert_chunk(db, chunk).await?;
+    }
+    Ok(inserted)
+}
+
+async fn insert_chunk(db: &impl ConnectionTrait, pushes: &[TagPush<'_>]) -> Result<u64, AppError> {
+    if pushes.is_empty() {
+        return Ok(0);
+    }
+    let rows = pushes.iter().map(|p| tag::ActiveModel {
+        repository_id: Set(p.repository_id),
+        name: Set(p.tag.to_owned()),
+        digest: Set(p.digest.to_owned()),
+        media_type: Set(p.media_type.to_owned()),
+        size: Set(p.size),
+        pushed_by: Set(p.pushed_by.map(str::to_owned)),
+        pushed_at: Set(p.at),
+        pull_count: Set(0),
+        last_pulled_at: Set(None),
+        seen_at: Set(Some(p.at)),
+        ..Default::default()
+    });
+    let res = tag::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([tag::Column::RepositoryId, tag::Column::Name])
+        .exec_without_returning(db)
+        .await?;
+    Ok(match res {
+        sea_orm::TryInsertResult::Inserted(n) => n,
+        _ => 0,
+    })
+}
+
 /// Points a tag at a digest unless a newer write is already there.
 pub async fn record_push(db: &impl ConnectionTrait, p: TagPush<'_>) -> Result<TagWrite, AppError> {
     match find(db, p.repository_id, p.tag).await? {

@@ -104,6 +104,30 @@ async fn observe(client: &RegistryClient, name: RepositoryName) -> Observed {
     Observed { name, tags }
 }
 
+/// What one repository contributed to the run.
+#[derive(Default)]
+struct RepoOutcome {
+    error: Option<String>,
+    tags_seen: i64,
+    added: i64,
+    updated: i64,
+    candidates: Vec<Candidate>,
+    vanished: Option<i64>,
+}
+
+impl RepoOutcome {
+    fn failed(obs: &Observed) -> Self {
+        let error = match &obs.tags {
+            Err(e) => format!("{}: {e}", obs.name),
+            Ok(_) => String::new(),
+        };
+        RepoOutcome {
+            error: Some(error),
+            ..Default::default()
+        }
+    }
+}
+
 /// Aborts a task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -219,7 +243,7 @@ async fn reconcile(
     let mut failed_repos = 0usize;
     let mut done = 0u64;
     // Reading runs in its own task so requests stay in flight while results are written.
-    let (tx, mut observations) = tokio::sync::mpsc::channel::<Observed>(opts.concurrency.max(1) * 4);
+    let (tx, observations) = tokio::sync::mpsc::channel::<Observed>(opts.concurrency.max(1) * 4);
     let reader = {
         let (client, concurrency) = (client.clone(), opts.concurrency.max(1));
         tokio::spawn(async move {
@@ -242,37 +266,54 @@ async fn reconcile(
         repository: repo.to_owned(),
         tag: t.name.clone(),
     };
-    while let Some(obs) = observations.recv().await {
+    // Several repositories are written at once (each in its own transaction): on PostgreSQL
+    // the round trips overlap; on SQLite the write gate serialises them anyway.
+    let writers = opts.concurrency.clamp(1, 4);
+    let (known_repos_ref, known_tags_ref) = (&known_repos, &known_tags);
+    let outcomes = futures::stream::unfold(observations, |mut rx| async move { rx.recv().await.map(|o| (o, rx)) })
+        .map(|obs| async move {
+            let Ok(listed) = obs.tags else {
+                return Ok::<_, AppError>(RepoOutcome::failed(&obs));
+            };
+            let known_repo = known_repos_ref.get(obs.name.as_str());
+            let known = known_repo.and_then(|r| known_tags_ref.get(&r.id));
+            let listed_names: HashSet<&str> = listed.iter().map(|t| t.name.as_str()).collect();
+            let mut out = RepoOutcome {
+                tags_seen: listed.len() as i64,
+                ..Default::default()
+            };
+            if let Some(known) = known {
+                out.candidates = known
+                    .values()
+                    .filter(|t| !listed_names.contains(t.name.as_str()) && tags::seen(t) < started)
+                    .map(|t| candidate(obs.name.as_str(), t))
+                    .collect();
+            }
+            if listed.is_empty() {
+                // The registry keeps a repository's directory after its last tag goes: an
+                // empty repository is not worth recording, and a known one may go.
+                out.vanished = known_repo.map(|r| r.id);
+            } else {
+                let (added, updated) = apply_repository(db, &obs.name, listed, known).await?;
+                out.added = added;
+                out.updated = updated;
+            }
+            Ok(out)
+        })
+        .buffer_unordered(writers);
+    let mut outcomes = std::pin::pin!(outcomes);
+    while let Some(outcome) = outcomes.next().await {
+        let outcome = outcome?;
         done += 1;
-        match obs.tags {
-            Err(e) => {
-                failed_repos += 1;
-                run.error(format!("{}: {e}", obs.name));
-            }
-            Ok(listed) => {
-                let known_repo = known_repos.get(obs.name.as_str());
-                let known = known_repo.and_then(|r| known_tags.get(&r.id));
-                let listed_names: HashSet<&str> = listed.iter().map(|t| t.name.as_str()).collect();
-                if let Some(known) = known {
-                    candidates.extend(
-                        known
-                            .values()
-                            .filter(|t| !listed_names.contains(t.name.as_str()) && tags::seen(t) < started)
-                            .map(|t| candidate(obs.name.as_str(), t)),
-                    );
-                }
-                run.model.tags_seen += listed.len() as i64;
-                if listed.is_empty() {
-                    // The registry keeps a repository's directory after its last tag goes: an
-                    // empty repository is not worth recording, and a known one may go.
-                    if let Some(r) = known_repo {
-                        vanished_repos.push(r.id);
-                    }
-                } else {
-                    apply_repository(db, run, &obs.name, listed, known).await?;
-                }
-            }
+        if let Some(e) = outcome.error {
+            failed_repos += 1;
+            run.error(e);
         }
+        run.model.tags_seen += outcome.tags_seen;
+        run.model.tags_added += outcome.added;
+        run.model.tags_updated += outcome.updated;
+        candidates.extend(outcome.candidates);
+        vanished_repos.extend(outcome.vanished);
         progress(Progress {
             repositories_total: total,
             repositories_done: done,
@@ -377,27 +418,30 @@ async fn confirm_missing(
 }
 
 /// Adds and updates one repository's tags in one transaction.
+/// Returns (added, updated).
 async fn apply_repository(
     db: &DatabaseConnection,
-    run: &mut Run,
     name: &RepositoryName,
     listed: Vec<SeenTag>,
     known: Option<&HashMap<String, tag::Model>>,
-) -> Result<(), AppError> {
+) -> Result<(i64, i64), AppError> {
     let changes: Vec<(String, ManifestHead, DateTime<Utc>)> = listed
         .into_iter()
         .filter_map(|t| t.head.map(|h| (t.name, h, t.asked_at)))
         .filter(|(t, h, _)| known.and_then(|k| k.get(t)).is_none_or(|k| k.digest != h.digest))
         .collect();
     if changes.is_empty() && known.is_some() {
-        return Ok(());
+        return Ok((0, 0));
     }
+    let (mut added, mut updated) = (0, 0);
     let first_seen = changes.iter().map(|c| c.2).min().unwrap_or_else(Utc::now);
     let txn = crate::backend::db::begin_write(db).await?;
     let (repo, _) = repositories::ensure(&*txn, name, first_seen).await?;
     repositories::lock(&*txn, repo.id).await?;
     // Deletes the registry reported after sync looked: those tags must not come back.
     let deletes = deletes_after(&*txn, name.as_str(), first_seen).await?;
+    let mut fresh = Vec::new();
+    let mut others = Vec::new();
     for (t, head, asked_at) in &changes {
         let deleted = deletes.iter().any(|(dt, dd, at)| {
             at > asked_at && (dt.as_deref() == Some(t.as_str()) || dd.as_deref() == Some(head.digest.as_str()))
@@ -414,21 +458,29 @@ async fn apply_repository(
             pushed_by: None,
             at: *asked_at,
         };
-        // Unknown to the snapshot: most likely new, so try the insert straight away.
-        let unknown = known.is_none_or(|k| !k.contains_key(t));
-        let write = if unknown && tags::insert_new(&*txn, &push).await? {
-            TagWrite::Added
+        // Unknown to the snapshot: most likely new, inserted together in one statement.
+        if known.is_none_or(|k| !k.contains_key(t)) {
+            fresh.push(push);
         } else {
-            tags::record_push(&*txn, push).await?
-        };
-        match write {
-            TagWrite::Added => run.model.tags_added += 1,
-            TagWrite::Moved => run.model.tags_updated += 1,
+            others.push(push);
+        }
+    }
+    let inserted = tags::insert_many_new(&*txn, &fresh).await?;
+    added += inserted as i64;
+    if inserted < fresh.len() as u64 {
+        // Some appeared meanwhile (an event): settle each by the usual rules; the ones just
+        // inserted come back as `Refreshed` and change nothing.
+        others.extend(fresh);
+    }
+    for push in others {
+        match tags::record_push(&*txn, push).await? {
+            TagWrite::Added => added += 1,
+            TagWrite::Moved => updated += 1,
             TagWrite::Refreshed | TagWrite::Stale => {}
         }
     }
     txn.commit().await?;
-    Ok(())
+    Ok((added, updated))
 }
 
 /// Reads the registry exactly as a sync does (catalog, tags, manifest `HEAD`s, same
