@@ -307,15 +307,18 @@ pub async fn repo(config: &Config, cmd: RepoCommand) -> Result<(), CliError> {
     let (namespace, json) = match cmd {
         RepoCommand::List { namespace, json } => (namespace, json),
         RepoCommand::Remove { name } => {
-            let repo = repositories::find_by_name(&db, &name)
+            // Checked and removed in one transaction, so a tag pushed meanwhile is not lost.
+            let txn = wharf_app::backend::db::begin_write(&db).await.map_err(AppError::from)?;
+            let repo = repositories::find_by_name(&*txn, &name)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no repository called {name:?}")))?;
-            if !tags::list(&db, repo.id).await?.is_empty() {
+            if !tags::list(&*txn, repo.id).await?.is_empty() {
                 return Err(
                     AppError::Conflict(format!("{name} still has tags: delete them first (wharf tag delete)")).into(),
                 );
             }
-            repositories::remove(&db, repo.id).await?;
+            repositories::remove(&*txn, repo.id).await?;
+            txn.commit().await.map_err(AppError::from)?;
             println!("repository {name} removed");
             return Ok(());
         }

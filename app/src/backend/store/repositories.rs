@@ -98,7 +98,18 @@ pub async fn count_pull(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -
             repository::Column::PullCount,
             Expr::col(repository::Column::PullCount).add(1),
         )
-        .col_expr(repository::Column::LastPulledAt, Expr::value(Some(at)))
+        // Out-of-order pulls must not move it backwards.
+        .col_expr(
+            repository::Column::LastPulledAt,
+            Expr::case(
+                Expr::col(repository::Column::LastPulledAt)
+                    .is_null()
+                    .or(Expr::col(repository::Column::LastPulledAt).lt(at)),
+                Expr::value(Some(at)),
+            )
+            .finally(Expr::col(repository::Column::LastPulledAt))
+            .into(),
+        )
         .filter(repository::Column::Id.eq(id))
         .exec(db)
         .await?;

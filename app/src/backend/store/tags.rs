@@ -248,7 +248,18 @@ pub async fn count_pull(
 ) -> Result<(), AppError> {
     let mut q = tag::Entity::update_many()
         .col_expr(tag::Column::PullCount, Expr::col(tag::Column::PullCount).add(1))
-        .col_expr(tag::Column::LastPulledAt, Expr::value(Some(at)))
+        // Out-of-order pulls must not move it backwards.
+        .col_expr(
+            tag::Column::LastPulledAt,
+            Expr::case(
+                Expr::col(tag::Column::LastPulledAt)
+                    .is_null()
+                    .or(Expr::col(tag::Column::LastPulledAt).lt(at)),
+                Expr::value(Some(at)),
+            )
+            .finally(Expr::col(tag::Column::LastPulledAt))
+            .into(),
+        )
         .filter(tag::Column::RepositoryId.eq(repository_id));
     q = match (tag_name, digest) {
         (Some(t), _) => q.filter(tag::Column::Name.eq(t)),
