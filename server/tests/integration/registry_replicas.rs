@@ -189,6 +189,12 @@ async fn replicas_behind_nginx() {
     assert!(replica_status(&w, idle_name).await["last_event_at"].is_string());
     let healthy_url = format!("http://{}", idle.addr);
 
+    // `wharf sync` prints a one-line summary (the progress bar only draws on a terminal).
+    let summary = w.cli_ok(&["sync"], None).await;
+    assert!(
+        summary.contains("succeeded") && summary.contains("1 repositories, 3 tags seen; 0 added, 0 updated, 0 removed"),
+        "{summary}"
+    );
     // Sync uses the healthy replica and finds nothing to change.
     let run = w.cli_json(&["sync"]).await;
     assert_eq!(run["status"], "succeeded", "{run}");
