@@ -13,7 +13,7 @@ use sea_orm::DatabaseConnection;
 use super::reconcile::{run_sync, SyncOptions};
 use super::{lease, probe};
 use crate::backend::events::ingest;
-use crate::backend::store::sync_runs;
+use crate::backend::store::{registries, sync_runs};
 use crate::backend::token::TokenIssuer;
 
 pub const LEASE_NAME: &str = "registry-jobs";
@@ -32,6 +32,10 @@ pub struct Schedule {
 }
 
 async fn sync_due(db: &DatabaseConnection, every: Duration) -> bool {
+    // Nothing to sync with yet (a fresh install): no run, rather than a failed one each time.
+    if registries::replicas(db, None).await.map_or(true, |r| r.is_empty()) {
+        return false;
+    }
     match sync_runs::recent(db, 1).await {
         Ok(runs) => runs.first().is_none_or(|last| {
             let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
