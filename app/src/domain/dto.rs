@@ -121,6 +121,19 @@ pub struct ReplicaStatus {
     pub last_event_at: Option<String>,
     pub instance_id: Option<String>,
     pub source_addr: Option<String>,
+    /// The most recent probes, newest first.
+    pub history: Vec<ProbeResult>,
+}
+
+/// One health probe of a replica.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeResult {
+    /// RFC 3339.
+    pub at: String,
+    pub up: bool,
+    /// Why it counted as down (empty when up).
+    pub detail: String,
+    pub latency_ms: i32,
 }
 
 /// One audit log entry.

@@ -187,6 +187,14 @@ async fn replicas_behind_nginx() {
     })
     .await;
     assert!(replica_status(&w, idle_name).await["last_event_at"].is_string());
+    // The recent history shows it going down after being up.
+    let history = replica_status(&w, busy_name).await["history"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(history[0]["up"], false, "{history:?}");
+    assert!(!history[0]["detail"].as_str().unwrap().is_empty());
+    assert!(history.iter().any(|p| p["up"] == true), "{history:?}");
     let healthy_url = format!("http://{}", idle.addr);
 
     // `wharf sync` prints a one-line summary (the progress bar only draws on a terminal).

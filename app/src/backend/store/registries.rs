@@ -10,6 +10,8 @@ use crate::domain::AppError;
 
 /// The registry a single-registry install uses.
 pub const DEFAULT_REGISTRY: &str = "default";
+/// Probes shown with each replica's status.
+const STATUS_HISTORY: u64 = 10;
 /// How long probe history is kept.
 const PROBE_HISTORY_HOURS: i64 = 24;
 
@@ -279,7 +281,18 @@ pub async fn status(db: &impl ConnectionTrait) -> Result<Vec<crate::domain::dto:
         let mut reps = replicas(db, Some(reg.id)).await?;
         reps.sort_by(|a, b| a.name.cmp(&b.name));
         for r in reps {
+            let history = recent_probes(db, r.id, STATUS_HISTORY)
+                .await?
+                .into_iter()
+                .map(|p| crate::domain::dto::ProbeResult {
+                    at: p.probed_at.to_rfc3339(),
+                    up: p.healthy,
+                    detail: p.detail,
+                    latency_ms: p.latency_ms,
+                })
+                .collect();
             out.push(crate::domain::dto::ReplicaStatus {
+                history,
                 registry: reg.name.clone(),
                 public_host: reg.public_host.clone(),
                 status: match r.healthy {
