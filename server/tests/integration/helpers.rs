@@ -222,6 +222,19 @@ impl TestWharf {
         Database::connect(&self.db.url).await.unwrap()
     }
 
+    /// `wharf tag list REPO --json`; empty when the repository is unknown.
+    pub async fn tags(&self, repo: &str) -> Vec<serde_json::Value> {
+        let out = self.cli(&["tag", "list", repo, "--json"], None).await;
+        if !out.status.success() {
+            return Vec::new();
+        }
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
     /// Runs the CLI with `--json` appended and parses its output.
     pub async fn cli_json(&self, args: &[&str]) -> serde_json::Value {
         let mut all = args.to_vec();

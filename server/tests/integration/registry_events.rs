@@ -75,18 +75,6 @@ impl Sender<'_> {
     }
 }
 
-async fn tags(w: &TestWharf, repo: &str) -> Vec<Value> {
-    let out = w.cli(&["tag", "list", repo, "--json"], None).await;
-    if !out.status.success() {
-        return Vec::new();
-    }
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 async fn contract(kind: DbKind) {
     let w = TestWharf::start(kind).await;
     w.add_user("alice", "correct-horse-battery", false).await;
@@ -126,7 +114,7 @@ async fn contract(kind: DbKind) {
         assert_eq!(status, 401, "auth {auth:?}");
     }
     assert!(
-        tags(&w, "alice/app").await.is_empty(),
+        w.tags("alice/app").await.is_empty(),
         "nothing stored without the secret"
     );
 
@@ -134,7 +122,7 @@ async fn contract(kind: DbKind) {
     let (status, report) = s.send(std::slice::from_ref(&ev)).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["applied"], 1);
-    let t = tags(&w, "alice/app").await;
+    let t = w.tags("alice/app").await;
     assert_eq!(t.len(), 1);
     assert_eq!(t[0]["tag"], "v1");
     assert_eq!(t[0]["digest"], D1);
@@ -147,7 +135,7 @@ async fn contract(kind: DbKind) {
     assert_eq!(status, 200);
     assert_eq!(report["duplicates"], 1);
     assert_eq!(report["applied"], 0);
-    assert_eq!(tags(&w, "alice/app").await, t);
+    assert_eq!(w.tags("alice/app").await, t);
 
     // Pulls: GET counts, HEAD does not, a duplicate pull does not count twice.
     let get = pull("p1", "2026-11-28T10:01:00Z", "alice/app", "v1", "GET");
@@ -157,7 +145,7 @@ async fn contract(kind: DbKind) {
         pull("p2", "2026-11-28T10:01:01Z", "alice/app", "v1", "HEAD"),
     ])
     .await;
-    let t = tags(&w, "alice/app").await;
+    let t = w.tags("alice/app").await;
     assert_eq!(t[0]["pulls"], 1, "{t:?}");
     assert!(t[0]["last_pulled_at"]
         .as_str()
@@ -183,7 +171,7 @@ async fn contract(kind: DbKind) {
     );
     let (_, report) = s.send(&[blob]).await;
     assert_eq!(report["ignored"], 1);
-    assert_eq!(tags(&w, "alice/app").await.len(), 1);
+    assert_eq!(w.tags("alice/app").await.len(), 1);
 
     // Out of order: the delete of v2's manifest arrives before v2's push. The registry no
     // longer has it, so it must not appear.
@@ -200,7 +188,7 @@ async fn contract(kind: DbKind) {
         )])
         .await;
     assert_eq!(report["stale"], 1, "{report}");
-    assert!(tags(&w, "alice/app").await.iter().all(|t| t["tag"] != "v2"));
+    assert!(w.tags("alice/app").await.iter().all(|t| t["tag"] != "v2"));
     // An older push of v1 (another digest) arriving late does not overwrite the newer one.
     let (_, report) = s
         .send(&[push(
@@ -213,7 +201,7 @@ async fn contract(kind: DbKind) {
         )])
         .await;
     assert_eq!(report["stale"], 1);
-    assert_eq!(tags(&w, "alice/app").await[0]["digest"], D1);
+    assert_eq!(w.tags("alice/app").await[0]["digest"], D1);
 
     // A manifest deleted and pushed again, the re-push's event arriving before the delete's:
     // the registry has the tag, so wharf keeps it.
@@ -231,7 +219,7 @@ async fn contract(kind: DbKind) {
     s.send(&[delete_digest("d0", "2026-11-28T10:05:10Z", "alice/app", D1)])
         .await;
     assert_eq!(
-        tags(&w, "alice/app").await.len(),
+        w.tags("alice/app").await.len(),
         1,
         "the late delete predates the re-push"
     );
@@ -265,7 +253,7 @@ async fn contract(kind: DbKind) {
         .send(&[delete_digest("d1", "2026-11-28T10:06:00Z", "alice/app", D1)])
         .await;
     assert_eq!(status, 200);
-    assert!(tags(&w, "alice/app").await.is_empty());
+    assert!(w.tags("alice/app").await.is_empty());
     let repos = w.cli_json(&["repo", "list"]).await;
     assert!(repos
         .as_array()
@@ -291,7 +279,7 @@ async fn contract(kind: DbKind) {
         .find(|r| r["name"] == "ghost/tool")
         .unwrap();
     assert!(ghost["namespace"].is_null(), "{ghost}");
-    assert_eq!(tags(&w, "ghost/tool").await.len(), 1);
+    assert_eq!(w.tags("ghost/tool").await.len(), 1);
     // Creating the namespace adopts it.
     w.cli_ok(&["team", "add", "ghosts", "--owner", "alice"], None).await;
     w.cli_ok(&["namespace", "add", "ghost", "--team", "ghosts"], None).await;
@@ -439,6 +427,6 @@ async fn database_outage_answers_retryable_5xx() {
     })
     .await;
     assert_eq!(report["applied"], 1, "{report}");
-    assert_eq!(tags(&w, "alice/app").await.len(), 1);
+    assert_eq!(w.tags("alice/app").await.len(), 1);
     w.stop().await;
 }

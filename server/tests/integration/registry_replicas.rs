@@ -49,20 +49,9 @@ async fn pull(work: &Path, host: &str, repo_tag: &str) -> (bool, String) {
     .await
 }
 
-async fn tags(w: &TestWharf, repo: &str) -> Vec<Value> {
-    let out = w.cli(&["tag", "list", repo, "--json"], None).await;
-    if !out.status.success() {
-        return Vec::new();
-    }
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 async fn tag_names(w: &TestWharf, repo: &str) -> Vec<String> {
-    let mut names: Vec<String> = tags(w, repo)
+    let mut names: Vec<String> = w
+        .tags(repo)
         .await
         .iter()
         .map(|t| t["tag"].as_str().unwrap().to_owned())
@@ -77,7 +66,7 @@ async fn wait_tags(w: &TestWharf, repo: &str, want: &[&str]) -> Vec<Value> {
         (tag_names(w, repo).await == want).then_some(())
     })
     .await;
-    tags(w, repo).await
+    w.tags(repo).await
 }
 
 async fn replica_status(w: &TestWharf, name: &str) -> Value {
@@ -149,7 +138,7 @@ async fn replicas_behind_nginx() {
     let (ok, out) = pull(work.path(), &lb, "alice/app:v1").await;
     assert!(ok, "{out}");
     eventually("the pull to be counted", 30, || async {
-        (tags(&w, "alice/app").await[0]["pulls"] == 1).then_some(())
+        (w.tags("alice/app").await[0]["pulls"] == 1).then_some(())
     })
     .await;
 
@@ -219,11 +208,12 @@ async fn replicas_behind_nginx() {
     assert_eq!(run["tags_added"], 3, "{run}");
     assert_eq!(tag_names(&w, "alice/app").await, ["v1", "v2", "v3"]);
     // Its own requests are not pulls.
-    assert!(tags(&w, "alice/app").await.iter().all(|t| t["pulls"] == 0));
+    assert!(w.tags("alice/app").await.iter().all(|t| t["pulls"] == 0));
 
     // Deleting a tag goes through the healthy replica and takes the tags sharing its digest.
-    let v1_digest = tags(&w, "alice/app").await[0]["digest"].clone();
-    let sharing: Vec<String> = tags(&w, "alice/app")
+    let v1_digest = w.tags("alice/app").await[0]["digest"].clone();
+    let sharing: Vec<String> = w
+        .tags("alice/app")
         .await
         .iter()
         .filter(|t| t["digest"] == v1_digest)
@@ -316,7 +306,7 @@ async fn notifications_survive_an_outage() {
         push(work.path(), &image, &reg.host, &format!("alice/app:{tag}"), false).await;
     }
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    assert!(tags(&w, "alice/app").await.is_empty(), "nothing can have arrived yet");
+    assert!(w.tags("alice/app").await.is_empty(), "nothing can have arrived yet");
     // The receiver comes back (a second wharf process on the same database).
     let receiver = w.start_peer(receiver_port, |_| {}).await;
     let t = wait_tags(&w, "alice/app", &["a", "b", "c"]).await;

@@ -99,45 +99,37 @@ async fn claim(db: &impl ConnectionTrait, e: &RegistryEvent, replica_id: Option<
     Ok(matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }
 
-/// Whether a delete of this manifest (or of `tag`) that happened after `after` has already been
-/// received: then a push or a sync observation from before it must not bring the tag back.
-pub async fn deleted_after(
-    db: &impl ConnectionTrait,
-    repository: &str,
-    tag: Option<&str>,
-    digest: &str,
-    after: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, AppError> {
-    let mut by = sea_orm::Condition::any().add(registry_event::Column::Digest.eq(digest));
-    if let Some(tag) = tag {
-        by = by.add(registry_event::Column::Tag.eq(tag));
+/// The deletes received for one repository that happened after some moment: a push or a sync
+/// observation from before one of them must not bring its tag back.
+pub struct LaterDeletes(Vec<(Option<String>, Option<String>, chrono::DateTime<chrono::Utc>)>);
+
+impl LaterDeletes {
+    /// Whether `tag` or the manifest `digest` was deleted after `at`.
+    pub fn cover(&self, tag: &str, digest: &str, at: chrono::DateTime<chrono::Utc>) -> bool {
+        self.0
+            .iter()
+            .any(|(t, d, when)| *when > at && (t.as_deref() == Some(tag) || d.as_deref() == Some(digest)))
     }
-    Ok(registry_event::Entity::find()
-        .filter(registry_event::Column::Repository.eq(repository))
-        .filter(registry_event::Column::Action.eq("delete"))
-        .filter(registry_event::Column::OccurredAt.gt(after))
-        .filter(by)
-        .one(db)
-        .await?
-        .is_some())
 }
 
-/// The deletes (tag, digest) received for `repository` that happened after `after`: one query
-/// for a whole repository's worth of [`deleted_after`] checks.
+/// The deletes received for `repository` that happened after `after` (one query, however many
+/// tags are then checked against them).
 pub async fn deletes_after(
     db: &impl ConnectionTrait,
     repository: &str,
     after: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<(Option<String>, Option<String>, chrono::DateTime<chrono::Utc>)>, AppError> {
-    Ok(registry_event::Entity::find()
-        .filter(registry_event::Column::Repository.eq(repository))
-        .filter(registry_event::Column::Action.eq("delete"))
-        .filter(registry_event::Column::OccurredAt.gt(after))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.tag, e.digest, e.occurred_at))
-        .collect())
+) -> Result<LaterDeletes, AppError> {
+    Ok(LaterDeletes(
+        registry_event::Entity::find()
+            .filter(registry_event::Column::Repository.eq(repository))
+            .filter(registry_event::Column::Action.eq("delete"))
+            .filter(registry_event::Column::OccurredAt.gt(after))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.tag, e.digest, e.occurred_at))
+            .collect(),
+    ))
 }
 
 /// Applies one new event; false when it is older than what the database holds.
@@ -156,15 +148,8 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
                 // Pushed by digest only (a platform image of a multi-arch push): no tag to record.
                 return Ok(true);
             };
-            if deleted_after(
-                db,
-                e.repository.as_str(),
-                Some(tag.as_str()),
-                digest.as_str(),
-                e.occurred_at,
-            )
-            .await?
-            {
+            let deletes = deletes_after(db, e.repository.as_str(), e.occurred_at).await?;
+            if deletes.cover(tag.as_str(), digest.as_str(), e.occurred_at) {
                 return Ok(false);
             }
             let write = tags::record_push(

@@ -69,9 +69,9 @@ pub async fn list(db: &impl ConnectionTrait, repository_id: i64) -> Result<Vec<t
         .await?)
 }
 
-/// Inserts a tag that does not exist yet; false (nothing written) when it does.
-pub async fn insert_new(db: &impl ConnectionTrait, p: &TagPush<'_>) -> Result<bool, AppError> {
-    let inserted = tag::Entity::insert(tag::ActiveModel {
+/// The row a first push of a tag creates.
+fn new_row(p: &TagPush<'_>) -> tag::ActiveModel {
+    tag::ActiveModel {
         repository_id: Set(p.repository_id),
         name: Set(p.tag.to_owned()),
         digest: Set(p.digest.to_owned()),
@@ -83,11 +83,12 @@ pub async fn insert_new(db: &impl ConnectionTrait, p: &TagPush<'_>) -> Result<bo
         last_pulled_at: Set(None),
         seen_at: Set(Some(p.at)),
         ..Default::default()
-    })
-    .on_conflict_do_nothing_on([tag::Column::RepositoryId, tag::Column::Name])
-    .exec_without_returning(db)
-    .await?;
-    Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+    }
+}
+
+/// Inserts a tag that does not exist yet; false (nothing written) when it does.
+pub async fn insert_new(db: &impl ConnectionTrait, p: &TagPush<'_>) -> Result<bool, AppError> {
+    Ok(insert_chunk(db, std::slice::from_ref(p)).await? > 0)
 }
 
 /// Inserts tags that do not exist yet, in one statement; returns how many were inserted
@@ -105,19 +106,7 @@ async fn insert_chunk(db: &impl ConnectionTrait, pushes: &[TagPush<'_>]) -> Resu
     if pushes.is_empty() {
         return Ok(0);
     }
-    let rows = pushes.iter().map(|p| tag::ActiveModel {
-        repository_id: Set(p.repository_id),
-        name: Set(p.tag.to_owned()),
-        digest: Set(p.digest.to_owned()),
-        media_type: Set(p.media_type.to_owned()),
-        size: Set(p.size),
-        pushed_by: Set(p.pushed_by.map(str::to_owned)),
-        pushed_at: Set(p.at),
-        pull_count: Set(0),
-        last_pulled_at: Set(None),
-        seen_at: Set(Some(p.at)),
-        ..Default::default()
-    });
+    let rows = pushes.iter().map(new_row);
     let res = tag::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([tag::Column::RepositoryId, tag::Column::Name])
         .exec_without_returning(db)

@@ -21,7 +21,7 @@ use std::time::Duration;
 use sea_orm::ConnectionTrait;
 
 pub use client::{RegistryClient, RegistryError};
-pub use reconcile::{run_sync, Progress, SyncOptions, SyncSummary};
+pub use reconcile::{run_sync, Progress, SyncOptions};
 
 use crate::backend::store::registries;
 use crate::backend::token::TokenIssuer;

@@ -48,8 +48,6 @@ pub struct Progress {
     pub repositories_done: u64,
 }
 
-pub type SyncSummary = SyncRunSummary;
-
 impl From<&sync_run::Model> for SyncRunSummary {
     fn from(r: &sync_run::Model) -> Self {
         SyncRunSummary {
@@ -113,19 +111,6 @@ struct RepoOutcome {
     updated: i64,
     candidates: Vec<Candidate>,
     vanished: Option<i64>,
-}
-
-impl RepoOutcome {
-    fn failed(obs: &Observed) -> Self {
-        let error = match &obs.tags {
-            Err(e) => format!("{}: {e}", obs.name),
-            Ok(_) => String::new(),
-        };
-        RepoOutcome {
-            error: Some(error),
-            ..Default::default()
-        }
-    }
 }
 
 /// Aborts a task when dropped.
@@ -272,8 +257,14 @@ async fn reconcile(
     let (known_repos_ref, known_tags_ref) = (&known_repos, &known_tags);
     let outcomes = futures::stream::unfold(observations, |mut rx| async move { rx.recv().await.map(|o| (o, rx)) })
         .map(|obs| async move {
-            let Ok(listed) = obs.tags else {
-                return Ok::<_, AppError>(RepoOutcome::failed(&obs));
+            let listed = match obs.tags {
+                Ok(listed) => listed,
+                Err(e) => {
+                    return Ok::<_, AppError>(RepoOutcome {
+                        error: Some(format!("{}: {e}", obs.name)),
+                        ..Default::default()
+                    })
+                }
             };
             let known_repo = known_repos_ref.get(obs.name.as_str());
             let known = known_repo.and_then(|r| known_tags_ref.get(&r.id));
@@ -443,10 +434,7 @@ async fn apply_repository(
     let mut fresh = Vec::new();
     let mut others = Vec::new();
     for (t, head, asked_at) in &changes {
-        let deleted = deletes.iter().any(|(dt, dd, at)| {
-            at > asked_at && (dt.as_deref() == Some(t.as_str()) || dd.as_deref() == Some(head.digest.as_str()))
-        });
-        if deleted {
+        if deletes.cover(t, &head.digest, *asked_at) {
             continue;
         }
         let push = TagPush {
