@@ -1,18 +1,93 @@
 #!/usr/bin/env bash
-# Starts wharf for the browser tests: a fresh SQLite data dir, a few users and namespaces.
+# Starts wharf for the browser tests: a fresh SQLite data dir without users, and a
+# real docker-registry (distribution 2.8) on free loopback ports that trusts this wharf's tokens
+# and sends it notifications.
+#
+#   bash serve-for-test.sh PORT
+#
+# For the tests (see tests/registry.ts) it writes, under $E2E_STATE_DIR (default end2end/.state):
+#   registry       the registry's address, 127.0.0.1:PORT (written once the registry is healthy)
+#   registry.log   the registry's log (token rejections are only explained there)
+# wharf stays in the foreground (its log goes to this script's stderr). On exit, SIGTERM or
+# SIGINT the registry and wharf are stopped and the data dir is removed; on SIGKILL of the process
+# group (Playwright's fallback) the children die with the group.
 set -euo pipefail
 port=$1
 root="$(cd "$(dirname "$0")/.." && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 wharf="$target_dir/release/wharf"
+state="${E2E_STATE_DIR:-$root/end2end/.state}"
+mkdir -p "$state"
+state="$(cd "$state" && pwd)"
+rm -f "$state/registry"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+regport=$(free_port)
+dbgport=$(free_port)
+while [ "$regport" = "$dbgport" ] || [ "$regport" = "$port" ] || [ "$dbgport" = "$port" ]; do
+  dbgport=$(free_port)
+done
+registry_addr="127.0.0.1:$regport"
+
 data=$(mktemp -d)
-trap 'rm -rf "$data"' EXIT
+registry_pid=""
+wharf_pid=""
+cleanup() {
+  trap - EXIT INT TERM HUP
+  for pid in $wharf_pid $registry_pid; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -f "$state/registry"
+  rm -rf "$data"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+
 export WHARF_DATA_DIR="$data" WHARF_PUBLIC_URL="http://127.0.0.1:$port" WHARF_LOG=warn
+export WHARF_REGISTRY_HOST="$registry_addr"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$root/target/site}"
-echo "e2e-admin-password" | "$wharf" user add admin --admin --password-stdin
-echo "e2e-alice-password" | "$wharf" user add alice --password-stdin
-"$wharf" team add devs --owner alice
-"$wharf" namespace add devs --team devs --visibility private
-"$wharf" namespace add secret-team --team devs --visibility private
-echo "e2e-bob-password" | "$wharf" user add bob --password-stdin
-"$wharf" serve --listen "127.0.0.1:$port"
+# No users: the tests sign up the first one (who becomes the administrator) in the browser.
+# Replica probes every second, so the registries page shows live health quickly.
+export WHARF_PROBE_INTERVAL_SECS=1
+
+# Also records the replica (registry "default", public host $WHARF_REGISTRY_HOST) in wharf.
+"$wharf" registry-config --listen "$registry_addr" --debug-addr "127.0.0.1:$dbgport" \
+  --storage "$data/registry" >"$data/registry.yml"
+docker-registry serve "$data/registry.yml" >"$state/registry.log" 2>&1 &
+registry_pid=$!
+
+# Wait (up to 15 s) until the registry answers its health check.
+healthy=0
+for _ in $(seq 1 150); do
+  if ! kill -0 "$registry_pid" 2>/dev/null; then
+    break
+  fi
+  if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+    "http://127.0.0.1:$dbgport/debug/health" 2>/dev/null; then
+    healthy=1
+    break
+  fi
+  sleep 0.1
+done
+if [ "$healthy" != 1 ]; then
+  echo "serve-for-test: docker-registry did not become healthy on $registry_addr; its log:" >&2
+  tail -n 30 "$state/registry.log" >&2 || true
+  exit 1
+fi
+echo "$registry_addr" >"$state/registry.tmp"
+mv "$state/registry.tmp" "$state/registry"
+echo "serve-for-test: docker-registry on $registry_addr (log: $state/registry.log)" >&2
+
+"$wharf" serve --listen "127.0.0.1:$port" &
+wharf_pid=$!
+
+# Stay in the foreground until either process ends; the EXIT trap stops the other one.
+status=0
+wait -n "$wharf_pid" "$registry_pid" || status=$?
+if ! kill -0 "$registry_pid" 2>/dev/null; then
+  echo "serve-for-test: docker-registry exited; last lines of its log:" >&2
+  tail -n 30 "$state/registry.log" >&2 || true
+  [ "$status" = 0 ] && status=1
+fi
+exit "$status"

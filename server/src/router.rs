@@ -47,6 +47,7 @@ pub fn build(state: AppState) -> Router {
         .route("/v2/token", get(http::token::get_token).post(http::token::post_token))
         .route("/v2/webhooks/events", post(http::events::receive))
         .route("/health/live", get(|| async { "ok" }))
+        .route("/console/activity/export", get(http::activity_export::export))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -56,7 +57,8 @@ pub fn build(state: AppState) -> Router {
             },
             move || shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(http::assets::serve)
+        .layer(middleware::from_fn(http::server_fn_status::fix_status))
         .layer(middleware::from_fn(http::csrf::reject_cross_site))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(limit_header_size))

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_auth_changes;
 mod m0003_registry_state;
+mod m0004_console;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_auth_changes::Migration),
             Box::new(m0003_registry_state::Migration),
+            Box::new(m0004_console::Migration),
         ]
     }
 }

@@ -1,7 +1,14 @@
-//! Server functions, one file per resource. Thin: who is asking → store/policy → DTO.
+//! Server functions, one file per resource. Thin: who is asking → policy → store → DTO.
+//! Every one has a fixed endpoint under `/api/` (e.g. `/api/list_repositories`).
 
-pub mod registry;
+pub mod account;
+pub mod activity;
+pub mod browse;
+pub mod namespaces;
+pub mod registries;
 pub mod session;
+pub mod teams;
+pub mod users;
 
 #[cfg(feature = "ssr")]
-mod context;
+pub mod context;

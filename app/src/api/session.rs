@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::dto::CurrentUser;
+use crate::domain::dto::{ConsoleSettings, CurrentUser, Viewer};
 use crate::domain::AppError;
 
 #[cfg(feature = "ssr")]
@@ -16,7 +16,7 @@ fn to_dto(u: &crate::backend::entity::user::Model) -> CurrentUser {
 }
 
 /// The signed-in user, or `None`.
-#[server]
+#[server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     super::context::with_status(
         async move {
@@ -28,7 +28,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 }
 
 /// Signs in with a user name and password and starts a new session (a fresh id every time).
-#[server]
+#[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
     super::context::with_status(
         async move {
@@ -71,7 +71,7 @@ pub async fn login(username: String, password: String) -> Result<CurrentUser, Ap
 }
 
 /// Ends the current session.
-#[server]
+#[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     super::context::with_status(
         async move {
@@ -84,4 +84,82 @@ pub async fn logout() -> Result<(), AppError> {
         }
         .await,
     )
+}
+
+/// Who is looking and the console-wide settings: what every page needs to decide what to show
+/// (the UI asks the same policy as the server with these).
+#[server(endpoint = "viewer")]
+pub async fn get_viewer() -> Result<Viewer, AppError> {
+    super::context::run(async move {
+        let c = super::context::caller().await?;
+        let first_user = crate::backend::store::users::count(&c.state.db).await? == 0;
+        Ok(Viewer {
+            user: c.user.as_ref().map(to_dto),
+            subject: c.subject,
+            settings: ConsoleSettings {
+                signup_enabled: c.state.config.signup || first_user,
+                anonymous_browsing: c.state.config.anonymous_browsing,
+                registry_host: super::context::registry_host(&c.state).await?,
+                policy: c.policy(),
+            },
+        })
+    })
+    .await
+}
+
+/// Creates an account and signs it in. Allowed when `signup` is on, and always for the very
+/// first account, which becomes an administrator.
+#[server(endpoint = "signup")]
+pub async fn signup(
+    username: String,
+    email: String,
+    password: String,
+    password_again: String,
+) -> Result<CurrentUser, AppError> {
+    super::context::run(async move {
+        use crate::backend::auth::session;
+        use crate::backend::store::users;
+        let state = super::context::state()?;
+        if password != password_again {
+            return Err(AppError::BadRequest("the two passwords differ".into()));
+        }
+        let name = crate::domain::NamespaceName::try_from(username.trim().to_lowercase())?;
+        let first_user = users::count(&state.db).await? == 0;
+        if !state.config.signup && !first_user {
+            return Err(AppError::Forbidden("sign-up is disabled; ask an administrator for an account".into()));
+        }
+        let email = email.trim();
+        let user = users::create(
+            &state.db,
+            users::NewUser {
+                name,
+                email: (!email.is_empty()).then(|| email.to_owned()),
+                password,
+                admin: first_user,
+            },
+        )
+        .await?;
+        let value = session::create(&state.db, user.id, state.config.session_ttl_hours).await?;
+        super::context::set_cookie(&session::cookie(
+            &value,
+            state.config.secure_cookies(),
+            state.config.session_ttl_hours * 3600,
+        ))?;
+        let addr = super::context::client_addr();
+        crate::backend::store::activity::record(
+            &state.db,
+            crate::backend::store::activity::NewActivity {
+                actor_user_id: Some(user.id),
+                actor_name: &user.name,
+                kind: "user.signed_up",
+                target: &user.name,
+                details: if first_user { "first user: administrator" } else { "" },
+                client_addr: addr.as_deref(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(to_dto(&user))
+    })
+    .await
 }

@@ -147,6 +147,50 @@ pub fn permitted(settings: &PolicySettings, subject: &Subject, target: Target<'_
     granted
 }
 
+/// Signed in, enabled, and an administrator: users, registries, sync and the whole activity
+/// log are theirs to manage.
+pub fn is_admin(subject: &Subject) -> bool {
+    matches!(subject, Subject::User(u) if u.admin && !u.disabled && !u.read_only)
+}
+
+fn active_user(subject: &Subject) -> Option<&UserSubject> {
+    match subject {
+        Subject::User(u) if !u.disabled && !u.read_only => Some(u),
+        _ => None,
+    }
+}
+
+/// Rename, describe, change members of, delete a team, and create namespaces in it: admins
+/// and the team's owners (`role` is the subject's role in that team).
+pub fn may_manage_team(subject: &Subject, role: Option<Role>) -> bool {
+    active_user(subject).is_some() && (is_admin(subject) || role == Some(Role::Owner))
+}
+
+/// Change a namespace's description or visibility: admins, owners of the owning team, and the
+/// owner of a personal namespace. The global namespace is the admins'.
+pub fn may_manage_namespace(subject: &Subject, facts: &NamespaceFacts) -> bool {
+    let Some(user) = active_user(subject) else {
+        return false;
+    };
+    is_admin(subject)
+        || match facts.kind {
+            NamespaceKind::Global => false,
+            NamespaceKind::Personal { owner_id } => owner_id == user.id,
+            NamespaceKind::Team { member_role } => member_role == Some(Role::Owner),
+        }
+}
+
+/// Delete a namespace or move it to another team: only team namespaces (personal and global
+/// ones live as long as their user or the registry), by admins and the owning team's owners.
+pub fn may_delete_namespace(subject: &Subject, facts: &NamespaceFacts) -> bool {
+    matches!(facts.kind, NamespaceKind::Team { .. }) && may_manage_namespace(subject, facts)
+}
+
+/// Edit a repository's description: whoever may push to it.
+pub fn may_describe_repository(settings: &PolicySettings, subject: &Subject, facts: &NamespaceFacts) -> bool {
+    active_user(subject).is_some() && permitted(settings, subject, Target::Namespace(Some(facts))).contains(Action::Push)
+}
+
 /// Proof that the policy allowed `actions` for a subject on a target. Only [`authorize`]
 /// makes one; services that change repositories or tags require it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

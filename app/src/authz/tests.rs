@@ -233,3 +233,52 @@ fn delete_settings() {
         assert!(!can_delete(&disabled, who), "{who:?}");
     }
 }
+
+/// Console management rights: subject × namespace kind → (manage namespace, delete namespace,
+/// manage the owning team). Visibility never changes them.
+#[rustfmt::skip]
+const MANAGE_TABLE: &[(Who, Kind, [bool; 3])] = &[
+    (Who::Admin,         Kind::PersonalOwn,   [true,  false, true ]),
+    (Who::Admin,         Kind::PersonalOther, [true,  false, true ]),
+    (Who::Admin,         Kind::Team,          [true,  true,  true ]),
+    (Who::Admin,         Kind::Global,        [true,  false, true ]),
+    (Who::Owner,         Kind::PersonalOwn,   [true,  false, true ]),
+    (Who::Owner,         Kind::PersonalOther, [false, false, true ]),
+    (Who::Owner,         Kind::Team,          [true,  true,  true ]),
+    (Who::Owner,         Kind::Global,        [false, false, true ]),
+    (Who::Contributor,   Kind::PersonalOwn,   [true,  false, false]),
+    (Who::Contributor,   Kind::Team,          [false, false, false]),
+    (Who::Viewer,        Kind::Team,          [false, false, false]),
+    (Who::OtherUser,     Kind::Team,          [false, false, false]),
+    (Who::OtherUser,     Kind::Global,        [false, false, false]),
+    (Who::Anonymous,     Kind::PersonalOwn,   [false, false, false]),
+    (Who::Anonymous,     Kind::Team,          [false, false, false]),
+    // A read-only token never manages anything, even for an owner.
+    (Who::ReadOnlyToken, Kind::PersonalOwn,   [false, false, false]),
+    (Who::ReadOnlyToken, Kind::Team,          [false, false, false]),
+    (Who::Disabled,      Kind::PersonalOwn,   [false, false, false]),
+    (Who::Disabled,      Kind::Team,          [false, false, false]),
+];
+
+#[test]
+fn console_management_rights() {
+    for (who, kind, [manage, delete, team]) in MANAGE_TABLE {
+        for vis in VISIBILITIES {
+            let f = facts(*who, *kind, vis);
+            let s = subject(*who);
+            assert_eq!(may_manage_namespace(&s, &f), *manage, "manage {who:?} {kind:?} {vis:?}");
+            assert_eq!(may_delete_namespace(&s, &f), *delete, "delete {who:?} {kind:?} {vis:?}");
+            assert_eq!(may_manage_team(&s, role(*who)), *team, "team {who:?}");
+        }
+    }
+    assert!(is_admin(&subject(Who::Admin)));
+    for who in [Who::Owner, Who::Anonymous, Who::ReadOnlyToken, Who::Disabled] {
+        assert!(!is_admin(&subject(who)), "{who:?}");
+    }
+    // Describing a repository follows push.
+    let settings = PolicySettings::default();
+    let team_facts = |who| facts(who, Kind::Team, Visibility::Public);
+    assert!(may_describe_repository(&settings, &subject(Who::Contributor), &team_facts(Who::Contributor)));
+    assert!(!may_describe_repository(&settings, &subject(Who::Viewer), &team_facts(Who::Viewer)));
+    assert!(!may_describe_repository(&settings, &subject(Who::Anonymous), &team_facts(Who::Anonymous)));
+}

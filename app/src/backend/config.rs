@@ -81,6 +81,11 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     /// Console session lifetime in hours.
     pub session_ttl_hours: u64,
+    /// Anyone may create an account from the sign-in page (the very first account is always
+    /// allowed, and becomes an administrator).
+    pub signup: bool,
+    /// Visitors who are not signed in may browse public namespaces in the console.
+    pub anonymous_browsing: bool,
     /// Seconds between periodic syncs with the registry; 0 disables them.
     pub sync_interval_secs: u64,
     /// `update-delete` (default: also remove what the registry no longer has) or `update`.
@@ -129,6 +134,8 @@ impl Default for Config {
             tls_key: None,
             secure_cookies: None,
             session_ttl_hours: 12,
+            signup: false,
+            anonymous_browsing: true,
             sync_interval_secs: 600,
             sync_strategy: SyncStrategy::UpdateDelete,
             sync_max_delete_share: 0.2,

@@ -7,6 +7,7 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod events;
+pub mod markdown;
 pub mod registry_auth;
 pub mod state;
 pub mod store;

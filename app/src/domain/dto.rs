@@ -149,3 +149,212 @@ pub struct ActivityRow {
     pub details: String,
     pub client_addr: Option<String>,
 }
+
+/// One page of a server-side paginated list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Rows matching the filter, over all pages.
+    pub total: u64,
+    /// 1-based.
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+}
+
+/// What the console needs to know before anyone signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleSettings {
+    pub signup_enabled: bool,
+    /// Anonymous visitors may browse public namespaces.
+    pub anonymous_browsing: bool,
+    /// `host:port` used in `docker pull` lines.
+    pub registry_host: String,
+    /// The registry-wide policy switches, so the UI asks the same policy the server does.
+    pub policy: crate::authz::PolicySettings,
+}
+
+/// Who is looking, in the form the policy takes (Anonymous when signed out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub user: Option<CurrentUser>,
+    pub subject: crate::authz::Subject,
+    pub settings: ConsoleSettings,
+}
+
+/// A repository in browse lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryListItem {
+    pub id: i64,
+    pub full_name: String,
+    pub namespace: String,
+    pub tag_count: u64,
+    pub pulls: i64,
+    pub starred: bool,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// A namespace page: the namespace, its team, what the viewer may do there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespaceDetail {
+    pub summary: NamespaceSummary,
+    pub facts: crate::authz::NamespaceFacts,
+    /// The personal namespace's owner.
+    pub owner: Option<String>,
+}
+
+/// One tag on the repository page, with the other tags sharing its digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagView {
+    pub row: TagRow,
+    /// Other tags of this repository on the same digest.
+    pub same_digest: Vec<String>,
+}
+
+/// The repository page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryDetail {
+    pub id: i64,
+    pub full_name: String,
+    pub namespace: String,
+    /// Raw markdown, for editing.
+    pub description: String,
+    /// The description rendered to sanitized HTML.
+    pub description_html: String,
+    pub pulls: i64,
+    pub last_pulled_at: Option<String>,
+    pub starred: bool,
+    pub stars: u64,
+    pub facts: crate::authz::NamespaceFacts,
+    pub tags: Page<TagView>,
+}
+
+/// What goes when a tag is deleted: every tag sharing its digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagDeletion {
+    pub repository: String,
+    pub digest: String,
+    pub tags: Vec<String>,
+}
+
+/// Search results, each list limited and filtered by what the viewer may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub namespaces: Vec<NamespaceSummary>,
+    pub repositories: Vec<RepositoryListItem>,
+    /// (repository, tag)
+    pub tags: Vec<(String, String)>,
+}
+
+/// The dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub namespaces: Vec<NamespaceSummary>,
+    pub starred: Vec<RepositoryListItem>,
+    pub recent: Vec<RepositoryListItem>,
+    pub activity: Vec<ActivityRow>,
+}
+
+/// An application token as listed (the secret is never shown again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppTokenRow {
+    pub name: String,
+    pub read_only: bool,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+/// A token just created: shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedAppToken {
+    pub row: AppTokenRow,
+    pub token: String,
+    /// `docker login HOST -u USER --password-stdin` line for it.
+    pub login_command: String,
+}
+
+/// A device docker logged in from (a refresh token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub client_id: String,
+    pub user_agent: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub expires_at: String,
+}
+
+/// A team in lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamSummary {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub members: u64,
+    pub namespaces: u64,
+    pub my_role: Option<Role>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMemberRow {
+    pub user: String,
+    pub role: Role,
+}
+
+/// The team page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamDetail {
+    pub summary: TeamSummary,
+    pub members: Vec<TeamMemberRow>,
+    pub namespaces: Vec<NamespaceSummary>,
+    /// The viewer may rename it, change members, create namespaces in it, delete it.
+    pub can_manage: bool,
+}
+
+/// A user as admins see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub admin: bool,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+/// Filters of the activity log; every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityFilter {
+    pub user: Option<String>,
+    pub namespace: Option<String>,
+    pub kind: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// A repository whose namespace wharf does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrphanRow {
+    pub id: i64,
+    pub name: String,
+    pub tags: u64,
+    pub updated_at: String,
+}
+
+/// The registries page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryOverview {
+    pub replicas: Vec<ReplicaStatus>,
+    pub sync_runs: Vec<SyncRunSummary>,
+    pub orphans: Vec<OrphanRow>,
+    /// Seconds between scheduled syncs (0: off).
+    pub sync_interval_secs: u64,
+}

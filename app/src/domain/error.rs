@@ -67,6 +67,13 @@ impl From<crate::domain::NameError> for AppError {
 impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // The request itself is wrong (a missing or malformed field): the caller's to fix.
+            E::Args(m) => AppError::BadRequest(format!("malformed request: {m}")),
+            E::MissingArg(m) => AppError::BadRequest(format!("missing field: {m}")),
+            E::UnsupportedRequestMethod(m) => AppError::BadRequest(m),
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }

@@ -112,3 +112,38 @@ string_enum!(
         Failed => "failed",
     }
 );
+
+string_enum!(
+    /// How repository lists are ordered.
+    RepositorySort {
+        Name => "name",
+        /// Most recently pushed first.
+        Updated => "updated",
+        /// Most pulled first.
+        Pulls => "pulls",
+    }
+);
+
+string_enum!(
+    /// How a repository's tags are ordered.
+    TagSort {
+        /// Newest push first (tags on one digest end up side by side).
+        Pushed => "pushed",
+        Name => "name",
+        /// Most pulled first.
+        Pulls => "pulls",
+        /// Largest first.
+        Size => "size",
+    }
+);
+
+/// Largest page any list serves.
+pub const MAX_PER_PAGE: u64 = 100;
+
+/// A page request from a query string: 1-based page, page size clamped to 1..=MAX_PER_PAGE.
+pub fn clamp_page(page: Option<u64>, per_page: Option<u64>, default_per_page: u64) -> (u64, u64) {
+    (
+        page.unwrap_or(1).max(1),
+        per_page.unwrap_or(default_per_page).clamp(1, MAX_PER_PAGE),
+    )
+}

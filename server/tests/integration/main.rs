@@ -12,6 +12,7 @@ mod helpers;
 mod oci;
 
 mod cli;
+mod console;
 mod https;
 mod registry_clients;
 mod registry_events;

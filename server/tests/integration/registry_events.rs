@@ -9,14 +9,14 @@ use crate::helpers::{DbKind, TestWharf};
 const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
 
-fn secret(w: &TestWharf) -> String {
+pub(crate) fn secret(w: &TestWharf) -> String {
     std::fs::read_to_string(w.data_dir.join("notification-secret"))
         .unwrap()
         .trim()
         .to_owned()
 }
 
-fn push(id: &str, at: &str, repo: &str, tag: &str, digest: &str, media_type: &str) -> Value {
+pub(crate) fn push(id: &str, at: &str, repo: &str, tag: &str, digest: &str, media_type: &str) -> Value {
     json!({
         "id": id, "timestamp": at, "action": "push",
         "target": {"mediaType": media_type, "size": 400, "digest": digest, "length": 400,
@@ -42,10 +42,10 @@ fn delete_digest(id: &str, at: &str, repo: &str, digest: &str) -> Value {
            "actor": {"name": "alice"}, "source": {"addr": "replica-a:5000", "instanceID": "inst-a"}})
 }
 
-struct Sender<'a> {
-    w: &'a TestWharf,
-    http: reqwest::Client,
-    secret: String,
+pub(crate) struct Sender<'a> {
+    pub w: &'a TestWharf,
+    pub http: reqwest::Client,
+    pub secret: String,
 }
 
 impl Sender<'_> {
@@ -64,7 +64,7 @@ impl Sender<'_> {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
-    async fn send(&self, events: &[Value]) -> (u16, Value) {
+    pub async fn send(&self, events: &[Value]) -> (u16, Value) {
         let body = serde_json::to_vec(&json!({ "events": events })).unwrap();
         self.send_raw(
             Some(&format!("Bearer {}", self.secret)),

@@ -12,6 +12,7 @@ pub mod replica;
 pub mod replica_probe;
 pub mod repository;
 pub mod session;
+pub mod star;
 pub mod sync_run;
 pub mod tag;
 pub mod team;

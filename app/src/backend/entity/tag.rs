@@ -18,6 +18,14 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// For joins (tag search); the schema has the foreign key.
+    #[sea_orm(
+        belongs_to = "super::repository::Entity",
+        from = "Column::RepositoryId",
+        to = "super::repository::Column::Id"
+    )]
+    Repository,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -10,3 +10,19 @@ pub mod tags;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod stars;
+
+/// A LIKE pattern matching `text` anywhere (lower-cased: names are lower case), with `%`, `_`
+/// and `\` taken literally.
+pub fn like_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    sea_orm::sea_query::LikeExpr::new(p).escape('\\')
+}

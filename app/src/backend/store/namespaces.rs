@@ -114,6 +114,21 @@ pub async fn list_visible(
     subject: &crate::authz::Subject,
     user_id: Option<i64>,
 ) -> Result<Vec<NamespaceSummary>, AppError> {
+    Ok(visible(db, settings, subject, user_id)
+        .await?
+        .into_iter()
+        .map(|(summary, _)| summary)
+        .collect())
+}
+
+/// [`list_visible`] with the facts the policy decided on, for pages that show what the viewer
+/// may do in each namespace.
+pub async fn visible(
+    db: &impl ConnectionTrait,
+    settings: &crate::authz::PolicySettings,
+    subject: &crate::authz::Subject,
+    user_id: Option<i64>,
+) -> Result<Vec<(NamespaceSummary, NamespaceFacts)>, AppError> {
     let all = namespace::Entity::find()
         .order_by_asc(namespace::Column::Name)
         .all(db)
@@ -143,7 +158,7 @@ pub async fn list_visible(
         if !perms.contains(crate::domain::scope::Action::Pull) {
             continue;
         }
-        out.push(NamespaceSummary {
+        out.push((NamespaceSummary {
             id: ns.id,
             name: ns.name.clone(),
             kind: ns.kind.parse().unwrap_or(NamespaceKindName::Team),
@@ -153,19 +168,25 @@ pub async fn list_visible(
             my_role: my_role.or_else(|| (user_id.is_some() && ns.owner_user_id == user_id).then_some(Role::Owner)),
             description: ns.description.clone(),
             repository_count: repo_counts.get(&ns.id).copied().unwrap_or(0),
-        });
+        }, facts));
     }
     Ok(out)
 }
 
 async fn repository_counts(db: &impl ConnectionTrait) -> Result<HashMap<i64, u64>, AppError> {
-    let mut counts = HashMap::new();
-    for r in repository::Entity::find().all(db).await? {
-        if let Some(ns) = r.namespace_id {
-            *counts.entry(ns).or_insert(0) += 1;
-        }
-    }
-    Ok(counts)
+    use sea_orm::QuerySelect;
+    let rows: Vec<(Option<i64>, i64)> = repository::Entity::find()
+        .select_only()
+        .column(repository::Column::NamespaceId)
+        .column_as(repository::Column::Id.count(), "n")
+        .group_by(repository::Column::NamespaceId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(ns, n)| Some((ns?, u64::try_from(n).unwrap_or(0))))
+        .collect())
 }
 
 /// Repositories in the given namespaces, with their tag counts.
@@ -201,4 +222,93 @@ pub async fn repositories_in(
             full_name: r.name,
         })
         .collect())
+}
+
+pub async fn require(db: &impl ConnectionTrait, name: &str) -> Result<namespace::Model, AppError> {
+    find_named(db, name)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no namespace named {name:?}")))
+}
+
+/// Longest namespace description accepted.
+pub const MAX_DESCRIPTION: usize = 20_000;
+
+fn check_description(description: &str) -> Result<(), AppError> {
+    if description.len() > MAX_DESCRIPTION {
+        return Err(AppError::BadRequest(format!(
+            "descriptions are limited to {MAX_DESCRIPTION} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Changes a namespace's visibility and description; every process drops its cached facts.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    ns: namespace::Model,
+    visibility: Option<Visibility>,
+    description: Option<&str>,
+) -> Result<namespace::Model, AppError> {
+    let mut am: namespace::ActiveModel = ns.into();
+    if let Some(v) = visibility {
+        am.visibility = Set(v.as_str().into());
+    }
+    if let Some(d) = description {
+        check_description(d)?;
+        am.description = Set(d.to_owned());
+    }
+    let ns = am.update(db).await?;
+    super::auth_changes::record(db, "namespace.updated").await?;
+    Ok(ns)
+}
+
+/// Moves a team namespace to another team (its repositories follow).
+pub async fn transfer(
+    db: &impl ConnectionTrait,
+    ns: namespace::Model,
+    to: &team::Model,
+) -> Result<namespace::Model, AppError> {
+    if ns.team_id.is_none() {
+        return Err(AppError::BadRequest(
+            "only team namespaces can move to another team".into(),
+        ));
+    }
+    let mut am: namespace::ActiveModel = ns.into();
+    am.team_id = Set(Some(to.id));
+    let ns = am.update(db).await?;
+    super::auth_changes::record(db, "namespace.transferred").await?;
+    Ok(ns)
+}
+
+/// Deletes an empty team namespace. Namespaces still holding repositories are refused: the
+/// registry keeps their images, and they would come back as orphans.
+pub async fn delete(db: &impl ConnectionTrait, ns: namespace::Model) -> Result<(), AppError> {
+    use sea_orm::PaginatorTrait;
+    if ns.kind != NamespaceKindName::Team.as_str() {
+        return Err(AppError::BadRequest(format!(
+            "the {} namespace {:?} cannot be deleted",
+            ns.kind, ns.name
+        )));
+    }
+    let repos = repository::Entity::find()
+        .filter(repository::Column::NamespaceId.eq(ns.id))
+        .count(db)
+        .await?;
+    if repos > 0 {
+        return Err(AppError::Conflict(format!(
+            "namespace {:?} still holds {repos} repositories; delete their images first",
+            ns.name
+        )));
+    }
+    namespace::Entity::delete_by_id(ns.id).exec(db).await?;
+    super::auth_changes::record(db, "namespace.deleted").await?;
+    Ok(())
+}
+
+/// The namespace with this exact name (`""`: the global one).
+pub async fn find_named(db: &impl ConnectionTrait, name: &str) -> Result<Option<namespace::Model>, AppError> {
+    Ok(namespace::Entity::find()
+        .filter(namespace::Column::Name.eq(name))
+        .one(db)
+        .await?)
 }

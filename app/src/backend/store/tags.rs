@@ -273,3 +273,97 @@ impl From<tag::Model> for crate::domain::dto::TagRow {
         }
     }
 }
+
+/// One page of a repository's tags, each with the other tags sharing its digest.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    sort: crate::domain::TagSort,
+    text: Option<&str>,
+    page: u64,
+    per_page: u64,
+) -> Result<crate::domain::dto::Page<crate::domain::dto::TagView>, AppError> {
+    use crate::domain::TagSort;
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    use std::collections::HashMap;
+
+    let mut find = tag::Entity::find().filter(tag::Column::RepositoryId.eq(repository_id));
+    if let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) {
+        find = find.filter(tag::Column::Name.like(super::like_pattern(t)));
+    }
+    let total = find.clone().count(db).await?;
+    find = match sort {
+        // Digest second: tags pushed together on one manifest stay side by side.
+        TagSort::Pushed => find
+            .order_by_desc(tag::Column::PushedAt)
+            .order_by_asc(tag::Column::Digest)
+            .order_by_asc(tag::Column::Name),
+        TagSort::Name => find.order_by_asc(tag::Column::Name),
+        TagSort::Pulls => find.order_by_desc(tag::Column::PullCount).order_by_asc(tag::Column::Name),
+        TagSort::Size => find.order_by_desc(tag::Column::Size).order_by_asc(tag::Column::Name),
+    };
+    let rows = find.offset((page - 1) * per_page).limit(per_page).all(db).await?;
+    let digests: Vec<String> = rows.iter().map(|t| t.digest.clone()).collect();
+    let mut by_digest: HashMap<String, Vec<String>> = HashMap::new();
+    let sharing: Vec<(String, String)> = tag::Entity::find()
+        .select_only()
+        .column(tag::Column::Digest)
+        .column(tag::Column::Name)
+        .filter(tag::Column::RepositoryId.eq(repository_id))
+        .filter(tag::Column::Digest.is_in(digests))
+        .order_by_asc(tag::Column::Name)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (digest, name) in sharing {
+        by_digest.entry(digest).or_default().push(name);
+    }
+    let items = rows
+        .into_iter()
+        .map(|t| {
+            let same_digest = by_digest
+                .get(&t.digest)
+                .map(|names| names.iter().filter(|n| **n != t.name).cloned().collect())
+                .unwrap_or_default();
+            crate::domain::dto::TagView {
+                row: t.into(),
+                same_digest,
+            }
+        })
+        .collect();
+    Ok(crate::domain::dto::Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Tags whose name contains `text`, in repositories of the given namespaces (`None`: all),
+/// as (repository, tag), at most `limit`.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    text: &str,
+    namespace_ids: Option<&[i64]>,
+    limit: u64,
+) -> Result<Vec<(String, String)>, AppError> {
+    use crate::backend::entity::repository;
+    use sea_orm::{JoinType, QuerySelect, RelationTrait};
+    let mut find = tag::Entity::find()
+        .select_only()
+        .column_as(repository::Column::Name, "repository")
+        .column(tag::Column::Name)
+        .join(JoinType::InnerJoin, tag::Relation::Repository.def())
+        .filter(tag::Column::Name.like(super::like_pattern(text)));
+    find = match namespace_ids {
+        Some(ids) => find.filter(repository::Column::NamespaceId.is_in(ids.to_vec())),
+        None => find.filter(repository::Column::NamespaceId.is_not_null()),
+    };
+    Ok(find
+        .order_by_asc(repository::Column::Name)
+        .order_by_asc(tag::Column::Name)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -92,3 +92,90 @@ pub async fn set_disabled(db: &DatabaseConnection, user: user::Model, disabled: 
     txn.commit().await?;
     Ok(user)
 }
+
+/// Enabled administrators: wharf never lets this drop to zero.
+pub async fn enabled_admin_count(db: &impl ConnectionTrait) -> Result<u64, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Admin.eq(true))
+        .filter(user::Column::Disabled.eq(false))
+        .count(db)
+        .await?)
+}
+
+/// Refuses a change that would leave no enabled administrator.
+pub async fn keep_an_admin(db: &impl ConnectionTrait, target: &user::Model) -> Result<(), AppError> {
+    if target.admin && !target.disabled && enabled_admin_count(db).await? <= 1 {
+        return Err(AppError::Conflict(format!(
+            "{} is the last administrator: make someone else an administrator first",
+            target.name
+        )));
+    }
+    Ok(())
+}
+
+/// Grants or takes away administrator rights.
+pub async fn set_admin(db: &DatabaseConnection, user: user::Model, admin: bool) -> Result<user::Model, AppError> {
+    let txn = crate::backend::db::begin_write(db).await?;
+    if !admin {
+        keep_an_admin(&*txn, &user).await?;
+    }
+    let mut am: user::ActiveModel = user.into();
+    am.admin = Set(admin);
+    let user = am.update(&*txn).await?;
+    super::auth_changes::record(&*txn, "user.admin").await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Sets a new password (strength-checked, argon2id) and ends the user's other sessions.
+pub async fn set_password(db: &DatabaseConnection, user: user::Model, new_password: String) -> Result<user::Model, AppError> {
+    password::check_strength(&new_password)?;
+    let hash = password::hash(new_password).await?;
+    let txn = crate::backend::db::begin_write(db).await?;
+    let mut am: user::ActiveModel = user.into();
+    am.password_hash = Set(Some(hash));
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    let user = am.update(&*txn).await?;
+    super::auth_changes::record(&*txn, "user.password").await?;
+    txn.commit().await?;
+    crate::backend::auth::session::end_all(db, user.id).await?;
+    Ok(user)
+}
+
+/// Changes the email address (empty: none).
+pub async fn set_email(db: &impl ConnectionTrait, user: user::Model, email: &str) -> Result<user::Model, AppError> {
+    let email = email.trim();
+    if !email.is_empty() && (!email.contains('@') || email.len() > 255 || email.contains(char::is_whitespace)) {
+        return Err(AppError::BadRequest(format!("{email:?} is not an email address")));
+    }
+    let mut am: user::ActiveModel = user.into();
+    am.email = Set((!email.is_empty()).then(|| email.to_owned()));
+    Ok(am.update(db).await?)
+}
+
+pub async fn find_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<user::Model>, AppError> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// One page of users, by name; `query` matches part of the name or email.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    query: Option<&str>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<user::Model>, u64), AppError> {
+    use sea_orm::{Condition, QueryOrder, QuerySelect};
+    let mut q = user::Entity::find().order_by_asc(user::Column::Name);
+    if let Some(text) = query.map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = super::like_pattern(text);
+        q = q.filter(
+            Condition::any()
+                .add(user::Column::Name.like(pattern.clone()))
+                .add(user::Column::Email.like(pattern)),
+        );
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.offset((page - 1) * per_page).limit(per_page).all(db).await?;
+    Ok((rows, total))
+}

@@ -1,40 +1,98 @@
-//! Sign in.
+//! Sign in, and sign up (when enabled, and always for the very first account).
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 
-use crate::api::session::Login;
-use crate::ui::components::ErrorBox;
+use crate::api::session::{Login, Signup};
+use crate::ui::components::{style, ErrorBox};
+use crate::ui::use_viewer;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let pending = login.pending();
     let result = login.value();
+    let viewer = use_viewer();
     Effect::new(move |_| {
         if let Some(Ok(_)) = result.get() {
-            // A full navigation so the header re-reads the session.
+            // A full navigation so every page re-reads the session.
             let _ = window().location().set_href("/");
         }
     });
     view! {
-        <div class="mx-auto max-w-sm mt-12 rounded-lg bg-white p-6 shadow">
+        <div class=format!("mx-auto max-w-sm mt-12 p-6 {}", style::CARD)>
             <h1 class="text-xl font-semibold mb-4">"Sign in to Wharf"</h1>
             <ActionForm action=login attr:class="space-y-4">
                 <div>
-                    <label for="username" class="block text-sm font-medium">"User name"</label>
-                    <input id="username" name="username" type="text" required autocomplete="username"
-                        class="mt-1 w-full rounded border border-slate-300 px-3 py-2 focus:outline-none focus:ring-2 focus:ring-sky-500"/>
+                    <label for="username" class=style::LABEL>"User name"</label>
+                    <input id="username" name="username" type="text" required autocomplete="username" class=style::INPUT/>
                 </div>
                 <div>
-                    <label for="password" class="block text-sm font-medium">"Password"</label>
-                    <input id="password" name="password" type="password" required autocomplete="current-password"
-                        class="mt-1 w-full rounded border border-slate-300 px-3 py-2 focus:outline-none focus:ring-2 focus:ring-sky-500"/>
+                    <label for="password" class=style::LABEL>"Password"</label>
+                    <input id="password" name="password" type="password" required autocomplete="current-password" class=style::INPUT/>
                 </div>
-                <button type="submit" disabled=pending
-                    class="w-full rounded bg-sky-700 px-4 py-2 font-medium text-white hover:bg-sky-600 disabled:opacity-50 focus:outline-none focus:ring-2 focus:ring-sky-400">
+                <button type="submit" disabled=pending class=format!("w-full justify-center {}", style::BUTTON)>
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <div class="mt-4">
+                {move || result.get().and_then(Result::err).map(|e| view! { <ErrorBox message=e.to_string()/> })}
+            </div>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    viewer.await.ok().filter(|v| v.settings.signup_enabled).map(|_| view! {
+                        <p class="mt-4 text-sm text-slate-600">"No account yet? "
+                            <A href="/signup" attr:class=style::LINK>"Create one"</A></p>
+                    })
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let signup = ServerAction::<Signup>::new();
+    let pending = signup.pending();
+    let result = signup.value();
+    let viewer = use_viewer();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = result.get() {
+            let _ = window().location().set_href("/");
+        }
+    });
+    let field = |id: &'static str, label: &'static str, kind: &'static str, auto: &'static str, required: bool| {
+        view! {
+            <div>
+                <label for=id class=style::LABEL>{label}</label>
+                <input id=id name=id type=kind required=required autocomplete=auto class=style::INPUT/>
+            </div>
+        }
+    };
+    view! {
+        <div class=format!("mx-auto max-w-sm mt-12 p-6 {}", style::CARD)>
+            <h1 class="text-xl font-semibold mb-4">"Create your Wharf account"</h1>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let v = viewer.await.ok();
+                    let enabled = v.as_ref().is_some_and(|v| v.settings.signup_enabled);
+                    if !enabled {
+                        return view! { <ErrorBox message="Sign-up is disabled here; ask an administrator for an account."/> }.into_any();
+                    }
+                    view! {
+                        <ActionForm action=signup attr:class="space-y-4">
+                            {field("username", "User name (your personal namespace)", "text", "username", true)}
+                            <p class="text-xs text-slate-500">"Lower-case letters, digits, and . _ - between them."</p>
+                            {field("email", "Email (optional)", "email", "email", false)}
+                            {field("password", "Password (at least 8 characters)", "password", "new-password", true)}
+                            {field("password_again", "Password again", "password", "new-password", true)}
+                            <button type="submit" disabled=pending class=format!("w-full justify-center {}", style::BUTTON)>
+                                {move || if pending.get() { "Creating…" } else { "Create account" }}
+                            </button>
+                        </ActionForm>
+                    }.into_any()
+                })}
+            </Transition>
             <div class="mt-4">
                 {move || result.get().and_then(Result::err).map(|e| view! { <ErrorBox message=e.to_string()/> })}
             </div>

@@ -1,4 +1,13 @@
-//! One module per page.
+//! One module per page (or per group of closely related pages).
 
-pub mod home;
+pub mod account;
+pub mod activity;
+pub mod dashboard;
 pub mod login;
+pub mod namespaces;
+pub mod registries;
+pub mod repositories;
+pub mod repository;
+pub mod search;
+pub mod teams;
+pub mod users;

@@ -1,0 +1,83 @@
+//! The registries page (administrators): replica health, sync runs, orphans; sync now,
+//! confirm a guarded sync, adopt orphans.
+
+use leptos::prelude::*;
+
+use crate::domain::dto::{RegistryOverview, SyncRunSummary};
+use crate::domain::AppError;
+
+#[server(endpoint = "registry_overview")]
+pub async fn get_registry_overview() -> Result<RegistryOverview, AppError> {
+    super::context::run(async move {
+        use crate::backend::store::{registries, repositories, sync_runs};
+        let c = super::context::caller().await?;
+        c.require_admin()?;
+        let db = &c.state.db;
+        Ok(RegistryOverview {
+            replicas: registries::status(db).await?,
+            sync_runs: sync_runs::recent(db, 20).await?.iter().map(Into::into).collect(),
+            orphans: repositories::orphans(db, 200).await?,
+            sync_interval_secs: c.state.config.sync_interval_secs,
+        })
+    })
+    .await
+}
+
+/// Runs a sync now and returns its summary. `confirm_deletions` lets it remove more than the
+/// guard allows (after an admin reviewed a `needs-confirmation` run).
+#[server(endpoint = "sync_now")]
+pub async fn sync_now(confirm_deletions: bool) -> Result<SyncRunSummary, AppError> {
+    super::context::run(async move {
+        use crate::backend::sync::reconcile;
+        let c = super::context::caller().await?;
+        let admin = c.require_admin()?;
+        let cfg = &c.state.config;
+        let options = reconcile::SyncOptions {
+            strategy: cfg.sync_strategy,
+            max_delete_share: cfg.sync_max_delete_share,
+            confirm_deletions,
+            concurrency: cfg.sync_concurrency,
+            trigger: "console".into(),
+            runner: format!("console:{}", admin.name),
+        };
+        let run = reconcile::run_sync(&c.state.db, &c.state.issuer, &options, &|_| {}).await?;
+        c.audit(
+            &c.state.db,
+            "sync.started",
+            None,
+            "registry",
+            &format!("run {} {}", run.id, run.status),
+        )
+        .await?;
+        Ok(run)
+    })
+    .await
+}
+
+/// Creates the namespace an orphan's name asks for, in `team`; every orphan under that name
+/// moves in.
+#[server(endpoint = "adopt_orphan")]
+pub async fn adopt_orphan(repository: String, team: String) -> Result<String, AppError> {
+    super::context::run(async move {
+        use crate::backend::store::{namespaces, teams};
+        let c = super::context::caller().await?;
+        c.require_admin()?;
+        let name = crate::domain::RepositoryName::try_from(repository.clone())?;
+        let txn = crate::backend::db::begin_write(&c.state.db).await?;
+        let ns = match name.namespace() {
+            Some(ns_name) => {
+                let t = teams::require_by_name(&*txn, team.trim()).await?;
+                namespaces::create_for_team(&*txn, &ns_name, &t, crate::domain::Visibility::Private, "").await?
+            }
+            None => {
+                let ns = namespaces::ensure_global(&*txn, c.state.config.global_visibility).await?;
+                crate::backend::store::repositories::adopt_orphans(&*txn, &ns).await?;
+                ns
+            }
+        };
+        c.audit(&*txn, "namespace.created", Some(ns.id), &ns.name, &format!("to adopt {repository}")).await?;
+        txn.commit().await?;
+        Ok(ns.name)
+    })
+    .await
+}

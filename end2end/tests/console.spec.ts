@@ -1,0 +1,274 @@
+// The console end to end, in Debian's Chromium, against wharf and a real docker-registry
+// (serve-for-test.sh): images are pushed and pulled with skopeo through wharf's token service.
+// One story, in order: each test builds on what the previous ones did.
+import path from "node:path";
+import { test, expect, type Browser, type Page } from "@playwright/test";
+import { listTags, pullImage, pushImage } from "./registry";
+
+const ADMIN = { user: "admin", password: "e2e-admin-password" };
+const ALICE = { user: "alice", password: "e2e-alice-password" };
+const SHOTS = path.join(__dirname, "..", "..", "docs", "screenshots");
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, who: { user: string; password: string }) {
+  await page.goto("/login");
+  await page.waitForLoadState("networkidle");
+  await page.getByLabel("User name").fill(who.user);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("current-user")).toHaveText(who.user);
+}
+
+async function freshPage(browser: Browser, who?: { user: string; password: string }) {
+  const page = await (await browser.newContext()).newPage();
+  if (who) await signIn(page, who);
+  return page;
+}
+
+/** Client-side navigation through a link, then wait for the page's data. */
+async function open(page: Page, url: string) {
+  await page.goto(url);
+  await page.waitForLoadState("networkidle");
+}
+
+test.describe.serial("the wharf console", () => {
+  let admin: Page;
+  let pushedDigest = "";
+
+  test.beforeAll(async ({ browser }) => {
+    admin = await (await browser.newContext()).newPage();
+  });
+
+  test("the first visitor signs up and becomes the administrator", async ({ browser }) => {
+    await open(admin, "/login");
+    await admin.getByRole("link", { name: "Create one" }).click();
+    await expect(admin).toHaveURL(/\/signup$/);
+    await admin.waitForLoadState("networkidle");
+    await admin.getByLabel("User name").fill(ADMIN.user);
+    await admin.getByLabel("Email").fill("admin@example.com");
+    await admin.getByLabel("Password (at least 8 characters)").fill(ADMIN.password);
+    await admin.getByLabel("Password again").fill(ADMIN.password);
+    await admin.getByRole("button", { name: "Create account" }).click();
+    await expect(admin.getByTestId("current-user")).toHaveText("admin");
+    await expect(admin.getByRole("link", { name: "Users" })).toBeVisible();
+
+    const cookie = (await admin.context().cookies()).find((c) => c.name === "wharf_session");
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe("Strict");
+
+    // Sign-up is off by default once someone exists.
+    const other = await freshPage(browser);
+    await open(other, "/signup");
+    await expect(other.getByRole("alert")).toContainText("Sign-up is disabled");
+  });
+
+  test("a wrong password gets a readable error and no session", async ({ browser }) => {
+    const page = await freshPage(browser);
+    await open(page, "/login");
+    await page.getByLabel("User name").fill("admin");
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toContainText("invalid user name or password");
+    expect((await page.context().cookies()).find((c) => c.name === "wharf_session")).toBeUndefined();
+  });
+
+  test("the admin creates users, a team with alice as viewer, and namespaces", async () => {
+    await admin.getByRole("link", { name: "Users" }).click();
+    await expect(admin).toHaveURL(/\/admin\/users$/);
+    await admin.waitForLoadState("networkidle");
+    for (const name of ["alice", "bob"]) {
+      await admin.getByLabel("User name").fill(name);
+      await admin.getByLabel("Password").fill(`e2e-${name}-password`);
+      await admin.getByRole("button", { name: "Create user" }).click();
+      await expect(admin.locator(`[data-testid=user-row][data-user=${name}]`)).toBeVisible();
+    }
+    // A bad name gets the registry grammar's message, not a stack trace.
+    await admin.getByLabel("User name").fill("Not Valid!");
+    await admin.getByLabel("Password").fill("long-enough-password");
+    await admin.getByRole("button", { name: "Create user" }).click();
+    await expect(admin.getByRole("alert").first()).toContainText("name");
+    await shot(admin, "users");
+
+    await admin.getByRole("link", { name: "Teams" }).click();
+    await admin.waitForLoadState("networkidle");
+    await admin.getByLabel("Name").fill("devs");
+    await admin.getByLabel("Description").fill("The developers");
+    await admin.getByRole("button", { name: "Create team" }).click();
+    await admin.getByTestId("teams").getByRole("link", { name: "devs" }).click();
+    await expect(admin.getByTestId("team-name")).toHaveText("devs");
+    await admin.waitForLoadState("networkidle");
+
+    await admin.getByLabel("User", { exact: true }).fill("alice");
+    await admin.getByRole("button", { name: "Add member" }).click();
+    const alice = admin.locator("[data-testid=member-row][data-user=alice]");
+    await expect(alice).toBeVisible();
+    await expect(alice.getByRole("combobox")).toHaveValue("viewer");
+
+    for (const [name, visibility] of [["devs", "private"], ["pub", "public"]]) {
+      await admin.getByLabel("New namespace").fill(name);
+      await admin.getByLabel("Visibility").selectOption(visibility);
+      await admin.getByRole("button", { name: "Create namespace" }).click();
+      await expect(admin.getByTestId("team-namespaces")).toContainText(name);
+    }
+    // Names follow the distribution grammar, with a clear message.
+    await admin.getByLabel("New namespace").fill("Bad_Name");
+    await admin.getByRole("button", { name: "Create namespace" }).click();
+    await expect(admin.getByRole("alert").first()).toContainText("namespace name");
+    await shot(admin, "team");
+  });
+
+  test("images pushed with skopeo appear with digest, size and shared tags", async () => {
+    const v1 = pushImage(ADMIN.user, ADMIN.password, "devs/app", "v1");
+    expect(v1.ok, v1.stderr).toBe(true);
+    // Same content, so the same digest: two tags on one image.
+    const latest = pushImage(ADMIN.user, ADMIN.password, "devs/app", "latest", "devs/app:v1");
+    expect(latest.ok, latest.stderr).toBe(true);
+    expect(latest.digest).toBe(v1.digest);
+    for (const [repo, tag] of [["devs/tool", "1.0"], ["pub/hello", "1.0"]]) {
+      const r = pushImage(ADMIN.user, ADMIN.password, repo, tag);
+      expect(r.ok, r.stderr).toBe(true);
+    }
+    pushedDigest = v1.digest;
+
+    // Notifications arrive asynchronously: reload until both tags are there.
+    await expect(async () => {
+      await open(admin, "/r/devs/app");
+      await expect(admin.getByTestId("tag-row")).toHaveCount(2, { timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+    const row = admin.locator("[data-testid=tag-row][data-tag=v1]");
+    await expect(row.getByTestId("digest")).toHaveText(v1.digest.slice("sha256:".length, "sha256:".length + 12));
+    await expect(row.getByTestId("digest")).toHaveAttribute("title", v1.digest);
+    await expect(row.getByTestId("size")).not.toHaveText("0 B");
+    await expect(row).toContainText("same image as latest");
+    await expect(row).toContainText("admin");
+    await expect(admin.getByTestId("pull-command")).toContainText("docker pull 127.0.0.1:");
+    await expect(admin.getByTestId("delete-tag")).toHaveCount(2);
+    await admin.getByTestId("star").click();
+    await expect(admin.getByTestId("star")).toHaveText("★ Starred");
+    await shot(admin, "repository");
+
+    await open(admin, "/");
+    await expect(admin.getByTestId("starred")).toContainText("devs/app");
+    await expect(admin.getByTestId("recent")).toContainText("devs/tool");
+    await shot(admin, "dashboard");
+  });
+
+  test("search as you type finds repositories and tags", async () => {
+    await open(admin, "/");
+    await admin.getByLabel("Search").fill("ap");
+    const results = admin.getByTestId("search-results");
+    await expect(results).toContainText("devs/app");
+    await expect(results).not.toContainText("devs/tool");
+    await admin.getByLabel("Search").fill("v1");
+    await expect(results).toContainText("devs/app:v1");
+    await admin.getByLabel("Search").press("Enter");
+    await expect(admin).toHaveURL(/\/search\?q=v1$/);
+    await expect(admin.getByTestId("tag-results")).toContainText("devs/app:v1");
+    await shot(admin, "search");
+  });
+
+  test("a viewer sees the image, gets no delete button and may not push", async ({ browser }) => {
+    const page = await freshPage(browser, ALICE);
+    await open(page, "/r/devs/app");
+    await expect(page.getByTestId("tag-row")).toHaveCount(2);
+    await expect(page.getByTestId("delete-tag")).toHaveCount(0);
+    const push = pushImage(ALICE.user, ALICE.password, "devs/app", "v2", "alice");
+    expect(push.ok).toBe(false);
+    expect(push.stderr).toContain("denied");
+    const pull = pullImage(ALICE, "devs/app", "v1");
+    expect(pull.ok, pull.stderr).toBe(true);
+    expect(pull.digest).toBe(pushedDigest);
+  });
+
+  test("the owner deletes a tag after seeing every tag on its digest", async () => {
+    await open(admin, "/r/devs/app");
+    await admin.locator("[data-testid=tag-row][data-tag=v1]").getByTestId("delete-tag").click();
+    const dialog = admin.getByRole("dialog");
+    await expect(dialog.getByTestId("delete-tags")).toContainText("v1");
+    await expect(dialog.getByTestId("delete-tags")).toContainText("latest");
+    await expect(dialog).toContainText("Also removed: latest");
+    await dialog.getByTestId("confirm-delete").click();
+    await expect(admin.getByRole("status").filter({ hasText: "Deleted" })).toBeVisible();
+    await expect(admin.getByTestId("tag-row")).toHaveCount(0);
+    const tags = listTags(ADMIN, "devs/app");
+    expect(tags.ok, tags.stderr).toBe(true);
+    expect(tags.tags).toEqual([]);
+  });
+
+  test("an anonymous visitor sees only public namespaces", async ({ browser }) => {
+    const page = await freshPage(browser);
+    await open(page, "/namespaces");
+    const table = page.getByTestId("namespaces");
+    await expect(table).toContainText("pub");
+    await expect(table).not.toContainText("devs");
+    await open(page, "/repositories");
+    await expect(page.getByTestId("repositories")).toContainText("pub/hello");
+    await expect(page.getByTestId("repositories")).not.toContainText("devs/tool");
+    await open(page, "/r/devs/tool");
+    await expect(page.getByRole("alert")).toContainText("no repository named");
+  });
+
+  test("an application token works with skopeo until it is revoked", async ({ browser }) => {
+    const page = await freshPage(browser, ALICE);
+    await open(page, "/account");
+    await page.getByLabel("Name").fill("ci");
+    await page.getByLabel("Read-only").check();
+    await page.getByRole("button", { name: "Create token" }).click();
+    const token = (await page.getByTestId("new-token-value").textContent()) ?? "";
+    expect(token.length).toBeGreaterThan(20);
+    await expect(page.getByTestId("new-token")).toContainText("docker login 127.0.0.1:");
+    await expect(page.getByTestId("tokens")).toContainText("read-only");
+    await shot(page, "account");
+
+    const anonymous = pullImage(null, "devs/tool", "1.0");
+    expect(anonymous.ok).toBe(false);
+    const withToken = pullImage({ user: "alice", password: token }, "devs/tool", "1.0");
+    expect(withToken.ok, withToken.stderr).toBe(true);
+
+    await page.getByTestId("token-row").getByRole("button", { name: "Revoke" }).click();
+    await expect(page.getByTestId("token-row")).toHaveCount(0);
+    const revoked = pullImage({ user: "alice", password: token }, "devs/tool", "1.0");
+    expect(revoked.ok).toBe(false);
+  });
+
+  test("the registries page shows replica health and runs a sync", async () => {
+    await open(admin, "/admin/registries");
+    await expect(admin.getByTestId("replica").first()).toContainText("up", { timeout: 15_000 });
+    await admin.getByTestId("sync-now").click();
+    await expect(admin.getByRole("status").filter({ hasText: "Sync finished" })).toBeVisible({ timeout: 20_000 });
+    await expect(admin.getByTestId("sync-runs")).toContainText("succeeded");
+    await shot(admin, "registries");
+  });
+
+  test("the activity log filters by kind and exports CSV and JSON", async () => {
+    await open(admin, "/activity?kind=image.deleted");
+    await expect(admin.getByTestId("activities")).toContainText("devs/app");
+    await expect(admin.getByTestId("activities")).not.toContainText("image.pushed");
+    await shot(admin, "activity");
+    const csv = await admin.request.get("/console/activity/export?format=csv&kind=image.deleted");
+    expect(csv.status()).toBe(200);
+    const text = await csv.text();
+    expect(text.split("\r\n")[0]).toBe("id,at,actor,kind,target,details,client_addr");
+    expect(text).toContain("image.deleted");
+    const json = await admin.request.get("/console/activity/export?format=json&kind=image.");
+    expect(json.status()).toBe(200);
+    const rows = (await json.json()) as { kind: string }[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.kind.startsWith("image."))).toBe(true);
+    const bad = await admin.request.get("/console/activity/export?format=xml");
+    expect(bad.status()).toBe(400);
+    const anonymous = await (await admin.context().browser()!.newContext()).request.get(
+      `${test.info().project.use.baseURL}/console/activity/export?format=csv`,
+    );
+    expect(anonymous.status()).toBe(401);
+  });
+
+  test("namespaces list and namespace page", async () => {
+    await open(admin, "/namespaces");
+    await expect(admin.getByTestId("namespaces")).toContainText("devs");
+    await shot(admin, "namespaces");
+  });
+});

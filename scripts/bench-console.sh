@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Benchmarks of the console with a large catalog: seeds NAMESPACES team namespaces x REPOS
+# repositories x TAGS tags through the notification endpoint, then times the console's server
+# functions (as an administrator and as a user who is a viewer of every other team), the
+# dashboard's time to interactive in headless Chromium, and the size of the wasm and css.
+# Usage: scripts/bench-console.sh   (needs `cargo leptos build --release` and
+# `scripts/install-tools.sh --test` for Playwright and Chromium). Prints a Markdown report;
+# docs/BENCHMARKS.md records it. Progress goes to stderr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+wharf="$target_dir/release/wharf"
+[ -x "$wharf" ] || { echo "build first: cargo leptos build --release (no $wharf)" >&2; exit 1; }
+# cargo-leptos writes the site to `site-root` ([workspace.metadata.leptos]: target/site) under the
+# workspace root whatever CARGO_TARGET_DIR says; LEPTOS_SITE_ROOT overrides, as for run.sh.
+site=$(cd "${LEPTOS_SITE_ROOT:-$root/target/site}" 2>/dev/null && pwd) ||
+  { echo "build first: cargo leptos build --release (no site at ${LEPTOS_SITE_ROOT:-$root/target/site})" >&2; exit 1; }
+[ -f "$site/pkg/wharf.js" ] || { echo "build first: cargo leptos build --release (no $site/pkg/wharf.js)" >&2; exit 1; }
+[ -d end2end/node_modules/@playwright/test ] || { echo "install Playwright first: scripts/install-tools.sh --test" >&2; exit 1; }
+[ -x /usr/bin/chromium ] || { echo "install Chromium first: scripts/install-tools.sh --test" >&2; exit 1; }
+command -v node >/dev/null || { echo "node is needed (Node 20)" >&2; exit 1; }
+
+NAMESPACES=${NAMESPACES:-100}
+REPOS=${REPOS:-100}
+TAGS=${TAGS:-5}
+BATCH=${BATCH:-1000}
+SEED_CONCURRENCY=${SEED_CONCURRENCY:-4}
+REQUESTS=${REQUESTS:-300}
+WARMUP=${WARMUP:-30}
+TTI_RUNS=${TTI_RUNS:-5}
+TTI_PATH=${TTI_PATH:-/}
+TTI_SELECTOR=${TTI_SELECTOR:-'[data-testid="recent"]'}
+[ "$NAMESPACES" -ge 2 ] && [ "$NAMESPACES" -le 1000 ] || { echo "NAMESPACES must be 2..1000" >&2; exit 1; }
+[ "$REPOS" -ge 1 ] && [ "$REPOS" -le 1000 ] || { echo "REPOS must be 1..1000" >&2; exit 1; }
+[ "$TAGS" -ge 1 ] || { echo "TAGS must be at least 1" >&2; exit 1; }
+# The repository page timed: in an even team (the user's) near the middle of the catalog.
+bench_repo=$(printf 'team%03d/app%03d' $(((NAMESPACES / 2) & ~1)) $((REPOS / 6)))
+
+SECRET=bench-console-notification-secret-0123
+ADMIN=benchadmin ADMIN_PW=bench-admin-password-123
+OWNER=benchowner OWNER_PW=bench-owner-password-123
+USER_NAME=benchuser USER_PW=bench-user-password-123
+
+work=$(mktemp -d)
+data="$work/data"
+mkdir -p "$data"
+server_pid=""
+child_pid=""
+cleanup() {
+  trap - EXIT INT TERM
+  # The foreground helper (and, for the browser part, the Chromium it started), then wharf.
+  for p in $child_pid $server_pid; do
+    pkill -TERM -P "$p" 2>/dev/null || true
+    kill "$p" 2>/dev/null || true
+  done
+  for p in $child_pid $server_pid; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log() { printf '==> %s\n' "$*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.1f}')"; }
+rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# Runs a helper in the background (so the EXIT trap can stop it) and waits for it; its stdout
+# goes to the file named first.
+run() { # outfile cmd...
+  local out=$1; shift
+  "$@" >"$out" &
+  child_pid=$!
+  local rc=0
+  wait "$child_pid" || rc=$?
+  child_pid=""
+  return "$rc"
+}
+
+port=$(free_port)
+base="http://127.0.0.1:$port"
+cli=(env WHARF_DATA_DIR="$data" WHARF_PUBLIC_URL="$base" WHARF_LOG=warn "$wharf" --data-dir "$data")
+
+# --- users, teams, namespaces (before the server starts: nothing else writes) ---------------
+log "creating users, $NAMESPACES teams and namespaces"
+t0=$(now)
+echo "$ADMIN_PW" | "${cli[@]}" user add "$ADMIN" --admin --password-stdin >/dev/null
+echo "$OWNER_PW" | "${cli[@]}" user add "$OWNER" --password-stdin >/dev/null
+echo "$USER_PW" | "${cli[@]}" user add "$USER_NAME" --password-stdin >/dev/null
+member_teams=0
+for ((i = 0; i < NAMESPACES; i++)); do
+  team=$(printf 'team%03d' "$i")
+  "${cli[@]}" team add "$team" --owner "$OWNER" >/dev/null
+  "${cli[@]}" namespace add "$team" --team "$team" --visibility private >/dev/null
+  if ((i % 2 == 0)); then
+    "${cli[@]}" team member add "$team" "$USER_NAME" --role viewer >/dev/null
+    member_teams=$((member_teams + 1))
+  fi
+done
+t1=$(now)
+setup_time=$(secs "$t0" "$t1")
+
+# --- server ---------------------------------------------------------------------------------
+log "starting wharf on $base"
+env WHARF_DATA_DIR="$data" WHARF_PUBLIC_URL="$base" WHARF_LOG=warn WHARF_SYNC_INTERVAL_SECS=0 \
+  WHARF_NOTIFICATION_SECRET="$SECRET" LEPTOS_SITE_ROOT="$site" \
+  "$wharf" --data-dir "$data" serve --listen "127.0.0.1:$port" >"$work/wharf.log" 2>&1 &
+server_pid=$!
+wait_http "$base/health/live" || { tail -n 20 "$work/wharf.log" >&2; exit 1; }
+idle_rss=$(rss_mib "$server_pid")
+
+# --- seeding through notifications ----------------------------------------------------------
+events=$((NAMESPACES * REPOS * TAGS))
+log "seeding $((NAMESPACES * REPOS)) repositories, $events tags ($BATCH events per POST, $SEED_CONCURRENCY connections)"
+run "$work/seed.json" python3 scripts/bench/seed_catalog.py "$base" "$SECRET" "$NAMESPACES" "$REPOS" "$TAGS" \
+  "$BATCH" "$SEED_CONCURRENCY" || { tail -n 20 "$work/wharf.log" >&2; exit 1; }
+read -r seed_secs seed_envelopes < <(python3 -c "import json; r=json.load(open('$work/seed.json')); print(r['seconds'], r['envelopes'])")
+seed_rate=$(python3 -c "print(f'{$events / $seed_secs:,.0f}')")
+seeded_rss=$(rss_mib "$server_pid")
+db_size=$(du -sm "$data" | awk '{print $1}')
+
+# --- server functions -----------------------------------------------------------------------
+log "timing server functions ($WARMUP warm-up + $REQUESTS requests per case and user)"
+run "$work/requests.md" env BENCH_COOKIES="$work/cookies.json" python3 scripts/bench/console_requests.py \
+  "$base" "$REQUESTS" "$WARMUP" "$bench_repo" "$ADMIN:$ADMIN_PW" "$USER_NAME:$USER_PW" ||
+  { tail -n 20 "$work/wharf.log" >&2; exit 1; }
+loaded_rss=$(rss_mib "$server_pid")
+
+# --- time to interactive --------------------------------------------------------------------
+log "time to interactive of $TTI_PATH in Chromium ($TTI_RUNS runs per user)"
+run "$work/tti.md" node scripts/bench/console_tti.js "$base" "$TTI_PATH" "$TTI_RUNS" "$TTI_SELECTOR" \
+  "$work/cookies.json" "$ADMIN:$ADMIN_PW" "$USER_NAME:$USER_PW" ||
+  { tail -n 20 "$work/wharf.log" >&2; exit 1; }
+
+# --- sizes ----------------------------------------------------------------------------------
+size_row() { # file
+  local f=$1
+  [ -f "$f" ] || return 0
+  local raw gz
+  raw=$(stat -c %s "$f")
+  gz=$(gzip -9 -c "$f" | wc -c)
+  printf '| `%s` | %s | %s | %s |\n' "${f#"$site/"}" \
+    "$(python3 -c "print(f'{$raw:,} B ({$raw/1024:.0f} KiB)')")" \
+    "$(python3 -c "print(f'{$gz:,} B ({$gz/1024:.0f} KiB)')")" \
+    "$(python3 -c "print(f'{$gz/$raw:.2f}')")"
+}
+sizes=$(for f in "$site"/pkg/*.wasm "$site"/pkg/*.js "$site"/pkg/*.css; do size_row "$f"; done)
+# leptos_axum's ServeDir serves a precompressed FILE.gz / FILE.br when one exists next to FILE.
+precompressed=$(cd "$site/pkg" && ls -- *.gz *.br 2>/dev/null | tr '\n' ' ' || true)
+precompressed=${precompressed:+"precompressed variants present (served when the browser accepts them): $precompressed"}
+precompressed=${precompressed:-"no precompressed .gz/.br variants: served uncompressed (wharf has no compression layer)"}
+
+kill "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
+server_pid=""
+
+# --- report ---------------------------------------------------------------------------------
+build="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + local changes')"
+cat <<MD
+Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d).
+Build: \`cargo leptos build --release\` of $build (binary built $(date -u -r "$wharf" '+%Y-%m-%d %H:%M UTC')).
+Command: \`scripts/bench-console.sh\` (NAMESPACES=$NAMESPACES, REPOS=$REPOS, TAGS=$TAGS, BATCH=$BATCH,
+SEED_CONCURRENCY=$SEED_CONCURRENCY, REQUESTS=$REQUESTS, WARMUP=$WARMUP, TTI_RUNS=$TTI_RUNS); SQLite.
+
+Catalog: $((NAMESPACES * REPOS)) repositories and $events tags in $NAMESPACES private team namespaces
+(\`teamNNN/appNNN\`, tags \`v1\`…, the last one \`latest\` on the same digest as the one before),
+seeded as $seed_envelopes notification envelopes of up to $BATCH push events over $SEED_CONCURRENCY
+connections in **$seed_secs s** ($seed_rate events/s); users, teams and namespaces created with the
+CLI beforehand in $setup_time s. \`$USER_NAME\` is a viewer of $member_teams of the teams (the even
+ones); \`$ADMIN\` is an administrator and member of none. wharf RSS: $idle_rss MiB idle, $seeded_rss MiB
+after seeding, $loaded_rss MiB after the requests; data dir $db_size MiB.
+
+Server functions (\`POST /api/…\`, form-encoded, session cookie; one keep-alive connection,
+strictly sequential, $WARMUP untimed then $REQUESTS timed requests per row and user; round trip
+on loopback, client on the same 2 cores):
+
+$(cat "$work/requests.md")
+
+Dashboard (\`$TTI_PATH\`) in headless Chromium (Playwright, Debian's \`/usr/bin/chromium\`), median of
+$TTI_RUNS runs after one untimed visit, in ms from navigation start; *cold*: a fresh browser
+context (empty cache, only the session cookie), *warm*: the same page loaded again right after.
+*content*: \`$TTI_SELECTOR\` first in the document; *hydrated*: the first task after the wasm
+module was instantiated (wasm-bindgen init and Leptos \`hydrate()\` run in that promise chain);
+**TTI** = max(hydrated, end of the last network response), the page hydrated and its network
+quiet; *networkidle (wall)* is Playwright's, which waits 500 ms of quiet on top.
+
+$(cat "$work/tti.md")
+
+Console assets (\`$site/pkg\`; $precompressed):
+
+| file | raw | gzip -9 | ratio |
+|---|---|---|---|
+$sizes
+
+Reproduce: \`cargo leptos build --release\`, \`scripts/install-tools.sh --test\` (Playwright,
+Chromium), \`scripts/bench-console.sh\` (set NAMESPACES, REPOS, TAGS, REQUESTS, TTI_RUNS to
+change the sizes).
+MD
