@@ -15,7 +15,7 @@ process.env.E2E_STATE_DIR = stateDir;
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  timeout: 60_000,
   retries: 0,
   workers: 1,
   reporter: [["list"]],

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/install-tools.sh
-cargo leptos build --release
+bash scripts/build.sh
 
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 export WHARF_DATA_DIR="${WHARF_DATA_DIR:-wharf-data}"

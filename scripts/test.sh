@@ -25,7 +25,7 @@ step "server tests (unit + integration with real registry, skopeo, podman; SQLit
 cargo test -p wharf-server
 
 step "browser tests (Playwright + Debian Chromium against a release build)"
-cargo leptos build --release
+bash scripts/build.sh
 export E2E_PORT
 E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd end2end && npx playwright test)

@@ -193,9 +193,10 @@ test.describe.serial("the wharf console", () => {
     await dialog.getByTestId("confirm-delete").click();
     await expect(admin.getByRole("status").filter({ hasText: "Deleted" })).toBeVisible();
     await expect(admin.getByTestId("tag-row")).toHaveCount(0);
-    const tags = listTags(ADMIN, "devs/app");
-    expect(tags.ok, tags.stderr).toBe(true);
-    expect(tags.tags).toEqual([]);
+    // Gone from the registry too.
+    expect(listTags(ADMIN, "devs/app").tags).toEqual([]);
+    const pull = pullImage(ADMIN, "devs/app", "latest");
+    expect(pull.ok).toBe(false);
   });
 
   test("an anonymous visitor sees only public namespaces", async ({ browser }) => {
@@ -203,7 +204,8 @@ test.describe.serial("the wharf console", () => {
     await open(page, "/namespaces");
     const table = page.getByTestId("namespaces");
     await expect(table).toContainText("pub");
-    await expect(table).not.toContainText("devs");
+    await expect(table.locator("tbody tr")).toHaveCount(1);
+    await expect(page.locator('a[href="/namespaces/devs"]')).toHaveCount(0);
     await open(page, "/repositories");
     await expect(page.getByTestId("repositories")).toContainText("pub/hello");
     await expect(page.getByTestId("repositories")).not.toContainText("devs/tool");

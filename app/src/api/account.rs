@@ -36,7 +36,11 @@ pub async fn update_profile(email: String) -> Result<CurrentUser, AppError> {
 /// Changes the caller's password after checking the current one. Every other session ends;
 /// this one continues under a new id.
 #[server(endpoint = "change_password")]
-pub async fn change_password(current: String, new_password: String, new_password_again: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current: String,
+    new_password: String,
+    new_password_again: String,
+) -> Result<(), AppError> {
     super::context::run(async move {
         use crate::backend::auth::{password, session};
         let c = super::context::caller().await?;
@@ -58,7 +62,8 @@ pub async fn change_password(current: String, new_password: String, new_password
             c.state.config.secure_cookies(),
             c.state.config.session_ttl_hours * 3600,
         ))?;
-        c.audit(&c.state.db, "user.password_changed", None, &user.name, "").await
+        c.audit(&c.state.db, "user.password_changed", None, &user.name, "")
+            .await
     })
     .await
 }
@@ -90,9 +95,10 @@ pub async fn create_app_token(
         let user = c.require_user()?.clone();
         // A form's empty number field arrives as "".
         let expires = match expires_in_days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            Some(d) => Some(d.parse::<u32>().map_err(|_| {
-                AppError::BadRequest(format!("expiry {d:?} is not a number of days"))
-            })?),
+            Some(d) => Some(
+                d.parse::<u32>()
+                    .map_err(|_| AppError::BadRequest(format!("expiry {d:?} is not a number of days")))?,
+            ),
             None => None,
         }
         .filter(|d| *d > 0);

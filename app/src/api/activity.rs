@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::dto::{ActivityFilter, ActivityRow, Page};
+use crate::domain::dto::{ActivityRow, Page};
 use crate::domain::AppError;
 
 /// One page of the log, newest first. Every filter is optional; `kind` is exact or a prefix
@@ -20,7 +20,7 @@ pub async fn list_activities(
     per_page: Option<u64>,
 ) -> Result<Page<ActivityRow>, AppError> {
     super::context::run(async move {
-        let filter = ActivityFilter {
+        let filter = crate::domain::dto::ActivityFilter {
             user,
             namespace,
             kind,
@@ -74,7 +74,10 @@ fn parse_day(s: &Option<String>, field: &str) -> Result<Option<chrono::NaiveDate
 
 /// Checks the caller may read the log and turns the filter into store terms.
 #[cfg(feature = "ssr")]
-pub async fn resolve(c: &super::context::Caller, filter: &ActivityFilter) -> Result<ResolvedFilter, AppError> {
+pub async fn resolve(
+    c: &super::context::Caller,
+    filter: &crate::domain::dto::ActivityFilter,
+) -> Result<ResolvedFilter, AppError> {
     c.require_user()?;
     let visible = c.visible_namespace_ids().await?;
     let namespace_id = match filter.namespace.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

@@ -126,7 +126,9 @@ pub async fn get_namespace(name: String) -> Result<NamespaceDetail, AppError> {
             .find(|n| n.id == ns.id)
             .ok_or_else(|| AppError::NotFound(format!("no namespace named {name:?}")))?;
         let owner = match ns.owner_user_id {
-            Some(id) => crate::backend::store::users::find_by_id(&c.state.db, id).await?.map(|u| u.name),
+            Some(id) => crate::backend::store::users::find_by_id(&c.state.db, id)
+                .await?
+                .map(|u| u.name),
             None => None,
         };
         Ok(NamespaceDetail { summary, facts, owner })
@@ -183,7 +185,15 @@ pub async fn get_repository(
         let (repo, ns, facts) = c.repository(&name).await?;
         let (page, per_page) = crate::domain::clamp_page(page, per_page, 50);
         let db = &c.state.db;
-        let tags = tags::page(db, repo.id, sort.unwrap_or(TagSort::Pushed), q.as_deref(), page, per_page).await?;
+        let tags = tags::page(
+            db,
+            repo.id,
+            sort.unwrap_or(TagSort::Pushed),
+            q.as_deref(),
+            page,
+            per_page,
+        )
+        .await?;
         let starred = !stars::starred_among(db, c.user_id(), &[repo.id]).await?.is_empty();
         Ok(RepositoryDetail {
             id: repo.id,
@@ -222,7 +232,11 @@ pub async fn search(q: String) -> Result<SearchResults, AppError> {
         }
         let visible = c.visible_namespaces().await?;
         let all_ids: Vec<i64> = visible.iter().map(|(n, _)| n.id).collect();
-        let ids = if crate::authz::is_admin(&c.subject) { None } else { Some(all_ids) };
+        let ids = if crate::authz::is_admin(&c.subject) {
+            None
+        } else {
+            Some(all_ids)
+        };
         let namespaces = visible
             .into_iter()
             .map(|(n, _)| n)
@@ -276,7 +290,8 @@ pub async fn set_repository_description(repository: String, description: String)
             return Err(AppError::Forbidden("you may not change this repository".into()));
         }
         let repo = crate::backend::store::repositories::set_description(&c.state.db, repo, &description).await?;
-        c.audit(&c.state.db, "repository.described", Some(ns.id), &repo.name, "").await?;
+        c.audit(&c.state.db, "repository.described", Some(ns.id), &repo.name, "")
+            .await?;
         Ok(crate::backend::markdown::render(&repo.description))
     })
     .await
@@ -313,7 +328,8 @@ pub async fn delete_tag(repository: String, tag: String, digest: String) -> Resu
                 plan.digest
             )));
         }
-        let done = crate::backend::sync::delete::delete_tag(&c.state.db, &c.state.issuer, &repo, &tag, c.name()).await?;
+        let done =
+            crate::backend::sync::delete::delete_tag(&c.state.db, &c.state.issuer, &repo, &tag, c.name()).await?;
         Ok(TagDeletion {
             repository: done.repository,
             digest: done.digest,

@@ -144,7 +144,13 @@ impl Caller {
         if crate::authz::is_admin(&self.subject) {
             return Ok(None);
         }
-        Ok(Some(self.visible_namespaces().await?.into_iter().map(|(n, _)| n.id).collect()))
+        Ok(Some(
+            self.visible_namespaces()
+                .await?
+                .into_iter()
+                .map(|(n, _)| n.id)
+                .collect(),
+        ))
     }
 
     /// A namespace this caller may browse, with its facts. One it may not see answers 404, as
@@ -162,7 +168,11 @@ impl Caller {
             .await?
             .ok_or_else(not_found)?;
         let facts = crate::backend::store::namespaces::facts(&self.state.db, &ns, self.user_id()).await?;
-        let perms = crate::authz::permitted(&self.policy(), &self.subject, crate::authz::Target::Namespace(Some(&facts)));
+        let perms = crate::authz::permitted(
+            &self.policy(),
+            &self.subject,
+            crate::authz::Target::Namespace(Some(&facts)),
+        );
         if !perms.contains(Action::Pull) {
             return Err(not_found());
         }
@@ -223,7 +233,15 @@ impl Caller {
 
 /// Runs a server function body and gives its error the right HTTP status.
 pub async fn run<T>(body: impl std::future::Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
-    with_status(body.await)
+    let result = body.await;
+    // A change made here (a revoked token, a disabled user, a new member) holds for this
+    // process's very next docker request, not only after the next poll of the change log.
+    if result.is_ok() {
+        if let Ok(s) = state() {
+            s.auth_cache.sync(&s.db).await;
+        }
+    }
+    with_status(result)
 }
 
 /// `host:port` for `docker pull` lines: `registry_host`, else the first registry's public

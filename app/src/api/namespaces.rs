@@ -22,12 +22,21 @@ pub async fn create_namespace(
         let t = teams::require_by_name(&c.state.db, team.trim()).await?;
         let role = teams::role_of(&c.state.db, t.id, user.id).await?;
         if !crate::authz::may_manage_team(&c.subject, role) {
-            return Err(AppError::Forbidden(format!("only owners of {} may create namespaces in it", t.name)));
+            return Err(AppError::Forbidden(format!(
+                "only owners of {} may create namespaces in it",
+                t.name
+            )));
         }
         let txn = crate::backend::db::begin_write(&c.state.db).await?;
         let ns = namespaces::create_for_team(&*txn, &name, &t, visibility, description.trim()).await?;
-        c.audit(&*txn, "namespace.created", Some(ns.id), &ns.name, &format!("team {}, {visibility}", t.name))
-            .await?;
+        c.audit(
+            &*txn,
+            "namespace.created",
+            Some(ns.id),
+            &ns.name,
+            &format!("team {}, {visibility}", t.name),
+        )
+        .await?;
         txn.commit().await?;
         Ok(ns.name)
     })
@@ -61,7 +70,8 @@ pub async fn update_namespace(
         let txn = crate::backend::db::begin_write(&c.state.db).await?;
         let ns = crate::backend::store::namespaces::update(&*txn, ns, visibility, description.as_deref()).await?;
         let details = visibility.map(|v| format!("visibility {v}")).unwrap_or_default();
-        c.audit(&*txn, "namespace.updated", Some(ns.id), &ns.name, &details).await?;
+        c.audit(&*txn, "namespace.updated", Some(ns.id), &ns.name, &details)
+            .await?;
         txn.commit().await?;
         Ok(())
     })
@@ -81,11 +91,21 @@ pub async fn transfer_namespace(name: String, team: String) -> Result<(), AppErr
         let to = teams::require_by_name(&c.state.db, team.trim()).await?;
         let role = teams::role_of(&c.state.db, to.id, c.require_user()?.id).await?;
         if !crate::authz::may_manage_team(&c.subject, role) {
-            return Err(AppError::Forbidden(format!("only owners of {} may receive namespaces", to.name)));
+            return Err(AppError::Forbidden(format!(
+                "only owners of {} may receive namespaces",
+                to.name
+            )));
         }
         let txn = crate::backend::db::begin_write(&c.state.db).await?;
         let ns = namespaces::transfer(&*txn, ns, &to).await?;
-        c.audit(&*txn, "namespace.transferred", Some(ns.id), &ns.name, &format!("to team {}", to.name)).await?;
+        c.audit(
+            &*txn,
+            "namespace.transferred",
+            Some(ns.id),
+            &ns.name,
+            &format!("to team {}", to.name),
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     })

@@ -75,7 +75,14 @@ pub async fn adopt_orphan(repository: String, team: String) -> Result<String, Ap
                 ns
             }
         };
-        c.audit(&*txn, "namespace.created", Some(ns.id), &ns.name, &format!("to adopt {repository}")).await?;
+        c.audit(
+            &*txn,
+            "namespace.created",
+            Some(ns.id),
+            &ns.name,
+            &format!("to adopt {repository}"),
+        )
+        .await?;
         txn.commit().await?;
         Ok(ns.name)
     })

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::dto::{ConsoleSettings, CurrentUser, Viewer};
+use crate::domain::dto::{CurrentUser, Viewer};
 use crate::domain::AppError;
 
 #[cfg(feature = "ssr")]
@@ -96,7 +96,7 @@ pub async fn get_viewer() -> Result<Viewer, AppError> {
         Ok(Viewer {
             user: c.user.as_ref().map(to_dto),
             subject: c.subject,
-            settings: ConsoleSettings {
+            settings: crate::domain::dto::ConsoleSettings {
                 signup_enabled: c.state.config.signup || first_user,
                 anonymous_browsing: c.state.config.anonymous_browsing,
                 registry_host: super::context::registry_host(&c.state).await?,
@@ -126,7 +126,9 @@ pub async fn signup(
         let name = crate::domain::NamespaceName::try_from(username.trim().to_lowercase())?;
         let first_user = users::count(&state.db).await? == 0;
         if !state.config.signup && !first_user {
-            return Err(AppError::Forbidden("sign-up is disabled; ask an administrator for an account".into()));
+            return Err(AppError::Forbidden(
+                "sign-up is disabled; ask an administrator for an account".into(),
+            ));
         }
         let email = email.trim();
         let user = users::create(

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::dto::{TeamDetail, TeamMemberRow, TeamSummary};
+use crate::domain::dto::{TeamDetail, TeamSummary};
 use crate::domain::{AppError, Role};
 
 /// Teams the caller belongs to (administrators: every team).
@@ -35,9 +35,7 @@ pub async fn list_teams() -> Result<Vec<TeamSummary>, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-async fn namespace_counts(
-    db: &impl sea_orm::ConnectionTrait,
-) -> Result<std::collections::HashMap<i64, u64>, AppError> {
+async fn namespace_counts(db: &impl sea_orm::ConnectionTrait) -> Result<std::collections::HashMap<i64, u64>, AppError> {
     use crate::backend::entity::namespace;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
     let rows: Vec<(Option<i64>, i64)> = namespace::Entity::find()
@@ -89,10 +87,10 @@ pub async fn get_team(name: String) -> Result<TeamDetail, AppError> {
         use crate::backend::store::teams;
         let c = super::context::caller().await?;
         let (team, role) = visible_team(&c, &name).await?;
-        let members: Vec<TeamMemberRow> = teams::members(&c.state.db, team.id)
+        let members: Vec<crate::domain::dto::TeamMemberRow> = teams::members(&c.state.db, team.id)
             .await?
             .into_iter()
-            .map(|(user, role)| TeamMemberRow { user, role })
+            .map(|(user, role)| crate::domain::dto::TeamMemberRow { user, role })
             .collect();
         let namespaces: Vec<_> = c
             .visible_namespaces()
@@ -134,7 +132,11 @@ pub async fn create_team(name: String, description: String) -> Result<String, Ap
 
 /// Renames a team and/or changes its description; returns the (new) name.
 #[server(endpoint = "update_team")]
-pub async fn update_team(name: String, new_name: Option<String>, description: Option<String>) -> Result<String, AppError> {
+pub async fn update_team(
+    name: String,
+    new_name: Option<String>,
+    description: Option<String>,
+) -> Result<String, AppError> {
     super::context::run(async move {
         let c = super::context::caller().await?;
         let team = managed_team(&c, &name).await?;
@@ -145,7 +147,8 @@ pub async fn update_team(name: String, new_name: Option<String>, description: Op
             .transpose()?;
         let team =
             crate::backend::store::teams::update(&c.state.db, team, new_name.as_ref(), description.as_deref()).await?;
-        c.audit(&c.state.db, "team.updated", None, &team.name, &format!("was {name}")).await?;
+        c.audit(&c.state.db, "team.updated", None, &team.name, &format!("was {name}"))
+            .await?;
         Ok(team.name)
     })
     .await
@@ -161,7 +164,14 @@ pub async fn set_team_member(team: String, user: String, role: Role) -> Result<(
         let member = users::require_by_name(&c.state.db, user.trim()).await?;
         let txn = crate::backend::db::begin_write(&c.state.db).await?;
         teams::set_member(&*txn, &t, &member, role).await?;
-        c.audit(&*txn, "team.member_set", None, &t.name, &format!("{} as {role}", member.name)).await?;
+        c.audit(
+            &*txn,
+            "team.member_set",
+            None,
+            &t.name,
+            &format!("{} as {role}", member.name),
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     })
@@ -177,7 +187,8 @@ pub async fn remove_team_member(team: String, user: String) -> Result<(), AppErr
         let member = users::require_by_name(&c.state.db, &user).await?;
         let txn = crate::backend::db::begin_write(&c.state.db).await?;
         teams::remove_member(&*txn, &t, &member).await?;
-        c.audit(&*txn, "team.member_removed", None, &t.name, &member.name).await?;
+        c.audit(&*txn, "team.member_removed", None, &t.name, &member.name)
+            .await?;
         txn.commit().await?;
         Ok(())
     })
@@ -196,7 +207,9 @@ pub async fn delete_team(name: String, transfer_to: Option<String>) -> Result<u6
         };
         let txn = crate::backend::db::begin_write(&c.state.db).await?;
         let moved = crate::backend::store::teams::delete(&*txn, team, to.as_ref()).await?;
-        let details = to.map(|t| format!("{moved} namespaces moved to {}", t.name)).unwrap_or_default();
+        let details = to
+            .map(|t| format!("{moved} namespaces moved to {}", t.name))
+            .unwrap_or_default();
         c.audit(&*txn, "team.deleted", None, &name, &details).await?;
         txn.commit().await?;
         Ok(moved)

@@ -19,7 +19,11 @@ fn row(u: crate::backend::entity::user::Model) -> UserRow {
 }
 
 #[server(endpoint = "list_users")]
-pub async fn list_users(q: Option<String>, page: Option<u64>, per_page: Option<u64>) -> Result<Page<UserRow>, AppError> {
+pub async fn list_users(
+    q: Option<String>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+) -> Result<Page<UserRow>, AppError> {
     super::context::run(async move {
         let c = super::context::caller().await?;
         c.require_admin()?;
@@ -57,8 +61,14 @@ pub async fn create_user(
             },
         )
         .await?;
-        c.audit(&c.state.db, "user.created", None, &u.name, if u.admin { "administrator" } else { "" })
-            .await?;
+        c.audit(
+            &c.state.db,
+            "user.created",
+            None,
+            &u.name,
+            if u.admin { "administrator" } else { "" },
+        )
+        .await?;
         Ok(row(u))
     })
     .await

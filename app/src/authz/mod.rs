@@ -188,7 +188,8 @@ pub fn may_delete_namespace(subject: &Subject, facts: &NamespaceFacts) -> bool {
 
 /// Edit a repository's description: whoever may push to it.
 pub fn may_describe_repository(settings: &PolicySettings, subject: &Subject, facts: &NamespaceFacts) -> bool {
-    active_user(subject).is_some() && permitted(settings, subject, Target::Namespace(Some(facts))).contains(Action::Push)
+    active_user(subject).is_some()
+        && permitted(settings, subject, Target::Namespace(Some(facts))).contains(Action::Push)
 }
 
 /// Proof that the policy allowed `actions` for a subject on a target. Only [`authorize`]

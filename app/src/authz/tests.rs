@@ -278,7 +278,19 @@ fn console_management_rights() {
     // Describing a repository follows push.
     let settings = PolicySettings::default();
     let team_facts = |who| facts(who, Kind::Team, Visibility::Public);
-    assert!(may_describe_repository(&settings, &subject(Who::Contributor), &team_facts(Who::Contributor)));
-    assert!(!may_describe_repository(&settings, &subject(Who::Viewer), &team_facts(Who::Viewer)));
-    assert!(!may_describe_repository(&settings, &subject(Who::Anonymous), &team_facts(Who::Anonymous)));
+    assert!(may_describe_repository(
+        &settings,
+        &subject(Who::Contributor),
+        &team_facts(Who::Contributor)
+    ));
+    assert!(!may_describe_repository(
+        &settings,
+        &subject(Who::Viewer),
+        &team_facts(Who::Viewer)
+    ));
+    assert!(!may_describe_repository(
+        &settings,
+        &subject(Who::Anonymous),
+        &team_facts(Who::Anonymous)
+    ));
 }

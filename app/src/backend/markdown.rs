@@ -5,7 +5,10 @@
 pub fn render(source: &str) -> String {
     use pulldown_cmark::{html, Options, Parser};
     let mut unsafe_html = String::new();
-    html::push_html(&mut unsafe_html, Parser::new_ext(source, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH));
+    html::push_html(
+        &mut unsafe_html,
+        Parser::new_ext(source, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH),
+    );
     ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer nofollow"))
         .clean(&unsafe_html)
@@ -16,7 +19,9 @@ pub fn render(source: &str) -> String {
 mod tests {
     #[test]
     fn renders_markdown_and_strips_script() {
-        let html = super::render("# Title\n\n**bold** [x](javascript:alert(1)) <script>alert(1)</script> <img src=x onerror=alert(1)>");
+        let html = super::render(
+            "# Title\n\n**bold** [x](javascript:alert(1)) <script>alert(1)</script> <img src=x onerror=alert(1)>",
+        );
         assert!(html.contains("<h1>Title</h1>"), "{html}");
         assert!(html.contains("<strong>bold</strong>"), "{html}");
         assert!(!html.contains("<script"), "{html}");

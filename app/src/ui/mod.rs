@@ -42,7 +42,11 @@ pub fn use_viewer() -> Resource<Result<Viewer, AppError>> {
 /// What the viewer may do in a namespace, asked of THE policy (the same function the token
 /// endpoint uses), so the UI never offers what the server would refuse.
 pub fn permitted(viewer: &Viewer, facts: &crate::authz::NamespaceFacts) -> crate::domain::scope::ActionSet {
-    crate::authz::permitted(&viewer.settings.policy, &viewer.subject, crate::authz::Target::Namespace(Some(facts)))
+    crate::authz::permitted(
+        &viewer.settings.policy,
+        &viewer.subject,
+        crate::authz::Target::Namespace(Some(facts)),
+    )
 }
 
 /// The console URL of a repository.
@@ -88,7 +92,14 @@ pub fn short_digest(digest: &str) -> String {
 
 /// What a page that failed to render shows instead.
 fn error_fallback(errors: ArcRwSignal<Errors>) -> impl IntoView {
-    let message = move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ");
+    let message = move || {
+        errors
+            .get()
+            .into_iter()
+            .map(|(_, e)| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     view! { <components::ErrorBox message=message()/> }
 }
 
@@ -96,7 +107,10 @@ fn error_fallback(errors: ArcRwSignal<Errors>) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::provide_toasts();
-    provide_context(ViewerContext(Resource::new(|| (), |_| crate::api::session::get_viewer())));
+    provide_context(ViewerContext(Resource::new(
+        || (),
+        |_| crate::api::session::get_viewer(),
+    )));
     view! {
         <Stylesheet id="leptos" href="/pkg/wharf.css"/>
         <Title text="Wharf"/>

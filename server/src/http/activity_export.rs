@@ -63,7 +63,11 @@ async fn run(
             "application/json",
             "json",
         ),
-        other => return Err(AppError::BadRequest(format!("format {other:?} is not one of: csv, json"))),
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "format {other:?} is not one of: csv, json"
+            )))
+        }
     };
     let mut resp = body.into_response();
     let h = resp.headers_mut();

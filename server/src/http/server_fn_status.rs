@@ -18,7 +18,9 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 pub async fn fix_status(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     if resp.status() != StatusCode::INTERNAL_SERVER_ERROR
-        || !resp.headers().contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+        || !resp
+            .headers()
+            .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
     {
         return resp;
     }

@@ -72,7 +72,9 @@ impl Browser {
         let (got, body) = self.call(name, form).await;
         assert_eq!(got, status, "{name} {form:?}: {body}");
         let message = body.as_object().and_then(|o| o.values().next()).and_then(Value::as_str);
-        message.unwrap_or_else(|| panic!("{name}: no error message in {body}")).to_owned()
+        message
+            .unwrap_or_else(|| panic!("{name}: no error message in {body}"))
+            .to_owned()
     }
 }
 
@@ -90,9 +92,18 @@ async fn seed(w: &TestWharf) {
     w.add_user("alice", "alice-password-1", false).await;
     w.add_user("bob", "bob-password-1", false).await;
     w.cli_ok(&["team", "add", "devs", "--owner", "admin"], None).await;
-    w.cli_ok(&["team", "member", "add", "devs", "alice", "--role", "viewer"], None).await;
-    w.cli_ok(&["namespace", "add", "devs", "--team", "devs", "--visibility", "private"], None).await;
-    w.cli_ok(&["namespace", "add", "pub", "--team", "devs", "--visibility", "public"], None).await;
+    w.cli_ok(&["team", "member", "add", "devs", "alice", "--role", "viewer"], None)
+        .await;
+    w.cli_ok(
+        &["namespace", "add", "devs", "--team", "devs", "--visibility", "private"],
+        None,
+    )
+    .await;
+    w.cli_ok(
+        &["namespace", "add", "pub", "--team", "devs", "--visibility", "public"],
+        None,
+    )
+    .await;
     let sender = Sender {
         w,
         http: reqwest::Client::new(),
@@ -101,10 +112,40 @@ async fn seed(w: &TestWharf) {
     let mut events = Vec::new();
     for i in 0..30 {
         let at = format!("2026-11-01T10:{i:02}:00Z");
-        events.push(push(&format!("e{i}"), &at, &format!("devs/app{i:02}"), "v1", DIGEST, MANIFEST_MEDIA_TYPES[2]));
+        events.push(push(
+            &format!("e{i}"),
+            &at,
+            &format!("devs/app{i:02}"),
+            "v1",
+            DIGEST,
+            MANIFEST_MEDIA_TYPES[2],
+        ));
     }
-    events.push(push("p", "2026-11-01T11:00:00Z", "pub/hello", "1.0", DIGEST, MANIFEST_MEDIA_TYPES[2]));
-    events.push(push("l", "2026-11-01T11:00:00Z", "devs/app00", "latest", DIGEST, MANIFEST_MEDIA_TYPES[2]));
+    events.push(push(
+        "p",
+        "2026-11-01T11:00:00Z",
+        "pub/hello",
+        "1.0",
+        DIGEST,
+        MANIFEST_MEDIA_TYPES[2],
+    ));
+    events.push(push(
+        "l",
+        "2026-11-01T11:00:00Z",
+        "devs/app00",
+        "latest",
+        DIGEST,
+        MANIFEST_MEDIA_TYPES[2],
+    ));
+    // A namespace wharf does not know: kept as an orphan for an admin to adopt.
+    events.push(push(
+        "o",
+        "2026-11-01T11:00:00Z",
+        "legacy/old",
+        "1",
+        DIGEST,
+        MANIFEST_MEDIA_TYPES[2],
+    ));
     let (status, body) = sender.send(&events).await;
     assert_eq!(status, 200, "{body}");
     w.settle().await;
@@ -119,11 +160,15 @@ async fn browse_and_policy(kind: DbKind) {
     let mut anonymous = Browser::new(&w);
 
     // Server-side pagination, sorting and filtering.
-    let page = alice.ok("list_repositories", &[("per_page", "10"), ("page", "3")]).await;
+    let page = alice
+        .ok("list_repositories", &[("per_page", "10"), ("page", "3")])
+        .await;
     assert_eq!(page["total"], 31);
     assert_eq!(names(&page).len(), 10);
     assert_eq!(names(&page)[0], "devs/app20");
-    let recent = alice.ok("list_repositories", &[("sort", "updated"), ("per_page", "2")]).await;
+    let recent = alice
+        .ok("list_repositories", &[("sort", "updated"), ("per_page", "2")])
+        .await;
     // Same push time: by name.
     assert_eq!(names(&recent), ["devs/app00", "pub/hello"]);
     let filtered = alice.ok("list_repositories", &[("q", "app1")]).await;
@@ -147,46 +192,82 @@ async fn browse_and_policy(kind: DbKind) {
 
     // The repository page groups tags sharing a digest and carries the facts the UI asks the
     // policy with.
-    let repo = alice.ok("get_repository", &[("name", "devs/app00"), ("sort", "name")]).await;
+    let repo = alice
+        .ok("get_repository", &[("name", "devs/app00"), ("sort", "name")])
+        .await;
     assert_eq!(repo["tags"]["total"], 2);
     assert_eq!(repo["tags"]["items"][0]["row"]["tag"], "latest");
     assert_eq!(repo["tags"]["items"][0]["same_digest"], json!(["v1"]));
     assert_eq!(repo["facts"]["kind"]["Team"]["member_role"], "viewer");
 
     // A viewer may look but not change; the server says so whatever the UI shows.
-    alice.fails("preview_tag_delete", &[("repository", "devs/app00"), ("tag", "v1")], 403).await;
     alice
-        .fails("delete_tag", &[("repository", "devs/app00"), ("tag", "v1"), ("digest", DIGEST)], 403)
+        .fails(
+            "preview_tag_delete",
+            &[("repository", "devs/app00"), ("tag", "v1")],
+            403,
+        )
         .await;
     alice
-        .fails("set_repository_description", &[("repository", "devs/app00"), ("description", "x")], 403)
+        .fails(
+            "delete_tag",
+            &[("repository", "devs/app00"), ("tag", "v1"), ("digest", DIGEST)],
+            403,
+        )
         .await;
-    alice.fails("update_namespace", &[("name", "devs"), ("visibility", "public")], 403).await;
-    alice.fails("set_team_member", &[("team", "devs"), ("user", "bob"), ("role", "owner")], 403).await;
+    alice
+        .fails(
+            "set_repository_description",
+            &[("repository", "devs/app00"), ("description", "x")],
+            403,
+        )
+        .await;
+    alice
+        .fails("update_namespace", &[("name", "devs"), ("visibility", "public")], 403)
+        .await;
+    alice
+        .fails(
+            "set_team_member",
+            &[("team", "devs"), ("user", "bob"), ("role", "owner")],
+            403,
+        )
+        .await;
     bob.fails("get_team", &[("name", "devs")], 404).await;
     bob.fails("list_users", &[], 403).await;
     anonymous.fails("list_users", &[], 401).await;
     anonymous.fails("registry_overview", &[], 401).await;
 
     // The owner's preview lists every tag on the digest; markdown is sanitized.
-    let plan = admin.ok("preview_tag_delete", &[("repository", "devs/app00"), ("tag", "v1")]).await;
+    let plan = admin
+        .ok("preview_tag_delete", &[("repository", "devs/app00"), ("tag", "v1")])
+        .await;
     assert_eq!(plan["tags"], json!(["latest", "v1"]));
     let html = admin
         .ok(
             "set_repository_description",
-            &[("repository", "devs/app00"), ("description", "# App\n<script>alert(1)</script>")],
+            &[
+                ("repository", "devs/app00"),
+                ("description", "# App\n<script>alert(1)</script>"),
+            ],
         )
         .await;
     let html = html.as_str().unwrap();
     assert!(html.contains("<h1>App</h1>") && !html.contains("<script"), "{html}");
 
     // Stars show on the dashboard.
-    assert_eq!(alice.ok("set_star", &[("repository", "devs/app03"), ("starred", "true")]).await, true);
+    assert_eq!(
+        alice
+            .ok("set_star", &[("repository", "devs/app03"), ("starred", "true")])
+            .await,
+        true
+    );
     let dash = alice.ok("dashboard", &[]).await;
     assert_eq!(dash["starred"][0]["full_name"], "devs/app03");
 
     // Visibility changes take effect at once: devs made public, bob sees it.
-    admin.ok("update_namespace", &[("name", "devs"), ("visibility", "protected")]).await;
+    admin
+        .ok("update_namespace", &[("name", "devs"), ("visibility", "protected")])
+        .await;
     let all = bob.ok("list_repositories", &[("per_page", "100")]).await;
     assert_eq!(all["total"], 31);
 
@@ -198,14 +279,39 @@ async fn admin_rules(kind: DbKind) {
     seed(&w).await;
     let mut admin = Browser::signed_in(&w, "admin", "admin-password-1").await;
 
+    // Orphans are listed on the registries page and adopted into a team's new namespace.
+    let overview = admin.ok("registry_overview", &[]).await;
+    assert_eq!(overview["orphans"][0]["name"], "legacy/old");
+    assert_eq!(
+        admin
+            .ok("adopt_orphan", &[("repository", "legacy/old"), ("team", "devs")])
+            .await,
+        "legacy"
+    );
+    assert_eq!(admin.ok("registry_overview", &[]).await["orphans"], json!([]));
+    let adopted = admin.ok("list_repositories", &[("namespace", "legacy")]).await;
+    assert_eq!(names(&adopted), ["legacy/old"]);
+
     // The last enabled admin can neither leave nor be disabled.
-    let msg = admin.fails("set_user_admin", &[("name", "admin"), ("admin", "false")], 409).await;
+    let msg = admin
+        .fails("set_user_admin", &[("name", "admin"), ("admin", "false")], 409)
+        .await;
     assert!(msg.contains("last administrator"), "{msg}");
-    admin.fails("set_user_disabled", &[("name", "admin"), ("disabled", "true")], 409).await;
+    admin
+        .fails("set_user_disabled", &[("name", "admin"), ("disabled", "true")], 409)
+        .await;
     // A team always keeps an owner.
-    let msg = admin.fails("remove_team_member", &[("team", "devs"), ("user", "admin")], 409).await;
+    let msg = admin
+        .fails("remove_team_member", &[("team", "devs"), ("user", "admin")], 409)
+        .await;
     assert!(msg.contains("owner"), "{msg}");
-    admin.fails("set_team_member", &[("team", "devs"), ("user", "admin"), ("role", "viewer")], 409).await;
+    admin
+        .fails(
+            "set_team_member",
+            &[("team", "devs"), ("user", "admin"), ("role", "viewer")],
+            409,
+        )
+        .await;
     // Personal namespaces cannot be deleted; non-empty ones neither.
     admin.fails("delete_namespace", &[("name", "alice")], 400).await;
     let msg = admin.fails("delete_namespace", &[("name", "devs")], 409).await;
@@ -214,7 +320,12 @@ async fn admin_rules(kind: DbKind) {
     let msg = admin
         .fails(
             "create_namespace",
-            &[("team", "devs"), ("name", "Bad_Name"), ("visibility", "private"), ("description", "")],
+            &[
+                ("team", "devs"),
+                ("name", "Bad_Name"),
+                ("visibility", "private"),
+                ("description", ""),
+            ],
             400,
         )
         .await;
@@ -222,22 +333,38 @@ async fn admin_rules(kind: DbKind) {
     admin
         .ok(
             "create_namespace",
-            &[("team", "devs"), ("name", "empty"), ("visibility", "private"), ("description", "")],
+            &[
+                ("team", "devs"),
+                ("name", "empty"),
+                ("visibility", "private"),
+                ("description", ""),
+            ],
         )
         .await;
     admin.ok("delete_namespace", &[("name", "empty")]).await;
     // A team owning namespaces is deleted only with somewhere for them to go.
     admin.ok("create_team", &[("name", "ops"), ("description", "")]).await;
     admin.fails("delete_team", &[("name", "devs")], 409).await;
-    assert_eq!(admin.ok("delete_team", &[("name", "devs"), ("transfer_to", "ops")]).await, 2);
+    assert_eq!(
+        admin
+            .ok("delete_team", &[("name", "devs"), ("transfer_to", "ops")])
+            .await,
+        3
+    );
     let ns = admin.ok("get_namespace", &[("name", "devs")]).await;
     assert_eq!(ns["summary"]["team"], "ops");
 
     // Making alice an admin lets the first one step down; disabling ends her sessions.
-    admin.ok("set_user_admin", &[("name", "alice"), ("admin", "true")]).await;
-    admin.ok("set_user_admin", &[("name", "admin"), ("admin", "false")]).await;
+    admin
+        .ok("set_user_admin", &[("name", "alice"), ("admin", "true")])
+        .await;
+    admin
+        .ok("set_user_admin", &[("name", "admin"), ("admin", "false")])
+        .await;
     let mut alice = Browser::signed_in(&w, "alice", "alice-password-1").await;
-    alice.ok("set_user_disabled", &[("name", "admin"), ("disabled", "true")]).await;
+    alice
+        .ok("set_user_disabled", &[("name", "admin"), ("disabled", "true")])
+        .await;
     let (_, me) = admin.call("whoami", &[]).await;
     assert_eq!(me, Value::Null, "a disabled user's session is over");
 
@@ -245,23 +372,36 @@ async fn admin_rules(kind: DbKind) {
     alice
         .fails(
             "change_password",
-            &[("current", "wrong"), ("new_password", "new-password-2"), ("new_password_again", "new-password-2")],
+            &[
+                ("current", "wrong"),
+                ("new_password", "new-password-2"),
+                ("new_password_again", "new-password-2"),
+            ],
             400,
         )
         .await;
     alice
         .ok(
             "change_password",
-            &[("current", "alice-password-1"), ("new_password", "new-password-2"), ("new_password_again", "new-password-2")],
+            &[
+                ("current", "alice-password-1"),
+                ("new_password", "new-password-2"),
+                ("new_password_again", "new-password-2"),
+            ],
         )
         .await;
     assert_eq!(alice.ok("whoami", &[]).await["name"], "alice", "this session continues");
-    Browser::new(&w).fails("login", &[("username", "alice"), ("password", "alice-password-1")], 401).await;
+    Browser::new(&w)
+        .fails("login", &[("username", "alice"), ("password", "alice-password-1")], 401)
+        .await;
     Browser::signed_in(&w, "alice", "new-password-2").await;
 
     // Application tokens: shown once, listed without the secret, revoked.
     let created = alice
-        .ok("create_app_token", &[("name", "ci"), ("read_only", "true"), ("expires_in_days", "30")])
+        .ok(
+            "create_app_token",
+            &[("name", "ci"), ("read_only", "true"), ("expires_in_days", "30")],
+        )
         .await;
     assert!(created["token"].as_str().unwrap().len() > 30);
     assert!(created["login_command"].as_str().unwrap().contains("-u alice"));
@@ -288,7 +428,13 @@ async fn bad_input(kind: DbKind) {
     // Malformed and missing fields: 400 with a message, never a 500.
     admin.fails("list_repositories", &[("page", "abc")], 400).await;
     admin.fails("get_repository", &[], 400).await;
-    admin.fails("set_team_member", &[("team", "devs"), ("user", "bob"), ("role", "emperor")], 400).await;
+    admin
+        .fails(
+            "set_team_member",
+            &[("team", "devs"), ("user", "bob"), ("role", "emperor")],
+            400,
+        )
+        .await;
     admin.fails("search", &[("q", &"x".repeat(200))], 400).await;
     admin.fails("get_repository", &[("name", "NOT A NAME")], 404).await;
     // Cross-site form posts are refused before anything runs.
@@ -301,7 +447,11 @@ async fn bad_input(kind: DbKind) {
     assert_eq!(page["per_page"], 100);
     // Exports need a session and a known format.
     let http = reqwest::Client::new();
-    let anon = http.get(format!("{}/console/activity/export?format=csv", w.url)).send().await.unwrap();
+    let anon = http
+        .get(format!("{}/console/activity/export?format=csv", w.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anon.status(), 401);
     let cookie = admin.cookie.clone().unwrap();
     let csv = http

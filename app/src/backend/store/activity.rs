@@ -170,7 +170,13 @@ pub async fn export(
     limit: u64,
 ) -> Result<Vec<crate::domain::dto::ActivityRow>, AppError> {
     use sea_orm::QuerySelect;
-    Ok(filtered(q).limit(limit).all(db).await?.into_iter().map(to_row).collect())
+    Ok(filtered(q)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_row)
+        .collect())
 }
 
 /// The log as CSV (RFC 4180 quoting; cells that a spreadsheet would run as a formula are

@@ -5,12 +5,12 @@ pub mod auth_changes;
 pub mod namespaces;
 pub mod registries;
 pub mod repositories;
+pub mod stars;
 pub mod sync_runs;
 pub mod tags;
 pub mod teams;
 pub mod tokens;
 pub mod users;
-pub mod stars;
 
 /// A LIKE pattern matching `text` anywhere (lower-cased: names are lower case), with `%`, `_`
 /// and `\` taken literally.

@@ -158,17 +158,20 @@ pub async fn visible(
         if !perms.contains(crate::domain::scope::Action::Pull) {
             continue;
         }
-        out.push((NamespaceSummary {
-            id: ns.id,
-            name: ns.name.clone(),
-            kind: ns.kind.parse().unwrap_or(NamespaceKindName::Team),
-            visibility: facts.visibility,
-            team: ns.team_id.and_then(|t| team_names.get(&t).cloned()),
-            // A personal namespace's owner is shown as its owner too.
-            my_role: my_role.or_else(|| (user_id.is_some() && ns.owner_user_id == user_id).then_some(Role::Owner)),
-            description: ns.description.clone(),
-            repository_count: repo_counts.get(&ns.id).copied().unwrap_or(0),
-        }, facts));
+        out.push((
+            NamespaceSummary {
+                id: ns.id,
+                name: ns.name.clone(),
+                kind: ns.kind.parse().unwrap_or(NamespaceKindName::Team),
+                visibility: facts.visibility,
+                team: ns.team_id.and_then(|t| team_names.get(&t).cloned()),
+                // A personal namespace's owner is shown as its owner too.
+                my_role: my_role.or_else(|| (user_id.is_some() && ns.owner_user_id == user_id).then_some(Role::Owner)),
+                description: ns.description.clone(),
+                repository_count: repo_counts.get(&ns.id).copied().unwrap_or(0),
+            },
+            facts,
+        ));
     }
     Ok(out)
 }

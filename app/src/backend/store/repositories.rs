@@ -268,7 +268,10 @@ pub async fn page(
         .into_iter()
         .map(|r| crate::domain::dto::RepositoryListItem {
             id: r.id,
-            namespace: r.namespace_id.and_then(|n| ns_names.get(&n).cloned()).unwrap_or_default(),
+            namespace: r
+                .namespace_id
+                .and_then(|n| ns_names.get(&n).cloned())
+                .unwrap_or_default(),
             tag_count: counts.get(&r.id).copied().map_or(0, |n| u64::try_from(n).unwrap_or(0)),
             pulls: r.pull_count,
             starred: starred.contains(&r.id),

@@ -299,7 +299,9 @@ pub async fn page(
             .order_by_asc(tag::Column::Digest)
             .order_by_asc(tag::Column::Name),
         TagSort::Name => find.order_by_asc(tag::Column::Name),
-        TagSort::Pulls => find.order_by_desc(tag::Column::PullCount).order_by_asc(tag::Column::Name),
+        TagSort::Pulls => find
+            .order_by_desc(tag::Column::PullCount)
+            .order_by_asc(tag::Column::Name),
         TagSort::Size => find.order_by_desc(tag::Column::Size).order_by_asc(tag::Column::Name),
     };
     let rows = find.offset((page - 1) * per_page).limit(per_page).all(db).await?;

@@ -146,11 +146,17 @@ pub async fn member_counts(db: &impl ConnectionTrait) -> Result<std::collections
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|(t, n)| (t, u64::try_from(n).unwrap_or(0))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(t, n)| (t, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 /// The teams `user_id` belongs to, with their role.
-pub async fn roles_of(db: &impl ConnectionTrait, user_id: i64) -> Result<std::collections::HashMap<i64, Role>, AppError> {
+pub async fn roles_of(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<std::collections::HashMap<i64, Role>, AppError> {
     Ok(team_member::Entity::find()
         .filter(team_member::Column::UserId.eq(user_id))
         .all(db)
@@ -169,11 +175,16 @@ pub async fn update(
 ) -> Result<team::Model, AppError> {
     if let Some(n) = name {
         if n.as_str() != team.name && find_by_name(db, n.as_str()).await?.is_some() {
-            return Err(AppError::Conflict(format!("a team named {:?} already exists", n.as_str())));
+            return Err(AppError::Conflict(format!(
+                "a team named {:?} already exists",
+                n.as_str()
+            )));
         }
     }
     if description.is_some_and(|d| d.len() > 2000) {
-        return Err(AppError::BadRequest("team descriptions are limited to 2000 bytes".into()));
+        return Err(AppError::BadRequest(
+            "team descriptions are limited to 2000 bytes".into(),
+        ));
     }
     let mut am: team::ActiveModel = team.into();
     if let Some(n) = name {
@@ -193,7 +204,10 @@ pub async fn remove_member(db: &impl ConnectionTrait, team: &team::Model, user: 
         .one(db)
         .await?
     else {
-        return Err(AppError::NotFound(format!("{} is not a member of {}", user.name, team.name)));
+        return Err(AppError::NotFound(format!(
+            "{} is not a member of {}",
+            user.name, team.name
+        )));
     };
     if m.role == Role::Owner.as_str() && owner_count(db, team.id).await? <= 1 {
         return Err(AppError::Conflict(format!(
@@ -216,7 +230,9 @@ pub async fn delete(
     use crate::backend::entity::namespace;
     use sea_orm::sea_query::Expr;
     if transfer_to.is_some_and(|t| t.id == team.id) {
-        return Err(AppError::BadRequest("a team cannot take over its own namespaces".into()));
+        return Err(AppError::BadRequest(
+            "a team cannot take over its own namespaces".into(),
+        ));
     }
     let owned = namespace::Entity::find()
         .filter(namespace::Column::TeamId.eq(team.id))

@@ -128,7 +128,11 @@ pub async fn set_admin(db: &DatabaseConnection, user: user::Model, admin: bool) 
 }
 
 /// Sets a new password (strength-checked, argon2id) and ends the user's other sessions.
-pub async fn set_password(db: &DatabaseConnection, user: user::Model, new_password: String) -> Result<user::Model, AppError> {
+pub async fn set_password(
+    db: &DatabaseConnection,
+    user: user::Model,
+    new_password: String,
+) -> Result<user::Model, AppError> {
     password::check_strength(&new_password)?;
     let hash = password::hash(new_password).await?;
     let txn = crate::backend::db::begin_write(db).await?;

@@ -90,7 +90,10 @@ fn SearchBox() -> impl IntoView {
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "Enter" => {
             open.set(false);
-            navigate(&format!("/search?q={}", encode(&query.get_untracked())), Default::default());
+            navigate(
+                &format!("/search?q={}", encode(&query.get_untracked())),
+                Default::default(),
+            );
         }
         "Escape" => open.set(false),
         _ => {}

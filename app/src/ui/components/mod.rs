@@ -22,7 +22,8 @@ pub mod style {
     pub const BUTTON: &str = "inline-flex items-center rounded bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400 focus-visible:ring-offset-2";
     pub const BUTTON_SECONDARY: &str = "inline-flex items-center rounded border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400";
     pub const BUTTON_DANGER: &str = "inline-flex items-center rounded bg-rose-700 px-3 py-2 text-sm font-medium text-white hover:bg-rose-600 disabled:opacity-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-400 focus-visible:ring-offset-2";
-    pub const LINK: &str = "text-sky-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400 rounded";
+    pub const LINK: &str =
+        "text-sky-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400 rounded";
     pub const CARD: &str = "rounded-lg bg-white shadow-sm ring-1 ring-slate-200";
     pub const TABLE: &str = "w-full text-left text-sm";
     pub const THEAD: &str = "bg-slate-100 text-slate-600";

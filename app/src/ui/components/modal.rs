@@ -6,11 +6,18 @@ use leptos::prelude::*;
 pub fn Modal(open: RwSignal<bool>, #[prop(into)] title: String, children: ChildrenFn) -> impl IntoView {
     let title = StoredValue::new(title);
     let children = StoredValue::new(children);
+    // Keyboard users land in the dialog (Escape then closes it).
+    let panel = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let (true, Some(el)) = (open.get(), panel.get()) {
+            let _ = el.focus();
+        }
+    });
     view! {
         <Show when=move || open.get()>
             <div class="fixed inset-0 z-40 flex items-center justify-center bg-slate-900/40 p-4"
                 on:click=move |_| open.set(false)>
-                <div role="dialog" aria-modal="true" aria-label=title.get_value() tabindex="-1"
+                <div node_ref=panel role="dialog" aria-modal="true" aria-label=title.get_value() tabindex="-1"
                     class="w-full max-w-lg rounded-lg bg-white p-6 shadow-xl focus:outline-none"
                     on:click=|ev| ev.stop_propagation()
                     on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>

@@ -41,7 +41,10 @@ impl QueryNav {
         if params.is_empty() {
             return path;
         }
-        let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
         format!("{path}?{}", query.join("&"))
     }
 

@@ -22,7 +22,12 @@ fn push(text: String, error: bool) {
     };
     let id = next.get_untracked() + 1;
     next.set(id);
-    list.update(|l| l.push(Toast { id, text, error }));
+    list.update(|l| {
+        l.push(Toast { id, text, error });
+        // Only the latest few: a burst of actions must not bury the page.
+        let excess = l.len().saturating_sub(3);
+        l.drain(..excess);
+    });
     set_timeout(
         move || list.update(|l| l.retain(|t| t.id != id)),
         std::time::Duration::from_secs(if error { 8 } else { 4 }),

@@ -10,7 +10,15 @@ use crate::ui::components::{encode, style, Empty, ErrorBox, Loading, Pager, Quer
 use crate::ui::short_time;
 
 const KINDS: &[&str] = &[
-    "image.", "image.pushed", "image.deleted", "sync.", "login.failed", "user.", "team.", "namespace.", "token.",
+    "image.",
+    "image.pushed",
+    "image.deleted",
+    "sync.",
+    "login.failed",
+    "user.",
+    "team.",
+    "namespace.",
+    "token.",
 ];
 
 #[component]
@@ -32,7 +40,13 @@ pub fn ActivityPage() -> impl IntoView {
     let export = move |format: &str| {
         let f = filter();
         let mut parts = vec![format!("format={format}")];
-        for (k, v) in [("user", f.user), ("namespace", f.namespace), ("kind", f.kind), ("from", f.from), ("to", f.to)] {
+        for (k, v) in [
+            ("user", f.user),
+            ("namespace", f.namespace),
+            ("kind", f.kind),
+            ("from", f.from),
+            ("to", f.to),
+        ] {
             if let Some(v) = v {
                 parts.push(format!("{k}={}", encode(&v)));
             }

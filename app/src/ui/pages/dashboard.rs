@@ -67,7 +67,10 @@ pub fn DashboardPage() -> impl IntoView {
 
 /// Namespaces with kind, visibility, team, my role and repository count.
 #[component]
-pub fn NamespaceTable(items: Vec<NamespaceSummary>, #[prop(default = "namespaces")] testid: &'static str) -> impl IntoView {
+pub fn NamespaceTable(
+    items: Vec<NamespaceSummary>,
+    #[prop(default = "namespaces")] testid: &'static str,
+) -> impl IntoView {
     if items.is_empty() {
         return view! { <Empty text="No namespaces yet."/> }.into_any();
     }

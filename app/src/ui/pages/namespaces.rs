@@ -60,7 +60,10 @@ pub fn NamespacesPage() -> impl IntoView {
 pub fn NamespacePage() -> impl IntoView {
     let params = use_params_map();
     let name = move || {
-        params.with(|p| p.get("name")).map(|n| if n == "_" { String::new() } else { n }).unwrap_or_default()
+        params
+            .with(|p| p.get("name"))
+            .map(|n| if n == "_" { String::new() } else { n })
+            .unwrap_or_default()
     };
     let changed = RwSignal::new(0u64);
     let detail = Resource::new(move || (name(), changed.get()), |(n, _)| get_namespace(n));
@@ -70,7 +73,15 @@ pub fn NamespacePage() -> impl IntoView {
     let sort = query_str("sort");
     let repos = Resource::new(
         move || (name(), text(), sort(), page(), changed.get()),
-        |(n, q, sort, page, _)| list_repositories(Some(n), q, sort.and_then(|s| s.parse::<RepositorySort>().ok()), page, None),
+        |(n, q, sort, page, _)| {
+            list_repositories(
+                Some(n),
+                q,
+                sort.and_then(|s| s.parse::<RepositorySort>().ok()),
+                page,
+                None,
+            )
+        },
     );
     let nav = QueryNav::new();
     view! {
@@ -182,7 +193,10 @@ fn NamespaceSettings(detail: NamespaceDetail, deletable: bool, changed: RwSignal
     let transfer_name = name.clone();
     let on_transfer = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        transfer.dispatch(TransferNamespace { name: transfer_name.clone(), team: to_team.get_untracked() });
+        transfer.dispatch(TransferNamespace {
+            name: transfer_name.clone(),
+            team: to_team.get_untracked(),
+        });
     };
     let delete_name = name.clone();
     view! {

@@ -10,7 +10,11 @@ use crate::domain::RepositorySort;
 use crate::ui::components::{style, Empty, ErrorBox, Loading, Pager, QueryNav, SortSelect};
 use crate::ui::{namespace_href, namespace_label, repo_href, short_time};
 
-pub const SORTS: &[(&str, &str)] = &[("name", "Name"), ("updated", "Recently pushed"), ("pulls", "Most pulled")];
+pub const SORTS: &[(&str, &str)] = &[
+    ("name", "Name"),
+    ("updated", "Recently pushed"),
+    ("pulls", "Most pulled"),
+];
 
 #[component]
 pub fn RepositoriesPage() -> impl IntoView {

@@ -14,7 +14,12 @@ use crate::ui::components::{
 };
 use crate::ui::{human_size, namespace_href, namespace_label, permitted, short_digest, short_time, use_viewer};
 
-const SORTS: &[(&str, &str)] = &[("pushed", "Newest"), ("name", "Name"), ("pulls", "Most pulled"), ("size", "Largest")];
+const SORTS: &[(&str, &str)] = &[
+    ("pushed", "Newest"),
+    ("name", "Name"),
+    ("pulls", "Most pulled"),
+    ("size", "Largest"),
+];
 
 #[component]
 pub fn RepositoryPage() -> impl IntoView {
@@ -24,7 +29,15 @@ pub fn RepositoryPage() -> impl IntoView {
     let get = move |k: &'static str| query.with(|m| m.get(k)).filter(|s| !s.is_empty());
     let changed = RwSignal::new(0u64);
     let detail = Resource::new(
-        move || (name(), get("q"), get("sort"), get("page").and_then(|p| p.parse::<u64>().ok()), changed.get()),
+        move || {
+            (
+                name(),
+                get("q"),
+                get("sort"),
+                get("page").and_then(|p| p.parse::<u64>().ok()),
+                changed.get(),
+            )
+        },
         |(name, q, sort, page, _)| get_repository(name, q, sort.and_then(|s| s.parse::<TagSort>().ok()), page, None),
     );
     let viewer = use_viewer();
@@ -55,7 +68,13 @@ pub fn RepositoryPage() -> impl IntoView {
 }
 
 #[component]
-fn Summary(detail: RepositoryDetail, host: String, can_push: bool, signed_in: bool, changed: RwSignal<u64>) -> impl IntoView {
+fn Summary(
+    detail: RepositoryDetail,
+    host: String,
+    can_push: bool,
+    signed_in: bool,
+    changed: RwSignal<u64>,
+) -> impl IntoView {
     let star = ServerAction::<SetStar>::new();
     let starred = RwSignal::new(detail.starred);
     Effect::new(move |_| match star.value().get() {
@@ -151,15 +170,18 @@ fn Tags(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwSig
     let query = use_query_map();
     let nav = QueryNav::new();
     let text = move || query.with(|m| m.get("q")).unwrap_or_default();
-    let sort = query.with_untracked(|m| m.get("sort")).unwrap_or_else(|| "pushed".into());
+    let sort = query
+        .with_untracked(|m| m.get("sort"))
+        .unwrap_or_else(|| "pushed".into());
     let preview = ServerAction::<PreviewTagDelete>::new();
     let delete = ServerAction::<DeleteTag>::new();
     let pending: RwSignal<Option<(String, TagDeletion)>> = RwSignal::new(None);
+    // The tag whose deletion is being previewed (an action forgets its input once done).
+    let requested = RwSignal::new(String::new());
     let confirm = RwSignal::new(false);
     Effect::new(move |_| match preview.value().get() {
         Some(Ok(plan)) => {
-            let tag = preview.input().get_untracked().map(|i| i.tag).unwrap_or_default();
-            pending.set(Some((tag, plan)));
+            pending.set(Some((requested.get_untracked(), plan)));
             confirm.set(true);
         }
         Some(Err(e)) => toast_error(e.to_string()),
@@ -167,7 +189,11 @@ fn Tags(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwSig
     });
     Effect::new(move |_| match delete.value().get() {
         Some(Ok(done)) => {
-            toast_ok(format!("Deleted {} ({})", done.tags.join(", "), short_digest(&done.digest)));
+            toast_ok(format!(
+                "Deleted {} ({})",
+                done.tags.join(", "),
+                short_digest(&done.digest)
+            ));
             changed.update(|c| *c += 1);
         }
         Some(Err(e)) => toast_error(e.to_string()),
@@ -211,7 +237,7 @@ fn Tags(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwSig
                             </thead>
                             <tbody>
                                 {group_rows(items).into_iter().map(|(t, first_of_group)| {
-                                    view! { <TagRowView tag=t first_of_group repository=repo_for_rows.clone() host=host.clone() can_delete preview/> }
+                                    view! { <TagRowView tag=t first_of_group repository=repo_for_rows.clone() host=host.clone() can_delete preview requested/> }
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -273,6 +299,7 @@ fn TagRowView(
     host: String,
     can_delete: bool,
     preview: ServerAction<PreviewTagDelete>,
+    requested: RwSignal<String>,
 ) -> impl IntoView {
     let t = tag.row.clone();
     let pull = format!("docker pull {host}/{repository}:{}", t.tag);
@@ -302,7 +329,10 @@ fn TagRowView(
                         data-testid="delete-tag"
                         on:click={
                             let (repository, tag_name) = (repository.clone(), tag_name.clone());
-                            move |_| { preview.dispatch(PreviewTagDelete { repository: repository.clone(), tag: tag_name.clone() }); }
+                            move |_| {
+                                requested.set(tag_name.clone());
+                                preview.dispatch(PreviewTagDelete { repository: repository.clone(), tag: tag_name.clone() });
+                            }
                         }>"Delete"</button>
                 })}
             </td>

@@ -124,7 +124,11 @@ fn Members(team: TeamDetail, changed: RwSignal<u64>) -> impl IntoView {
     let on_add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let role = new_role.get_untracked().parse::<Role>().unwrap_or(Role::Viewer);
-        set.dispatch(SetTeamMember { team: add_team.clone(), user: new_user.get_untracked(), role });
+        set.dispatch(SetTeamMember {
+            team: add_team.clone(),
+            user: new_user.get_untracked(),
+            role,
+        });
     };
     view! {
         <section>
