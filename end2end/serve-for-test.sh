@@ -46,7 +46,9 @@ trap 'exit 129' HUP
 
 export WHARF_DATA_DIR="$data" WHARF_PUBLIC_URL="http://127.0.0.1:$port" WHARF_LOG=warn
 export WHARF_REGISTRY_HOST="$registry_addr"
-export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$root/target/site}"
+# An empty site dir: the release binary must serve the console it embeds, nothing from disk.
+mkdir -p "$data/no-site"
+export LEPTOS_SITE_ROOT="$data/no-site"
 # No users: the tests sign up the first one (who becomes the administrator) in the browser.
 # Replica probes every second, so the registries page shows live health quickly.
 export WHARF_PROBE_INTERVAL_SECS=1

@@ -141,16 +141,19 @@ size_row() { # file
   local raw gz
   raw=$(stat -c %s "$f")
   gz=$(gzip -9 -c "$f" | wc -c)
-  printf '| `%s` | %s | %s | %s |\n' "${f#"$site/"}" \
+  local br=0
+  [ -f "$f.br" ] && br=$(stat -c %s "$f.br")
+  printf '| `%s` | %s | %s | %s | %s |\n' "${f#"$site/"}" \
     "$(python3 -c "print(f'{$raw:,} B ({$raw/1024:.0f} KiB)')")" \
     "$(python3 -c "print(f'{$gz:,} B ({$gz/1024:.0f} KiB)')")" \
-    "$(python3 -c "print(f'{$gz/$raw:.2f}')")"
+    "$(python3 -c "print(f'{$gz/$raw:.2f}')")" \
+    "$(python3 -c "print(f'{$br:,} B ({$br/1024:.0f} KiB)' if $br else '—')")"
 }
 sizes=$(for f in "$site"/pkg/*.wasm "$site"/pkg/*.js "$site"/pkg/*.css; do size_row "$f"; done)
-# leptos_axum's ServeDir serves a precompressed FILE.gz / FILE.br when one exists next to FILE.
+# wharf serves the precompressed FILE.br / FILE.gz embedded next to FILE when the browser accepts it.
 precompressed=$(cd "$site/pkg" && ls -- *.gz *.br 2>/dev/null | tr '\n' ' ' || true)
 precompressed=${precompressed:+"precompressed variants present (served when the browser accepts them): $precompressed"}
-precompressed=${precompressed:-"no precompressed .gz/.br variants: served uncompressed (wharf has no compression layer)"}
+precompressed=${precompressed:-"no precompressed .gz/.br variants: served uncompressed (build with scripts/build.sh)"}
 
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
@@ -190,11 +193,11 @@ $(cat "$work/tti.md")
 
 Console assets (\`$site/pkg\`; $precompressed):
 
-| file | raw | gzip -9 | ratio |
-|---|---|---|---|
+| file | raw | gzip -9 | ratio | brotli (sent to browsers) |
+|---|---|---|---|---|
 $sizes
 
-Reproduce: \`cargo leptos build --release\`, \`scripts/install-tools.sh --test\` (Playwright,
+Reproduce: \`scripts/build.sh\`, \`scripts/install-tools.sh --test\` (Playwright,
 Chromium), \`scripts/bench-console.sh\` (set NAMESPACES, REPOS, TAGS, REQUESTS, TTI_RUNS to
 change the sizes).
 MD

@@ -268,9 +268,35 @@ test.describe.serial("the wharf console", () => {
     expect(anonymous.status()).toBe(401);
   });
 
-  test("namespaces list and namespace page", async () => {
+  test("the console's assets come from the binary, compressed and cacheable", async () => {
+    const wasm = await admin.request.get("/pkg/wharf.wasm", { headers: { "accept-encoding": "br" } });
+    expect(wasm.status()).toBe(200);
+    expect(wasm.headers()["content-encoding"]).toBe("br");
+    expect(wasm.headers()["content-type"]).toBe("application/wasm");
+    const etag = wasm.headers()["etag"];
+    expect(etag).toBeTruthy();
+    const again = await admin.request.get("/pkg/wharf.wasm", { headers: { "if-none-match": etag } });
+    expect(again.status()).toBe(304);
+    const css = await admin.request.get("/pkg/wharf.css", { headers: { "accept-encoding": "identity" } });
+    expect(css.headers()["content-encoding"]).toBeUndefined();
+    expect(await css.text()).toContain("prose-wharf");
+  });
+
+  test("a namespace page lists its repositories and lets its owner change it", async ({ browser }) => {
     await open(admin, "/namespaces");
     await expect(admin.getByTestId("namespaces")).toContainText("devs");
     await shot(admin, "namespaces");
+    await admin.getByTestId("namespaces").getByRole("link", { name: "devs" }).first().click();
+    await expect(admin).toHaveURL(/\/namespaces\/devs$/);
+    await expect(admin.getByTestId("repositories")).toContainText("devs/tool");
+    await admin.getByTestId("namespace-settings").locator("summary").click();
+    await admin.getByLabel("Description").fill("Images of the dev team");
+    await admin.getByRole("button", { name: "Save" }).click();
+    await expect(admin.getByText("Images of the dev team").first()).toBeVisible();
+    // A viewer of the team sees the page without its settings.
+    const page = await freshPage(browser, ALICE);
+    await open(page, "/namespaces/devs");
+    await expect(page.getByText("Images of the dev team").first()).toBeVisible();
+    await expect(page.getByTestId("namespace-settings")).toHaveCount(0);
   });
 });

@@ -6,15 +6,18 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 /// Reads and writes the page's query string. Made while a component is set up (hooks need
 /// the router's context), then used freely in event handlers.
+type Navigate = std::sync::Arc<dyn Fn(&str, leptos_router::NavigateOptions) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct QueryNav {
     path: Memo<String>,
     query: Memo<leptos_router::params::ParamsMap>,
-    navigate: std::sync::Arc<dyn Fn(&str, leptos_router::NavigateOptions) + Send + Sync>,
+    navigate: Navigate,
 }
 
 impl QueryNav {
-    pub fn new() -> Self {
+    /// The current page's (call while a component is set up).
+    pub fn current() -> Self {
         let location = use_location();
         let navigate = use_navigate();
         QueryNav {
@@ -78,7 +81,7 @@ pub fn encode(s: &str) -> String {
 /// "Page 2 of 40 · 1,000 results" with previous/next links.
 #[component]
 pub fn Pager(page: u64, pages: u64, total: u64) -> impl IntoView {
-    let nav = QueryNav::new();
+    let nav = QueryNav::current();
     let prev = (page > 1).then(|| nav.href("page", &(page - 1).to_string()));
     let next = (page < pages).then(|| nav.href("page", &(page + 1).to_string()));
     let link = "rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400";
@@ -96,7 +99,7 @@ pub fn Pager(page: u64, pages: u64, total: u64) -> impl IntoView {
 /// A labelled select that writes `sort` into the query string.
 #[component]
 pub fn SortSelect(options: &'static [(&'static str, &'static str)], current: String) -> impl IntoView {
-    let nav = QueryNav::new();
+    let nav = QueryNav::current();
     view! {
         <label class="flex items-center gap-2 text-sm text-slate-600">
             "Sort"

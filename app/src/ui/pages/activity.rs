@@ -36,7 +36,7 @@ pub fn ActivityPage() -> impl IntoView {
         move || (filter(), get("page").and_then(|p| p.parse::<u64>().ok())),
         |(f, page)| list_activities(f.user, f.namespace, f.kind, f.from, f.to, page, None),
     );
-    let nav = QueryNav::new();
+    let nav = QueryNav::current();
     let export = move |format: &str| {
         let f = filter();
         let mut parts = vec![format!("format={format}")];
@@ -64,7 +64,7 @@ pub fn ActivityPage() -> impl IntoView {
             </div>
         }
     };
-    let kind_nav = QueryNav::new();
+    let kind_nav = QueryNav::current();
     view! {
         <div class="mb-4 flex flex-wrap items-end justify-between gap-3">
             <h1 class=style::H1>"Activity"</h1>

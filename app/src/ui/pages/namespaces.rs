@@ -31,7 +31,7 @@ pub fn NamespacesPage() -> impl IntoView {
     let page = query_u64("page");
     let text = query_str("q");
     let data = Resource::new(move || (text(), page()), |(q, page)| list_namespaces(q, page, None));
-    let nav = QueryNav::new();
+    let nav = QueryNav::current();
     view! {
         <div class="mb-4 flex flex-wrap items-end justify-between gap-3">
             <h1 class=style::H1>"Namespaces"</h1>
@@ -83,7 +83,7 @@ pub fn NamespacePage() -> impl IntoView {
             )
         },
     );
-    let nav = QueryNav::new();
+    let nav = QueryNav::current();
     view! {
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {

@@ -24,7 +24,7 @@ pub fn RepositoriesPage() -> impl IntoView {
         move || (get("q"), get("sort"), get("page").and_then(|p| p.parse::<u64>().ok())),
         |(q, sort, page)| list_repositories(None, q, sort.and_then(|s| s.parse::<RepositorySort>().ok()), page, None),
     );
-    let nav = QueryNav::new();
+    let nav = QueryNav::current();
     view! {
         <div class="mb-4 flex flex-wrap items-end justify-between gap-3">
             <h1 class=style::H1>"Repositories"</h1>

@@ -168,7 +168,7 @@ fn Description(detail: RepositoryDetail, can_edit: bool) -> impl IntoView {
 #[component]
 fn Tags(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwSignal<u64>) -> impl IntoView {
     let query = use_query_map();
-    let nav = QueryNav::new();
+    let nav = QueryNav::current();
     let text = move || query.with(|m| m.get("q")).unwrap_or_default();
     let sort = query
         .with_untracked(|m| m.get("sort"))

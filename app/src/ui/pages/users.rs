@@ -24,7 +24,7 @@ pub fn UsersPage() -> impl IntoView {
         move || (get("q"), get("page").and_then(|p| p.parse::<u64>().ok()), changed.get()),
         |(q, page, _)| list_users(q, page, None),
     );
-    let nav = QueryNav::new();
+    let nav = QueryNav::current();
     let reset_for = RwSignal::new(String::new());
     let reset_open = RwSignal::new(false);
     let reset_password = RwSignal::new(String::new());
