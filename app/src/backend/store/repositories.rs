@@ -216,7 +216,7 @@ pub async fn page(
     q: &RepositoryQuery<'_>,
     viewer_id: Option<i64>,
 ) -> Result<crate::domain::dto::Page<crate::domain::dto::RepositoryListItem>, AppError> {
-    use crate::backend::entity::{namespace, tag};
+    use crate::backend::entity::namespace;
     use crate::domain::RepositorySort;
     use sea_orm::{PaginatorTrait, QuerySelect};
     use std::collections::HashMap;
@@ -244,17 +244,7 @@ pub async fn page(
     let rows = find.offset((q.page - 1) * q.per_page).limit(q.per_page).all(db).await?;
 
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let counts: HashMap<i64, i64> = tag::Entity::find()
-        .select_only()
-        .column(tag::Column::RepositoryId)
-        .column_as(tag::Column::Id.count(), "n")
-        .filter(tag::Column::RepositoryId.is_in(ids.clone()))
-        .group_by(tag::Column::RepositoryId)
-        .into_tuple::<(i64, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let counts = tag_counts(db, &ids).await?;
     let ns_ids: Vec<i64> = rows.iter().filter_map(|r| r.namespace_id).collect();
     let ns_names: HashMap<i64, String> = namespace::Entity::find()
         .filter(namespace::Column::Id.is_in(ns_ids))
@@ -272,7 +262,7 @@ pub async fn page(
                 .namespace_id
                 .and_then(|n| ns_names.get(&n).cloned())
                 .unwrap_or_default(),
-            tag_count: counts.get(&r.id).copied().map_or(0, |n| u64::try_from(n).unwrap_or(0)),
+            tag_count: counts.get(&r.id).copied().unwrap_or(0),
             pulls: r.pull_count,
             starred: starred.contains(&r.id),
             updated_at: r.updated_at.to_rfc3339(),
@@ -306,33 +296,43 @@ pub async fn set_description(
 
 /// Repositories whose namespace wharf does not know, by name.
 pub async fn orphans(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<crate::domain::dto::OrphanRow>, AppError> {
-    use crate::backend::entity::tag;
     use sea_orm::QuerySelect;
-    use std::collections::HashMap;
     let rows = repository::Entity::find()
         .filter(repository::Column::NamespaceId.is_null())
         .order_by_asc(repository::Column::Name)
         .limit(limit)
         .all(db)
         .await?;
-    let counts: HashMap<i64, i64> = tag::Entity::find()
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let counts = tag_counts(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| crate::domain::dto::OrphanRow {
+            id: r.id,
+            tags: counts.get(&r.id).copied().unwrap_or(0),
+            updated_at: r.updated_at.to_rfc3339(),
+            name: r.name,
+        })
+        .collect())
+}
+
+/// How many tags each of these repositories has (one grouped query).
+async fn tag_counts(
+    db: &impl ConnectionTrait,
+    repository_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, u64>, AppError> {
+    use crate::backend::entity::tag;
+    use sea_orm::QuerySelect;
+    Ok(tag::Entity::find()
         .select_only()
         .column(tag::Column::RepositoryId)
         .column_as(tag::Column::Id.count(), "n")
-        .filter(tag::Column::RepositoryId.is_in(rows.iter().map(|r| r.id).collect::<Vec<_>>()))
+        .filter(tag::Column::RepositoryId.is_in(repository_ids.to_vec()))
         .group_by(tag::Column::RepositoryId)
         .into_tuple::<(i64, i64)>()
         .all(db)
         .await?
         .into_iter()
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|r| crate::domain::dto::OrphanRow {
-            id: r.id,
-            tags: counts.get(&r.id).copied().map_or(0, |n| u64::try_from(n).unwrap_or(0)),
-            updated_at: r.updated_at.to_rfc3339(),
-            name: r.name,
-        })
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
         .collect())
 }
