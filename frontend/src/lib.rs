@@ -4,5 +4,6 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(wharf_app::ui::App);
+    // hydrate_lazy: some routes are separate wasm chunks, loaded before their page hydrates.
+    leptos::mount::hydrate_lazy(wharf_app::ui::App);
 }

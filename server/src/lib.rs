@@ -5,8 +5,6 @@
 
 pub mod cli;
 pub mod http;
-pub mod lb_config;
-pub mod registry_config;
 pub mod router;
 pub mod serve;
 pub mod startup;

@@ -46,7 +46,8 @@ pub fn build(state: AppState) -> Router {
     Router::new()
         .route("/v2/token", get(http::token::get_token).post(http::token::post_token))
         .route("/v2/webhooks/events", post(http::events::receive))
-        .route("/health/live", get(|| async { "ok" }))
+        .route("/health/live", get(http::health::live))
+        .route("/health/ready", get(http::health::ready))
         .route("/console/activity/export", get(http::activity_export::export))
         .leptos_routes_with_context(
             &state,

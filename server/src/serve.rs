@@ -41,6 +41,7 @@ fn leptos_options(listen: SocketAddr) -> Result<leptos::prelude::LeptosOptions, 
 
 pub async fn serve(config: Config) -> Result<(), CliError> {
     let db = startup::open_database(&config).await?;
+    startup::record_declared_registries(&config, &db).await?;
     let listen = config.listen;
     let tls = config.tls_cert.clone().zip(config.tls_key.clone());
     let public_url = config.public_url.clone();

@@ -49,6 +49,20 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, StartE
     Ok(conn)
 }
 
+/// Records the registries and replicas the configuration declares (`[[registries]]`), so a
+/// deployment's wharf knows what to probe, sync and credit events to from its first start.
+pub async fn record_declared_registries(config: &Config, db: &DatabaseConnection) -> Result<(), StartError> {
+    for declared in &config.registries {
+        // Validated at load: one of the two is set.
+        let public_host = declared.public_host.as_ref().or(config.registry_host.as_ref());
+        let reg = store::registries::upsert(db, &declared.name, public_host.map_or("", String::as_str)).await?;
+        for r in &declared.replicas {
+            store::registries::upsert_replica(db, &reg, r.name.as_deref(), &r.url, r.debug_url.as_deref()).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads a secret kept in the data dir, creating it on first use.
 fn data_dir_secret(config: &Config, file: &str) -> Result<String, StartError> {
     std::fs::create_dir_all(&config.data_dir)

@@ -88,3 +88,54 @@ pub async fn adopt_orphan(repository: String, team: String) -> Result<String, Ap
     })
     .await
 }
+
+/// The registry, nginx and keepalived configurations for the replicas wharf knows, with wharf's
+/// values (and secrets: administrators only) filled in. Empty `vip`/`interface`: no keepalived
+/// files; empty `vrrp_password`: a random one.
+#[server(endpoint = "deployment_configs")]
+pub async fn deployment_configs(
+    storage: String,
+    redis: String,
+    lb_listen: String,
+    vip: String,
+    interface: String,
+    vrrp_password: String,
+) -> Result<Vec<crate::domain::dto::GeneratedFile>, AppError> {
+    super::context::run(async move {
+        use crate::backend::deploy::{for_console, ConsoleRequest};
+        use crate::backend::store::registries;
+        let c = super::context::caller().await?;
+        c.require_admin()?;
+        let cfg = &c.state.config;
+        // The replicas' shared `http.secret`, as `wharf registry-config` keeps it.
+        let http_secret = std::fs::read_to_string(cfg.data_dir.join("registry-http-secret"))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| "__REGISTRY_HTTP_SECRET__".into());
+        let password = match vrrp_password.trim() {
+            "" => crate::backend::auth::secret::generate("")
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(8)
+                .collect(),
+            p => p.to_owned(),
+        };
+        let non_empty = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+        let (redis, vip, interface) = (non_empty(&redis), non_empty(&vip), non_empty(&interface));
+        let replicas = registries::replicas(&c.state.db, None).await?;
+        for_console(
+            cfg,
+            &c.state.notification_secret,
+            &http_secret,
+            &replicas,
+            &ConsoleRequest {
+                storage: storage.trim(),
+                redis: redis.as_deref(),
+                lb_listen: &lb_listen,
+                vip: vip.as_deref(),
+                interface: interface.as_deref(),
+                vrrp_password: &password,
+            },
+        )
+    })
+    .await
+}

@@ -41,6 +41,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default: `sqlite://DATA_DIR/wharf.db`.
     pub database_url: Option<String>,
+    /// A file holding the database URL (a mounted secret: it carries the password); used
+    /// when `database_url` is unset.
+    pub database_url_file: Option<PathBuf>,
     /// Maximum database connections in the pool.
     pub database_max_connections: u32,
     /// The registry's `auth.token.service`; the `aud` of every token.
@@ -105,6 +108,32 @@ pub struct Config {
     pub log: String,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// Registries and their replicas declared here (deployments, where no one runs
+    /// `wharf registry-config`): recorded, or updated, each time wharf starts.
+    pub registries: Vec<DeclaredRegistry>,
+}
+
+/// A registry named in the configuration, as `[[registries]]` in `wharf.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredRegistry {
+    pub name: String,
+    /// `host:port` users give to `docker login` (the load balancer); default: `registry_host`.
+    pub public_host: Option<String>,
+    #[serde(default)]
+    pub replicas: Vec<DeclaredReplica>,
+}
+
+/// One replica of a declared registry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredReplica {
+    /// Default: `host:port` of `url`. Must match the `?replica=` of its notifications.
+    pub name: Option<String>,
+    /// `http://host:port` of the registry API.
+    pub url: String,
+    /// `http://host:port` of its debug server (`/debug/health`).
+    pub debug_url: Option<String>,
 }
 
 impl Default for Config {
@@ -114,6 +143,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             data_dir: PathBuf::from("wharf-data"),
             database_url: None,
+            database_url_file: None,
             database_max_connections: 16,
             service: "wharf-registry".into(),
             issuer: "wharf".into(),
@@ -145,6 +175,7 @@ impl Default for Config {
             event_retention_days: 7,
             log: "info,sqlx=warn,sea_orm=warn".into(),
             log_format: LogFormat::Text,
+            registries: Vec::new(),
         }
     }
 }
@@ -174,11 +205,16 @@ impl Config {
             None if Path::new("wharf.toml").exists() => fig = fig.merge(Toml::file_exact("wharf.toml")),
             None => {}
         }
-        let config: Config = fig
+        let mut config: Config = fig
             .merge(Env::prefixed("WHARF_").split("__"))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)?;
+        if let (None, Some(file)) = (&config.database_url, &config.database_url_file) {
+            let url = std::fs::read_to_string(file)
+                .map_err(|e| ConfigError::Invalid(format!("database_url_file {}: {e}", file.display())))?;
+            config.database_url = Some(url.trim().to_owned());
+        }
         config.validate()?;
         Ok(config)
     }
@@ -217,12 +253,28 @@ impl Config {
                 "probe_interval_secs must be at least 1 and leader_lease_secs longer than it".into(),
             ));
         }
+        for r in &self.registries {
+            if r.public_host.is_none() && self.registry_host.is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "registries: {}: set its public_host, or registry_host",
+                    r.name
+                )));
+            }
+            if r.replicas.iter().any(|rep| rep.url.trim().is_empty()) {
+                return Err(ConfigError::Invalid(format!(
+                    "registries: {}: every replica needs a url",
+                    r.name
+                )));
+            }
+        }
         if self.service.trim().is_empty() || self.issuer.trim().is_empty() {
             return Err(ConfigError::Invalid("service and issuer must not be empty".into()));
         }
         Ok(())
     }
 
+    /// The database URL: `database_url`, else the contents of `database_url_file` (read when
+    /// the configuration is loaded), else SQLite in the data dir.
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()

@@ -358,3 +358,11 @@ pub struct RegistryOverview {
     /// Seconds between scheduled syncs (0: off).
     pub sync_interval_secs: u64,
 }
+
+/// A configuration file wharf generated for the console (registry replica, nginx, keepalived).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneratedFile {
+    pub title: String,
+    pub filename: String,
+    pub content: String,
+}

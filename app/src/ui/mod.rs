@@ -7,7 +7,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 
 use crate::domain::dto::Viewer;
 use crate::domain::AppError;
@@ -122,18 +122,18 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <components::NotFound/> }>
                         <Route path=path!("/") view=pages::dashboard::DashboardPage/>
                         <Route path=path!("/login") view=pages::login::LoginPage/>
-                        <Route path=path!("/signup") view=pages::login::SignupPage/>
-                        <Route path=path!("/namespaces") view=pages::namespaces::NamespacesPage/>
-                        <Route path=path!("/namespaces/:name") view=pages::namespaces::NamespacePage/>
+                        <Route path=path!("/signup") view={Lazy::<pages::login::SignupRoute>::new()}/>
+                        <Route path=path!("/namespaces") view={Lazy::<pages::namespaces::NamespacesRoute>::new()}/>
+                        <Route path=path!("/namespaces/:name") view={Lazy::<pages::namespaces::NamespaceRoute>::new()}/>
                         <Route path=path!("/repositories") view=pages::repositories::RepositoriesPage/>
                         <Route path=path!("/r/*name") view=pages::repository::RepositoryPage/>
-                        <Route path=path!("/search") view=pages::search::SearchPage/>
-                        <Route path=path!("/account") view=pages::account::AccountPage/>
-                        <Route path=path!("/teams") view=pages::teams::TeamsPage/>
-                        <Route path=path!("/teams/:name") view=pages::teams::TeamPage/>
-                        <Route path=path!("/activity") view=pages::activity::ActivityPage/>
-                        <Route path=path!("/admin/users") view=pages::users::UsersPage/>
-                        <Route path=path!("/admin/registries") view=pages::registries::RegistriesPage/>
+                        <Route path=path!("/search") view={Lazy::<pages::search::SearchRoute>::new()}/>
+                        <Route path=path!("/account") view={Lazy::<pages::account::AccountRoute>::new()}/>
+                        <Route path=path!("/teams") view={Lazy::<pages::teams::TeamsRoute>::new()}/>
+                        <Route path=path!("/teams/:name") view={Lazy::<pages::teams::TeamRoute>::new()}/>
+                        <Route path=path!("/activity") view={Lazy::<pages::activity::ActivityRoute>::new()}/>
+                        <Route path=path!("/admin/users") view={Lazy::<pages::users::UsersRoute>::new()}/>
+                        <Route path=path!("/admin/registries") view={Lazy::<pages::registries::RegistriesRoute>::new()}/>
                     </Routes>
                 </ErrorBoundary>
             </main>

@@ -11,7 +11,7 @@ use wharf_app::backend::store::{namespaces, registries, teams, tokens, users};
 use wharf_app::backend::token::keys;
 use wharf_app::domain::{NamespaceName, Role, Visibility};
 
-use crate::registry_config::{self, ReplicaOptions};
+use wharf_app::backend::deploy::registry_yaml::{self, ReplicaOptions};
 
 mod registry;
 use crate::startup;
@@ -75,6 +75,15 @@ pub enum Command {
     Registry(registry::RegistryCommand),
     /// Print an nginx configuration that balances the registry replicas.
     LbConfig(registry::LbConfigArgs),
+    /// Print keepalived.conf for one of two load-balancer nodes sharing a virtual IP.
+    KeepalivedConfig(registry::KeepalivedConfigArgs),
+    /// Ask the running server on `listen` whether it is live (or ready): exit status 0 if so.
+    /// For container health checks in images without curl.
+    HealthCheck {
+        /// Check `/health/ready` (database, migrations, a healthy replica) instead of `/health/live`.
+        #[arg(long)]
+        ready: bool,
+    },
     /// Reconcile the database with the registry once, with a progress bar and a summary.
     Sync(registry::SyncArgs),
     /// Repositories wharf knows.
@@ -217,7 +226,26 @@ pub struct RegistryConfigArgs {
     /// address) as its public endpoint when it does not exist.
     #[arg(long, default_value = "default")]
     pub registry: String,
+    /// Print a template for deployment files instead: nothing is read from or written to
+    /// wharf's database or data directory; the secrets become `__WHARF_NOTIFICATION_SECRET__`
+    /// and `__REGISTRY_HTTP_SECRET__` (and the replica name, without --name,
+    /// `__REPLICA_NAME__`), to be filled in when the replica starts.
+    #[arg(long)]
+    pub template: bool,
+    /// Path of wharf's certificate bundle as the registry sees it (default: in wharf's data dir).
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
+    /// Base URL the replica sends notifications to when it reaches wharf by an internal name
+    /// (e.g. `http://wharf:8080`); default: the public URL.
+    #[arg(long)]
+    pub notify_url: Option<String>,
 }
+
+/// Placeholders `registry-config --template` leaves for the deployment to fill in.
+pub const NOTIFICATION_SECRET_PLACEHOLDER: &str = "__WHARF_NOTIFICATION_SECRET__";
+pub const HTTP_SECRET_PLACEHOLDER: &str = "__REGISTRY_HTTP_SECRET__";
+pub const REPLICA_NAME_PLACEHOLDER: &str = "__REPLICA_NAME__";
+pub const PUBLIC_URL_PLACEHOLDER: &str = "__WHARF_PUBLIC_URL__";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -308,6 +336,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(cmd) => token_command(&config, cmd).await,
         Command::Registry(cmd) => registry::registry(&config, cmd).await,
         Command::LbConfig(args) => registry::lb_config(&config, args).await,
+        Command::KeepalivedConfig(args) => registry::keepalived_config(args),
+        Command::HealthCheck { ready } => health_check(&config, ready).await,
         Command::Sync(args) => registry::sync(&config, args).await,
         Command::Repo(cmd) => registry::repo(&config, cmd).await,
         Command::Tag(cmd) => registry::tag(&config, cmd).await,
@@ -326,58 +356,110 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("bundle: {}", keys::KeyPaths::in_dir(&config.data_dir).bundle.display());
             Ok(())
         }
-        Command::RegistryConfig(args) => {
-            // Make sure the key and bundle exist before a registry is pointed at them.
-            startup::signing_key(&config)?;
-            let http_secret = match args.http_secret {
-                Some(s) if s.is_empty() => return Err(CliError::Usage("--http-secret must not be empty".into())),
-                Some(s) => s,
-                None => startup::registry_http_secret(&config)?,
-            };
-            if args
-                .redis
-                .as_deref()
-                .is_some_and(|r| r.parse::<SocketAddr>().is_err() && !r.contains(':'))
-            {
-                return Err(CliError::Usage("--redis must be host:port".into()));
-            }
-            if args.debug_addr == Some(args.listen) {
-                return Err(CliError::Usage("--debug-addr must differ from --listen".into()));
-            }
-            let notification_secret = startup::notification_secret(&config)?;
-            // Record the replica, so probes, sync and event attribution work without more steps.
-            let db = startup::open_database(&config).await?;
-            let public_host = config.registry_host.clone().unwrap_or_else(|| args.listen.to_string());
-            let reg = match registries::find(&db, &args.registry).await? {
-                Some(r) => r,
-                None => registries::upsert(&db, &args.registry, &public_host).await?,
-            };
-            let replica = registries::upsert_replica(
-                &db,
-                &reg,
-                args.name.as_deref(),
-                &format!("http://{}", args.listen),
-                args.debug_addr.map(|a| format!("http://{a}")).as_deref(),
-            )
-            .await?;
-            print!(
-                "{}",
-                registry_config::render(
-                    &config,
-                    &ReplicaOptions {
-                        listen: args.listen,
-                        storage: &args.storage,
-                        debug_addr: args.debug_addr,
-                        redis: args.redis.as_deref(),
-                        http_secret: &http_secret,
-                        notification_secret: &notification_secret,
-                        replica_name: Some(&replica.name),
-                    },
-                )
-            );
-            Ok(())
+        Command::RegistryConfig(args) => registry_config(&config, args).await,
+    }
+}
+
+async fn health_check(config: &Config, ready: bool) -> Result<(), CliError> {
+    let mut addr = config.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let scheme = if config.tls_cert.is_some() { "https" } else { "http" };
+    let path = if ready { "ready" } else { "live" };
+    let url = format!("{scheme}://{addr}/health/{path}");
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        // The certificate names the public host, not the loopback address asked here.
+        .danger_accept_invalid_certs(true)
+        .build()
+        .map_err(|e| CliError::Usage(format!("http client: {e}")))?;
+    let resp = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| CliError::Usage(format!("{url}: {e}")))?;
+    if !resp.status().is_success() {
+        return Err(CliError::Usage(format!("{url}: {}", resp.status())));
+    }
+    println!("{url}: {}", resp.status());
+    Ok(())
+}
+
+async fn registry_config(config: &Config, args: RegistryConfigArgs) -> Result<(), CliError> {
+    if args.http_secret.as_deref() == Some("") {
+        return Err(CliError::Usage("--http-secret must not be empty".into()));
+    }
+    if args
+        .redis
+        .as_deref()
+        .is_some_and(|r| r.parse::<SocketAddr>().is_err() && !r.contains(':'))
+    {
+        return Err(CliError::Usage("--redis must be host:port".into()));
+    }
+    if args.debug_addr == Some(args.listen) {
+        return Err(CliError::Usage("--debug-addr must differ from --listen".into()));
+    }
+    if let Some(u) = &args.notify_url {
+        let ok = url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !ok {
+            return Err(CliError::Usage(format!("--notify-url {u:?}: give an http(s) URL")));
         }
     }
+    let mut config = config.clone();
+    if args.template && args.public_url.is_none() {
+        config.public_url = PUBLIC_URL_PLACEHOLDER.into();
+    }
+    let config = &config;
+    let (http_secret, notification_secret, replica_name) = if args.template {
+        (
+            args.http_secret.unwrap_or_else(|| HTTP_SECRET_PLACEHOLDER.into()),
+            NOTIFICATION_SECRET_PLACEHOLDER.to_owned(),
+            args.name.clone().unwrap_or_else(|| REPLICA_NAME_PLACEHOLDER.into()),
+        )
+    } else {
+        // Make sure the key and bundle exist before a registry is pointed at them.
+        startup::signing_key(config)?;
+        let http_secret = match args.http_secret {
+            Some(s) => s,
+            None => startup::registry_http_secret(config)?,
+        };
+        let notification_secret = startup::notification_secret(config)?;
+        // Record the replica, so probes, sync and event attribution work without more steps.
+        let db = startup::open_database(config).await?;
+        let public_host = config.registry_host.clone().unwrap_or_else(|| args.listen.to_string());
+        let reg = match registries::find(&db, &args.registry).await? {
+            Some(r) => r,
+            None => registries::upsert(&db, &args.registry, &public_host).await?,
+        };
+        let replica = registries::upsert_replica(
+            &db,
+            &reg,
+            args.name.as_deref(),
+            &format!("http://{}", args.listen),
+            args.debug_addr.map(|a| format!("http://{a}")).as_deref(),
+        )
+        .await?;
+        (http_secret, notification_secret, replica.name)
+    };
+    print!(
+        "{}",
+        registry_yaml::render(
+            config,
+            &ReplicaOptions {
+                listen: args.listen,
+                storage: &args.storage,
+                debug_addr: args.debug_addr,
+                redis: args.redis.as_deref(),
+                http_secret: &http_secret,
+                notification_secret: &notification_secret,
+                replica_name: Some(&replica_name),
+                bundle: args.bundle.as_deref(),
+                notify_base: args.notify_url.as_deref(),
+            },
+        )
+    );
+    Ok(())
 }
 
 async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), CliError> {

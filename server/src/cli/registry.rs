@@ -14,8 +14,9 @@ use wharf_app::domain::dto::TagRow;
 use wharf_app::domain::{AppError, NamespaceName, RepositoryName, SyncStrategy, TagName};
 
 use super::CliError;
-use crate::lb_config::{self, LbOptions};
 use crate::startup;
+use wharf_app::backend::deploy::keepalived::{self, KeepalivedOptions, Node};
+use wharf_app::backend::deploy::nginx::{self, LbOptions};
 
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
@@ -72,6 +73,44 @@ pub struct LbConfigArgs {
     /// Print a complete nginx.conf to run with `nginx -p DIR -c FILE`.
     #[arg(long)]
     pub standalone: bool,
+    /// Terminate TLS with this certificate (PEM, full chain); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// wharf's `host:port`: serve its token endpoint and console under the registry's public
+    /// name too (one name for `docker login` and the browser).
+    #[arg(long)]
+    pub wharf: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeepalivedConfigArgs {
+    /// This node's role in the pair: primary or backup.
+    #[arg(long)]
+    pub node: Node,
+    /// The virtual IP users reach the registry at, with its prefix (10.0.0.100/24).
+    #[arg(long)]
+    pub vip: String,
+    /// Network interface that carries the virtual IP.
+    #[arg(long)]
+    pub interface: String,
+    /// VRRP router id (1-255), the same on both nodes.
+    #[arg(long, default_value_t = 51)]
+    pub router_id: u8,
+    /// File holding the VRRP password (at most 8 characters), the same on both nodes.
+    #[arg(long)]
+    pub password_file: std::path::PathBuf,
+    /// The URL of this node's nginx health path (`/lb-health` of `wharf lb-config`).
+    #[arg(long)]
+    pub check_url: String,
+    /// Use unicast VRRP to this peer (where multicast is filtered); needs --unicast-src.
+    #[arg(long, requires = "unicast_src")]
+    pub unicast_peer: Option<std::net::IpAddr>,
+    /// This node's own address for unicast VRRP.
+    #[arg(long, requires = "unicast_peer")]
+    pub unicast_src: Option<std::net::IpAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -221,20 +260,41 @@ pub async fn lb_config(config: &Config, args: LbConfigArgs) -> Result<(), CliErr
             args.registry
         )));
     }
-    for r in &replicas {
-        let ok = !r.is_empty() && !r.contains(|c: char| c.is_whitespace() || matches!(c, ';' | '{' | '}' | '/'));
-        if !ok {
-            return Err(CliError::Usage(format!("replica {r:?}: give host:port")));
-        }
+    if let Some(r) = replicas.iter().find(|r| !nginx::valid_replica(r)) {
+        return Err(CliError::Usage(format!("replica {r:?}: give host:port")));
     }
+    if let Some(w) = args.wharf.as_deref().filter(|w| !nginx::valid_replica(w)) {
+        return Err(CliError::Usage(format!("--wharf {w:?}: give host:port")));
+    }
+    let tls = args.tls_cert.as_deref().zip(args.tls_key.as_deref());
     print!(
         "{}",
-        lb_config::render(&LbOptions {
+        nginx::render(&LbOptions {
             listen: args.listen,
             replicas: &replicas,
             standalone: args.standalone,
+            tls,
+            wharf: args.wharf.as_deref(),
         })
     );
+    Ok(())
+}
+
+pub fn keepalived_config(args: KeepalivedConfigArgs) -> Result<(), CliError> {
+    let password = std::fs::read_to_string(&args.password_file)
+        .map_err(|e| CliError::Usage(format!("reading {}: {e}", args.password_file.display())))?;
+    let conf = keepalived::render(&KeepalivedOptions {
+        node: args.node,
+        vip: &args.vip,
+        interface: &args.interface,
+        router_id: args.router_id,
+        password: password.trim_end_matches(['\n', '\r']),
+        check_url: &args.check_url,
+        unicast_peer: args.unicast_peer,
+        unicast_src: args.unicast_src,
+    })
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+    print!("{conf}");
     Ok(())
 }
 

@@ -12,10 +12,10 @@ use crate::registry_events::{push, secret, Sender};
 const DIGEST: &str = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
 
 /// One browser: a session cookie (after `login`) and same-origin requests.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
-    cookie: Option<String>,
+    pub(crate) cookie: Option<String>,
 }
 
 impl Browser {
@@ -27,7 +27,7 @@ impl Browser {
         }
     }
 
-    async fn signed_in(w: &TestWharf, user: &str, password: &str) -> Browser {
+    pub(crate) async fn signed_in(w: &TestWharf, user: &str, password: &str) -> Browser {
         let mut b = Browser::new(w);
         let (status, body) = b.call("login", &[("username", user), ("password", password)]).await;
         assert_eq!(status, 200, "login {user}: {body}");

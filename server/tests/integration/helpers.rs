@@ -138,6 +138,9 @@ impl TestWharf {
     ) -> TestWharf {
         let addr = listener.local_addr().unwrap();
         let conn = wharf_server::startup::open_database(&config).await.expect("database");
+        wharf_server::startup::record_declared_registries(&config, &conn)
+            .await
+            .expect("declared registries");
         let opts = leptos::prelude::LeptosOptions::builder()
             .output_name("wharf")
             .site_addr(addr)
@@ -255,6 +258,8 @@ pub struct RegistryOpts<'a> {
     pub name: Option<&'a str>,
     /// Send notifications to this wharf URL instead of the one that configured it.
     pub notify_url: Option<&'a str>,
+    /// Listen on this address instead of 127.0.0.1 (a bridge other network namespaces reach).
+    pub listen_ip: Option<std::net::IpAddr>,
 }
 
 /// A `docker-registry` process configured by `wharf registry-config`.
@@ -273,13 +278,14 @@ impl TestRegistry {
 
     pub async fn start_with(wharf: &TestWharf, opts: RegistryOpts<'_>) -> TestRegistry {
         let dir = tempfile::tempdir().unwrap();
+        let ip = opts.listen_ip.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
         let port = free_port();
         let debug_port = free_port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let addr = SocketAddr::new(ip, port);
         let own_storage = dir.path().join("storage");
         let storage = opts.storage.unwrap_or(&own_storage);
         let listen = addr.to_string();
-        let debug = format!("127.0.0.1:{debug_port}");
+        let debug = SocketAddr::new(ip, debug_port).to_string();
         let mut args = vec![
             "registry-config",
             "--listen",

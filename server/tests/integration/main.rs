@@ -13,7 +13,9 @@ mod oci;
 
 mod cli;
 mod console;
+mod deploy;
 mod https;
+mod lb_ha;
 mod registry_clients;
 mod registry_events;
 mod registry_replicas;

@@ -210,3 +210,18 @@ fn Devices() -> impl IntoView {
         </section>
     }
 }
+
+/// The AccountPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct AccountRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for AccountRoute {
+    fn data() -> Self {
+        AccountRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AccountPage/> }.into_any()
+    }
+}

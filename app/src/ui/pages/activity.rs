@@ -130,3 +130,18 @@ pub fn ActivityPage() -> impl IntoView {
         </Transition>
     }
 }
+
+/// The ActivityPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct ActivityRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for ActivityRoute {
+    fn data() -> Self {
+        ActivityRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ActivityPage/> }.into_any()
+    }
+}

@@ -99,3 +99,18 @@ pub fn SignupPage() -> impl IntoView {
         </div>
     }
 }
+
+/// The SignupPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct SignupRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for SignupRoute {
+    fn data() -> Self {
+        SignupRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SignupPage/> }.into_any()
+    }
+}

@@ -242,3 +242,33 @@ fn NamespaceSettings(detail: NamespaceDetail, deletable: bool, changed: RwSignal
         </details>
     }
 }
+
+/// The NamespacesPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct NamespacesRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for NamespacesRoute {
+    fn data() -> Self {
+        NamespacesRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <NamespacesPage/> }.into_any()
+    }
+}
+
+/// The NamespacePage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct NamespaceRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for NamespaceRoute {
+    fn data() -> Self {
+        NamespaceRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <NamespacePage/> }.into_any()
+    }
+}

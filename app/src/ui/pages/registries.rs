@@ -4,9 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::registries::{get_registry_overview, AdoptOrphan, SyncNow};
+use crate::api::registries::{get_registry_overview, AdoptOrphan, DeploymentConfigs, SyncNow};
 use crate::domain::dto::{ReplicaStatus, SyncRunSummary};
-use crate::ui::components::{style, toast_outcome, Badge, Empty, ErrorBox, Loading};
+use crate::ui::components::{style, toast_outcome, Badge, CopyButton, Empty, ErrorBox, Loading};
 use crate::ui::short_time;
 
 #[component]
@@ -108,6 +108,58 @@ pub fn RegistriesPage() -> impl IntoView {
                 }.into_any()
             })}
         </Transition>
+        <Configurations/>
+    }
+}
+
+/// The configuration files for the replicas wharf knows (registry, nginx, keepalived), generated
+/// by the same code as `wharf registry-config`, `lb-config` and `keepalived-config`.
+#[component]
+fn Configurations() -> impl IntoView {
+    let generate = ServerAction::<DeploymentConfigs>::new();
+    let field = |id: &'static str, label: &'static str, value: &'static str, hint: &'static str| {
+        view! {
+            <div>
+                <label class=style::LABEL for=id>{label}</label>
+                <input id=id name=id type="text" value=value placeholder=hint class=style::INPUT/>
+            </div>
+        }
+    };
+    view! {
+        <section class="mt-8" data-testid="configurations">
+            <h2 class=style::H2>"Configuration"</h2>
+            <p class="mb-3 text-sm text-slate-600">
+                "Each replica's registry config.yml, the nginx load balancer and a keepalived pair sharing a virtual IP, with wharf's values filled in. They contain secrets: copy them straight to the hosts."
+            </p>
+            <ActionForm action=generate attr:class=format!("mb-4 grid gap-3 p-4 sm:grid-cols-3 sm:items-end {}", style::CARD)>
+                {field("storage", "Registry storage", "/var/lib/registry", "/var/lib/registry")}
+                {field("redis", "Redis (host:port)", "", "optional")}
+                {field("lb_listen", "nginx listens on", "0.0.0.0:443", "0.0.0.0:443")}
+                {field("vip", "Virtual IP (keepalived)", "", "e.g. 10.0.0.100/24")}
+                {field("interface", "Interface", "eth0", "eth0")}
+                <div>
+                    <label class=style::LABEL for="vrrp_password">"VRRP password"</label>
+                    <input id="vrrp_password" name="vrrp_password" type="password" maxlength="8" autocomplete="new-password" placeholder="random when empty" class=style::INPUT/>
+                </div>
+                <div class="sm:col-span-3">
+                    <button type="submit" class=style::BUTTON data-testid="generate-configs" disabled=generate.pending()>"Generate"</button>
+                </div>
+            </ActionForm>
+            {move || match generate.value().get() {
+                None => ().into_any(),
+                Some(Err(e)) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                Some(Ok(files)) if files.is_empty() => view! { <Empty text="No replica yet: add one first."/> }.into_any(),
+                Some(Ok(files)) => files.into_iter().map(|f| view! {
+                    <div class=format!("mb-4 {}", style::CARD) data-testid="generated-file">
+                        <div class="flex items-center justify-between border-b border-slate-100 px-4 py-2">
+                            <h3 class="text-sm font-medium">{f.title}<span class="ml-2 font-mono text-xs text-slate-500">{f.filename}</span></h3>
+                            <CopyButton text=f.content.clone() label="Copy file"/>
+                        </div>
+                        <pre class="max-h-80 overflow-auto px-4 py-3 font-mono text-xs leading-5">{f.content}</pre>
+                    </div>
+                }).collect_view().into_any(),
+            }}
+        </section>
     }
 }
 
@@ -188,4 +240,19 @@ fn SyncRuns(runs: Vec<SyncRunSummary>) -> impl IntoView {
             </table>
         </div>
     }.into_any()
+}
+
+/// The RegistriesPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct RegistriesRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for RegistriesRoute {
+    fn data() -> Self {
+        RegistriesRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <RegistriesPage/> }.into_any()
+    }
 }

@@ -44,3 +44,18 @@ pub fn SearchPage() -> impl IntoView {
         </Transition>
     }
 }
+
+/// The SearchPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct SearchRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for SearchRoute {
+    fn data() -> Self {
+        SearchRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SearchPage/> }.into_any()
+    }
+}

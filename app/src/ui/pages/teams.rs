@@ -299,3 +299,33 @@ fn TeamSettings(team: TeamDetail, changed: RwSignal<u64>) -> impl IntoView {
         </section>
     }
 }
+
+/// The TeamsPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct TeamsRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for TeamsRoute {
+    fn data() -> Self {
+        TeamsRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <TeamsPage/> }.into_any()
+    }
+}
+
+/// The TeamPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct TeamRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for TeamRoute {
+    fn data() -> Self {
+        TeamRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <TeamPage/> }.into_any()
+    }
+}

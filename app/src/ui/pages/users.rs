@@ -124,3 +124,18 @@ pub fn UsersPage() -> impl IntoView {
         </Modal>
     }
 }
+
+/// The UsersPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`).
+pub struct UsersRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for UsersRoute {
+    fn data() -> Self {
+        UsersRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <UsersPage/> }.into_any()
+    }
+}

@@ -1,11 +1,11 @@
-//! `wharf registry-config`: a complete `config.yml` for one distribution registry replica that
-//! trusts wharf's tokens and sends it notifications.
+//! A complete `config.yml` for one distribution registry replica that trusts wharf's tokens and
+//! sends it notifications (`wharf registry-config`, the console, the deployment files).
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use wharf_app::backend::config::Config;
-use wharf_app::backend::token::keys::KeyPaths;
+use crate::backend::config::Config;
+use crate::backend::token::keys::KeyPaths;
 
 /// What differs between replicas; the rest comes from wharf's configuration.
 pub struct ReplicaOptions<'a> {
@@ -17,6 +17,12 @@ pub struct ReplicaOptions<'a> {
     pub notification_secret: &'a str,
     /// Named in the notification URL so wharf knows which replica sent each event.
     pub replica_name: Option<&'a str>,
+    /// Where the registry finds wharf's certificate bundle, when not at wharf's own path
+    /// (a container that mounts wharf's data volume elsewhere).
+    pub bundle: Option<&'a Path>,
+    /// Base URL the replica sends notifications to, when it reaches wharf by another name
+    /// than clients do (an internal service name); default: wharf's `public_url`.
+    pub notify_base: Option<&'a str>,
 }
 
 /// YAML double-quoted string.
@@ -25,7 +31,9 @@ fn q(s: &str) -> String {
 }
 
 pub fn render(config: &Config, opts: &ReplicaOptions<'_>) -> String {
-    let bundle = KeyPaths::in_dir(&config.data_dir).bundle;
+    let bundle = opts
+        .bundle
+        .map_or_else(|| KeyPaths::in_dir(&config.data_dir).bundle, Path::to_path_buf);
     let bundle = std::path::absolute(&bundle).unwrap_or(bundle);
     let storage = std::path::absolute(opts.storage).unwrap_or_else(|_| opts.storage.to_owned());
     let (cache, redis) = match opts.redis {
@@ -59,9 +67,15 @@ notifications:\n  events:\n    includereferences: true\n  endpoints:\n    - name
         service = q(&config.service),
         issuer = q(&config.issuer),
         bundle = q(&bundle.display().to_string()),
-        notify = q(&match opts.replica_name {
-            Some(name) => format!("{}?replica={name}", config.notification_url()),
-            None => config.notification_url(),
+        notify = q(&{
+            let url = match opts.notify_base {
+                Some(base) => format!("{}/v2/webhooks/events", base.trim_end_matches('/')),
+                None => config.notification_url(),
+            };
+            match opts.replica_name {
+                Some(name) => format!("{url}?replica={name}"),
+                None => url,
+            }
         }),
         auth = q(&format!("Bearer {}", opts.notification_secret)),
     )
@@ -84,6 +98,8 @@ mod tests {
                 http_secret: "s3cret",
                 notification_secret: "n0tify",
                 replica_name: Some("r1"),
+                bundle: None,
+                notify_base: None,
             },
         );
         for needle in [
