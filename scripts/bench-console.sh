@@ -135,21 +135,32 @@ run "$work/tti.md" node scripts/bench/console_tti.js "$base" "$TTI_PATH" "$TTI_R
   { tail -n 20 "$work/wharf.log" >&2; exit 1; }
 
 # --- sizes ----------------------------------------------------------------------------------
-size_row() { # file
-  local f=$1
-  [ -f "$f" ] || return 0
-  local raw gz
-  raw=$(stat -c %s "$f")
-  gz=$(gzip -9 -c "$f" | wc -c)
-  local br=0
-  [ -f "$f.br" ] && br=$(stat -c %s "$f.br")
-  printf '| `%s` | %s | %s | %s | %s |\n' "${f#"$site/"}" \
+size_row() { # label file...: one row for the files together (raw, gzip -9 of each, brotli copies)
+  local label=$1; shift
+  local raw=0 gz=0 br=0 f
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    raw=$((raw + $(stat -c %s "$f")))
+    gz=$((gz + $(gzip -9 -c "$f" | wc -c)))
+    [ -f "$f.br" ] && br=$((br + $(stat -c %s "$f.br")))
+  done
+  [ "$raw" -gt 0 ] || return 0
+  printf '| %s | %s | %s | %s | %s |\n' "$label" \
     "$(python3 -c "print(f'{$raw:,} B ({$raw/1024:.0f} KiB)')")" \
     "$(python3 -c "print(f'{$gz:,} B ({$gz/1024:.0f} KiB)')")" \
     "$(python3 -c "print(f'{$gz/$raw:.2f}')")" \
     "$(python3 -c "print(f'{$br:,} B ({$br/1024:.0f} KiB)' if $br else '—')")"
 }
-sizes=$(for f in "$site"/pkg/*.wasm "$site"/pkg/*.js "$site"/pkg/*.css; do size_row "$f"; done)
+# The main module loads on every page; a lazy route's chunks only when that page is visited.
+chunks=("$site"/pkg/split_*.wasm "$site"/pkg/chunk_*.wasm)
+largest_split=$(ls -S "$site"/pkg/split_*.wasm 2>/dev/null | head -n1 || true)
+sizes=$(
+  size_row '`pkg/wharf.wasm` (main module, every page)' "$site/pkg/wharf.wasm"
+  size_row "lazy route chunks, all ${#chunks[@]} files together" "${chunks[@]}"
+  [ -n "$largest_split" ] && size_row "largest route chunk \`${largest_split##*/}\`" "$largest_split"
+  size_row "main module + every chunk" "$site/pkg/wharf.wasm" "${chunks[@]}"
+  for f in "$site"/pkg/*.js "$site"/pkg/*.css; do size_row "\`${f#"$site/"}\`" "$f"; done
+)
 # wharf serves the precompressed FILE.br / FILE.gz embedded next to FILE when the browser accepts it.
 precompressed=$(cd "$site/pkg" && ls -- *.gz *.br 2>/dev/null | tr '\n' ' ' || true)
 precompressed=${precompressed:+"precompressed variants present (served when the browser accepts them): $precompressed"}

@@ -29,6 +29,13 @@ if [ "${#apt_pkgs[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_pkgs[@]}" >/dev/null
 fi
 
+# Kubernetes object schemas for checking deploy/kubernetes (PyPI; it carries the schemas).
+if [ "$want_test" = 1 ] && ! command -v kubernetes-validate >/dev/null 2>&1; then
+  log "pip install kubernetes-validate"
+  python3 -m pip install -q --disable-pip-version-check kubernetes-validate==1.37.0
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+
 if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
   log "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown

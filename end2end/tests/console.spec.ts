@@ -245,6 +245,28 @@ test.describe.serial("the wharf console", () => {
     await shot(admin, "registries");
   });
 
+  test("the registries page generates registry, nginx and keepalived configurations", async () => {
+    await open(admin, "/admin/registries");
+    const form = admin.getByTestId("configurations");
+    await form.getByLabel("Virtual IP (keepalived)").fill("not-an-ip");
+    await form.getByTestId("generate-configs").click();
+    await expect(form.getByRole("alert")).toContainText("vip must be an IP address with a prefix length");
+    await form.getByLabel("Virtual IP (keepalived)").fill("10.0.0.100/24");
+    await form.getByLabel("Redis (host:port)").fill("127.0.0.1:6379");
+    await form.getByTestId("generate-configs").click();
+    const files = form.getByTestId("generated-file");
+    // One registry config per replica, nginx, and the keepalived pair.
+    await expect(files).toHaveCount(4);
+    await expect(files.nth(0)).toContainText("realm:");
+    await expect(files.nth(0)).toContainText("blobdescriptor: redis");
+    await expect(files.nth(0)).toContainText("?replica=");
+    await expect(files.nth(1)).toContainText("ip_hash;");
+    await expect(files.nth(2)).toContainText("state MASTER");
+    await expect(files.nth(3)).toContainText("state BACKUP");
+    await expect(files.nth(3)).toContainText("10.0.0.100/24 dev eth0");
+    await shot(admin, "registries-configuration");
+  });
+
   test("the activity log filters by kind and exports CSV and JSON", async () => {
     await open(admin, "/activity?kind=image.deleted");
     await expect(admin.getByTestId("activities")).toContainText("devs/app");

@@ -355,4 +355,36 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn declared_registries_and_a_database_url_from_a_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "wharf.toml",
+                "registry_host = \"registry.example.com\"\n\
+                 [[registries]]\nname = \"default\"\nreplicas = [\n\
+                 { name = \"r1\", url = \"http://r1:5000\", debug_url = \"http://r1:5001\" },\n\
+                 { url = \"http://r2:5000\" },\n]\n",
+            )?;
+            jail.create_file("db-url", "postgres://wharf:s3cret@db/wharf\n")?;
+            jail.set_env("WHARF_DATABASE_URL_FILE", "db-url");
+            let c = Config::load(None, NoOverrides {}).map_err(|e| e.to_string())?;
+            assert_eq!(c.database_url(), "postgres://wharf:s3cret@db/wharf");
+            assert_eq!(c.registries.len(), 1);
+            assert_eq!(c.registries[0].public_host, None);
+            assert_eq!(c.registries[0].replicas[0].name.as_deref(), Some("r1"));
+            assert_eq!(c.registries[0].replicas[1].debug_url, None);
+
+            // Without registry_host, a declared registry must name its public host.
+            jail.create_file("w2.toml", "[[registries]]\nname = \"default\"\n")?;
+            let err = Config::load(Some(Path::new("w2.toml")), NoOverrides {})
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("public_host"), "{err}");
+            jail.set_env("WHARF_DATABASE_URL_FILE", "missing");
+            let err = Config::load(None, NoOverrides {}).unwrap_err().to_string();
+            assert!(err.contains("database_url_file"), "{err}");
+            Ok(())
+        });
+    }
 }

@@ -1,5 +1,5 @@
 //! The deployment files under `deploy/`: the configuration they embed is what the CLI prints
-//! today (regenerate with `WHARF_UPDATE_DEPLOY=1 cargo test -p wharf-server deploy::`), the
+//! today (regenerate with `UPDATE_DEPLOY_FILES=1 cargo test -p wharf-server deploy::`), the
 //! compose file is valid for `docker-compose`, the Kubernetes manifests match the Kubernetes
 //! object schemas, and a registry replica really starts from the committed template with the
 //! entrypoint script, trusting wharf and reporting to it under its declared name. Also
@@ -80,7 +80,7 @@ async fn committed_configuration_is_what_the_cli_prints() {
         ("config/nginx.conf", &compose_nginx),
         ("kubernetes/config/nginx.conf", &k8s_nginx),
     ];
-    let update = std::env::var_os("WHARF_UPDATE_DEPLOY").is_some();
+    let update = std::env::var_os("UPDATE_DEPLOY_FILES").is_some();
     let mut stale = Vec::new();
     for (file, args) in files {
         let want = wharf_defaults(args).await;
@@ -94,7 +94,7 @@ async fn committed_configuration_is_what_the_cli_prints() {
     }
     assert!(
         stale.is_empty(),
-        "{stale:?} differ from what the CLI prints; run WHARF_UPDATE_DEPLOY=1 cargo test -p wharf-server deploy::"
+        "{stale:?} differ from what the CLI prints; run UPDATE_DEPLOY_FILES=1 cargo test -p wharf-server deploy::"
     );
     // The template keeps every secret out of the file.
     let yml = std::fs::read_to_string(deploy_dir().join("config/registry.yml")).unwrap();
@@ -112,6 +112,57 @@ async fn committed_configuration_is_what_the_cli_prints() {
         std::fs::read(deploy_dir().join("registry-entrypoint.sh")).unwrap(),
         std::fs::read(deploy_dir().join("kubernetes/config/registry-entrypoint.sh")).unwrap()
     );
+}
+
+/// nginx itself accepts what `lb-config` prints, with every option (TLS, wharf routes).
+#[tokio::test]
+async fn nginx_accepts_the_generated_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    let (ok, out) = run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=registry.test",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert))
+    .await;
+    assert!(ok, "{out}");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let conf = wharf_defaults(&[
+        "lb-config",
+        "--standalone",
+        "--listen",
+        &listen,
+        "--replica",
+        "127.0.0.1:5999",
+        "--wharf",
+        "127.0.0.1:8999",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ])
+    .await;
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    std::fs::write(dir.path().join("nginx.conf"), &conf).unwrap();
+    let (ok, out) = run(Command::new("nginx")
+        .arg("-t")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf")))
+    .await;
+    assert!(ok && out.contains("test is successful"), "nginx -t: {out}\n{conf}");
 }
 
 #[tokio::test]
