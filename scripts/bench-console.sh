@@ -161,9 +161,26 @@ sizes=$(
   size_row "main module + every chunk" "$site/pkg/wharf.wasm" "${chunks[@]}"
   for f in "$site"/pkg/*.js "$site"/pkg/*.css; do size_row "\`${f#"$site/"}\`" "$f"; done
 )
+# What one page loads: the main module plus its route's chunks (wasm-split's manifest).
+per_page=$(cd "$site/pkg" && [ -f __wasm_split_manifest.json ] && python3 - <<'PY'
+import gzip, json
+main = len(gzip.compress(open("wharf.wasm", "rb").read(), 9))
+pages = json.load(open("__wasm_split_manifest.json"))
+rows = sorted(
+    ((sum(len(gzip.compress(open(f + ".wasm", "rb").read(), 9)) for f in files), name) for name, files in pages.items()),
+    reverse=True,
+)
+print("| lazy route | its chunks, gzip -9 | main module + its chunks, gzip -9 |")
+print("|---|---|---|")
+print(f"| (eager pages: dashboard, login, repositories, repository) | — | {main:,} B |")
+for size, name in rows:
+    route = name.strip("_").rsplit("_", 1)[0]
+    print(f"| `{route}` | {size:,} B | {main + size:,} B |")
+PY
+) || per_page=""
 # wharf serves the precompressed FILE.br / FILE.gz embedded next to FILE when the browser accepts it.
-precompressed=$(cd "$site/pkg" && ls -- *.gz *.br 2>/dev/null | tr '\n' ' ' || true)
-precompressed=${precompressed:+"precompressed variants present (served when the browser accepts them): $precompressed"}
+precompressed=$(cd "$site/pkg" && ls -- *.gz *.br 2>/dev/null | wc -l || true)
+[ "${precompressed:-0}" -gt 0 ] && precompressed="$precompressed precompressed .gz/.br copies, served when the browser accepts them" || precompressed=
 precompressed=${precompressed:-"no precompressed .gz/.br variants: served uncompressed (build with scripts/build.sh)"}
 
 kill "$server_pid" 2>/dev/null || true
@@ -174,7 +191,7 @@ server_pid=""
 build="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + local changes')"
 cat <<MD
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d).
-Build: \`cargo leptos build --release\` of $build (binary built $(date -u -r "$wharf" '+%Y-%m-%d %H:%M UTC')).
+Build: \`scripts/build.sh\` of $build (binary built $(date -u -r "$wharf" '+%Y-%m-%d %H:%M UTC')).
 Command: \`scripts/bench-console.sh\` (NAMESPACES=$NAMESPACES, REPOS=$REPOS, TAGS=$TAGS, BATCH=$BATCH,
 SEED_CONCURRENCY=$SEED_CONCURRENCY, REQUESTS=$REQUESTS, WARMUP=$WARMUP, TTI_RUNS=$TTI_RUNS); SQLite.
 
@@ -207,6 +224,10 @@ Console assets (\`$site/pkg\`; $precompressed):
 | file | raw | gzip -9 | ratio | brotli (sent to browsers) |
 |---|---|---|---|---|
 $sizes
+
+What each page loads (the main module, plus the chunks of its route when it is lazy):
+
+$per_page
 
 Reproduce: \`scripts/build.sh\`, \`scripts/install-tools.sh --test\` (Playwright,
 Chromium), \`scripts/bench-console.sh\` (set NAMESPACES, REPOS, TAGS, REQUESTS, TTI_RUNS to

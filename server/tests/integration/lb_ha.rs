@@ -346,7 +346,9 @@ async fn virtual_ip_survives_the_primary_load_balancer() {
     assert!(ok, "pull through the VIP: {out}");
 
     // The primary's nginx dies: its health check fails, it gives up the VIP, the backup takes it.
-    nodes[0].nginx.take().map(|mut p| p.stop());
+    if let Some(mut p) = nodes[0].nginx.take() {
+        p.stop();
+    }
     let failover = vip_settles_on(&lab, 1, 15).await;
     eprintln!(
         "VIP moved to the backup {:.1} s after the primary's nginx died",

@@ -215,7 +215,8 @@ mod tests {
 
     #[test]
     fn refuses_values_that_would_break_the_file() {
-        let cases: [(fn(&mut KeepalivedOptions<'static>), KeepalivedError); 8] = [
+        type Change = fn(&mut KeepalivedOptions<'static>);
+        let cases: [(Change, KeepalivedError); 8] = [
             (|o| o.vip = "10.0.0.100", KeepalivedError::Vip),
             (|o| o.vip = "10.0.0.300/24", KeepalivedError::Vip),
             (|o| o.vip = "10.0.0.1/33", KeepalivedError::Vip),
