@@ -1,10 +1,13 @@
 #!/bin/sh
-# Creates the stack's secrets as files under ./secrets (once; existing ones are kept).
+# Creates the stack's secrets as files under DIR/secrets (once; existing ones are kept).
+# DIR: deploy/ for Compose (the default), deploy/kubernetes for kustomize's secretGenerator.
 set -eu
-cd "$(dirname "$0")"
+cd "${1:-$(dirname "$0")}"
 mkdir -p secrets tls
+# The directory keeps other users of this host out. The files stay readable (0644) because
+# Compose bind-mounts them with these permissions, and wharf runs as uid 10001 in its container.
 chmod 700 secrets
-umask 077
+umask 022
 for name in notification_secret registry_http_secret postgres_password; do
   [ -s "secrets/$name" ] || openssl rand -hex 32 > "secrets/$name"
 done
