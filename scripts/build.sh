@@ -6,7 +6,7 @@
 #  2. the `wharf` binary, which embeds target/site (server/src/http/assets.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cargo leptos build --release --precompress --split --frontend-only "$@"
 find target/site -type f -name '*.gz' | while read -r gz; do
   gzip -9 -n -c "${gz%.gz}" > "$gz"

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 CARGO_LEPTOS_VERSION=0.3.11
 # Must equal the wasm-bindgen crate version pinned in Cargo.toml / Cargo.lock.
 WASM_BINDGEN_VERSION=0.2.130
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -47,7 +47,7 @@ install_from_source() { # crate version bin pin-crate pin-version
   local crate=$1 version=$2 bin=$3 pin=$4 pin_version=$5
   local src work
   cargo info "$crate@$version" >/dev/null 2>&1 || true
-  src=$(ls -d "$HOME"/.cargo/registry/src/*/"$crate-$version" | head -n1)
+  src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$crate-$version" | head -n1)
   work=$(mktemp -d)
   cp -r "$src" "$work/src"
   rm -f "$work/src/rust-toolchain.toml" "$work/src/rust-toolchain"

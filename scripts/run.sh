@@ -4,7 +4,7 @@
 # its password. Any `wharf serve` flag can be appended, e.g. scripts/run.sh --listen 0.0.0.0:8080
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 bash scripts/install-tools.sh
 bash scripts/build.sh

@@ -343,6 +343,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Tag(cmd) => registry::tag(&config, cmd).await,
         Command::Activity(cmd) => registry::activity_list(&config, cmd).await,
         Command::Key(KeyCommand::Rotate) => {
+            std::fs::create_dir_all(&config.data_dir)?;
             let paths = keys::KeyPaths::in_dir(&config.data_dir);
             keys::generate(&paths, config.signing_algorithm, &config.issuer)?;
             let key = keys::load(&paths)?;

@@ -83,6 +83,10 @@ pub struct LbConfigArgs {
     /// name too (one name for `docker login` and the browser).
     #[arg(long)]
     pub wharf: Option<String>,
+    /// DNS server nginx re-resolves replica names with while running (Kubernetes pods change
+    /// addresses), e.g. `kube-dns.kube-system.svc.cluster.local`; needs nginx ≥ 1.27.3.
+    #[arg(long)]
+    pub resolver: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -266,6 +270,11 @@ pub async fn lb_config(config: &Config, args: LbConfigArgs) -> Result<(), CliErr
     if let Some(w) = args.wharf.as_deref().filter(|w| !nginx::valid_replica(w)) {
         return Err(CliError::Usage(format!("--wharf {w:?}: give host:port")));
     }
+    if let Some(r) = args.resolver.as_deref().filter(|r| !nginx::valid_replica(r)) {
+        return Err(CliError::Usage(format!(
+            "--resolver {r:?}: give a host name or address"
+        )));
+    }
     let tls = args.tls_cert.as_deref().zip(args.tls_key.as_deref());
     print!(
         "{}",
@@ -275,6 +284,7 @@ pub async fn lb_config(config: &Config, args: LbConfigArgs) -> Result<(), CliErr
             standalone: args.standalone,
             tls,
             wharf: args.wharf.as_deref(),
+            resolver: args.resolver.as_deref(),
         })
     );
     Ok(())

@@ -36,8 +36,11 @@ const REGISTRY_TEMPLATE: &[&str] = &[
     "http://wharf:8080",
 ];
 
-fn nginx_args<'a>(replicas: &[&'a str]) -> Vec<&'a str> {
+fn nginx_args<'a>(replicas: &[&'a str], resolver: Option<&'a str>) -> Vec<&'a str> {
     let mut args = vec!["lb-config", "--listen", "0.0.0.0:443", "--wharf", "wharf:8080"];
+    if let Some(r) = resolver {
+        args.extend(["--resolver", r]);
+    }
     for r in replicas {
         args.extend(["--replica", r]);
     }
@@ -72,8 +75,15 @@ async fn wharf_defaults(args: &[&str]) -> String {
 
 #[tokio::test]
 async fn committed_configuration_is_what_the_cli_prints() {
-    let compose_nginx = nginx_args(&["registry1:5000", "registry2:5000"]);
-    let k8s_nginx = nginx_args(&["registry-0.registry:5000", "registry-1.registry:5000"]);
+    let compose_nginx = nginx_args(&["registry1:5000", "registry2:5000"], None);
+    // Pods change addresses when they restart: nginx re-resolves them through the cluster DNS.
+    let k8s_nginx = nginx_args(
+        &[
+            "registry-0.registry.wharf.svc.cluster.local:5000",
+            "registry-1.registry.wharf.svc.cluster.local:5000",
+        ],
+        Some("kube-dns.kube-system.svc.cluster.local"),
+    );
     let files: [(&str, &[&str]); 4] = [
         ("config/registry.yml", REGISTRY_TEMPLATE),
         ("kubernetes/config/registry.yml", REGISTRY_TEMPLATE),

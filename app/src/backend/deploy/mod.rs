@@ -102,6 +102,7 @@ pub fn for_console(
                 standalone: false,
                 tls: None,
                 wharf: None,
+                resolver: None,
             }),
         });
     }
