@@ -18,6 +18,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The request body is over the size limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// Too many attempts; try again later.
     #[error("{0}")]
     TooManyRequests(String),
@@ -37,6 +40,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
+            AppError::PayloadTooLarge(_) => 413,
             AppError::TooManyRequests(_) => 429,
             AppError::Internal(_) | AppError::Transport(_) => 500,
         }
@@ -50,6 +54,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal(_) => "internal",
             AppError::Transport(_) => "transport",
@@ -73,6 +78,13 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             E::Args(m) => AppError::BadRequest(format!("malformed request: {m}")),
             E::MissingArg(m) => AppError::BadRequest(format!("missing field: {m}")),
             E::UnsupportedRequestMethod(m) => AppError::BadRequest(m),
+            // A body that is not what the function reads (not UTF-8, not a form, not JSON).
+            E::Deserialization(m) => AppError::BadRequest(format!("malformed request: {m}")),
+            // Reading the body failed: over the size limit, or the client broke off.
+            E::Request(m) if m.contains("length limit") => {
+                AppError::PayloadTooLarge("the request body is larger than the 1 MiB limit".into())
+            }
+            E::Request(m) => AppError::BadRequest(format!("unreadable request: {m}")),
             other => AppError::Transport(other.to_string()),
         }
     }

@@ -16,6 +16,7 @@ mod console;
 mod deploy;
 mod https;
 mod lb_ha;
+mod malformed;
 mod registry_clients;
 mod registry_events;
 mod registry_replicas;
