@@ -99,7 +99,7 @@ pub fn notification_secret(config: &Config) -> Result<String, StartError> {
 
 /// The `http.secret` every registry replica must share (it signs upload state).
 pub fn registry_http_secret(config: &Config) -> Result<String, StartError> {
-    data_dir_secret(config, "registry-http-secret")
+    data_dir_secret(config, wharf_app::backend::deploy::registry_yaml::HTTP_SECRET_FILE)
 }
 
 /// Loads (or creates) the token signing key.

@@ -102,15 +102,16 @@ pub async fn deployment_configs(
     vrrp_password: String,
 ) -> Result<Vec<crate::domain::dto::GeneratedFile>, AppError> {
     super::context::run(async move {
+        use crate::backend::deploy::registry_yaml::{HTTP_SECRET_FILE, HTTP_SECRET_PLACEHOLDER};
         use crate::backend::deploy::{for_console, ConsoleRequest};
         use crate::backend::store::registries;
         let c = super::context::caller().await?;
         c.require_admin()?;
         let cfg = &c.state.config;
         // The replicas' shared `http.secret`, as `wharf registry-config` keeps it.
-        let http_secret = std::fs::read_to_string(cfg.data_dir.join("registry-http-secret"))
+        let http_secret = std::fs::read_to_string(cfg.data_dir.join(HTTP_SECRET_FILE))
             .map(|s| s.trim().to_owned())
-            .unwrap_or_else(|_| "__REGISTRY_HTTP_SECRET__".into());
+            .unwrap_or_else(|_| HTTP_SECRET_PLACEHOLDER.into());
         let password = match vrrp_password.trim() {
             "" => crate::backend::auth::secret::generate("")
                 .chars()

@@ -11,7 +11,10 @@ use wharf_app::backend::store::{namespaces, registries, teams, tokens, users};
 use wharf_app::backend::token::keys;
 use wharf_app::domain::{NamespaceName, Role, Visibility};
 
-use wharf_app::backend::deploy::registry_yaml::{self, ReplicaOptions};
+use wharf_app::backend::deploy::registry_yaml::{
+    self, ReplicaOptions, HTTP_SECRET_PLACEHOLDER, NOTIFICATION_SECRET_PLACEHOLDER, PUBLIC_URL_PLACEHOLDER,
+    REPLICA_NAME_PLACEHOLDER,
+};
 
 mod registry;
 use crate::startup;
@@ -240,12 +243,6 @@ pub struct RegistryConfigArgs {
     #[arg(long)]
     pub notify_url: Option<String>,
 }
-
-/// Placeholders `registry-config --template` leaves for the deployment to fill in.
-pub const NOTIFICATION_SECRET_PLACEHOLDER: &str = "__WHARF_NOTIFICATION_SECRET__";
-pub const HTTP_SECRET_PLACEHOLDER: &str = "__REGISTRY_HTTP_SECRET__";
-pub const REPLICA_NAME_PLACEHOLDER: &str = "__REPLICA_NAME__";
-pub const PUBLIC_URL_PLACEHOLDER: &str = "__WHARF_PUBLIC_URL__";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

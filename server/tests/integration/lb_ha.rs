@@ -14,6 +14,7 @@ use tokio::process::Command;
 
 use crate::helpers::{eventually, free_port, run, unique_suffix, DbKind, RegistryOpts, TestRegistry, TestWharf};
 use crate::oci;
+use crate::registry_replicas::pull;
 
 const PW: &str = "correct-horse-battery";
 
@@ -197,16 +198,6 @@ async fn push(work: &Path, image: &Path, host: &str, tag: &str) -> (bool, String
     .await
 }
 
-async fn pull(work: &Path, host: &str, tag: &str) -> (bool, String) {
-    let out = work.join(format!("pull-{}", unique_suffix()));
-    run(Command::new("skopeo")
-        .env("REGISTRY_AUTH_FILE", work.join("no-auth.json"))
-        .args(["copy", "--src-tls-verify=false", "--src-creds", &format!("alice:{PW}")])
-        .arg(format!("docker://{host}/alice/app:{tag}"))
-        .arg(format!("oci:{}:x", out.display())))
-    .await
-}
-
 /// Waits for the VIP to settle on `want` and returns how long that took.
 async fn vip_settles_on(lab: &Lab, want: usize, secs: u64) -> Duration {
     let start = Instant::now();
@@ -342,7 +333,7 @@ async fn virtual_ip_survives_the_primary_load_balancer() {
     }
     let (ok, out) = push(work.path(), &image, &vip_host, "v1").await;
     assert!(ok, "push through the VIP: {out}\n{}", logs(&nodes));
-    let (ok, out) = pull(work.path(), &vip_host, "v1").await;
+    let (ok, out) = pull(work.path(), &vip_host, "alice/app:v1").await;
     assert!(ok, "pull through the VIP: {out}");
 
     // The primary's nginx dies: its health check fails, it gives up the VIP, the backup takes it.
@@ -356,7 +347,7 @@ async fn virtual_ip_survives_the_primary_load_balancer() {
     );
     let (ok, out) = push(work.path(), &image, &vip_host, "v2").await;
     assert!(ok, "push through the VIP after failover: {out}\n{}", logs(&nodes));
-    let (ok, out) = pull(work.path(), &vip_host, "v1").await;
+    let (ok, out) = pull(work.path(), &vip_host, "alice/app:v1").await;
     assert!(ok, "pull through the VIP after failover: {out}");
 
     // nginx comes back on the primary: it wins the VIP back (higher priority) and serves.

@@ -40,7 +40,7 @@ async fn push(work: &Path, image: &Path, host: &str, repo_tag: &str, docker_form
     assert!(ok, "push {repo_tag} via {host}: {out}");
 }
 
-async fn pull(work: &Path, host: &str, repo_tag: &str) -> (bool, String) {
+pub(crate) async fn pull(work: &Path, host: &str, repo_tag: &str) -> (bool, String) {
     let out = work.join(format!("pull-{}", unique_suffix()));
     run(skopeo(work)
         .args(["copy", "--src-tls-verify=false", "--src-creds", &format!("alice:{PW}")])

@@ -7,6 +7,16 @@ use std::path::Path;
 use crate::backend::config::Config;
 use crate::backend::token::keys::KeyPaths;
 
+/// The file in wharf's data dir holding the `http.secret` all replicas share.
+pub const HTTP_SECRET_FILE: &str = "registry-http-secret";
+
+/// Placeholders `wharf registry-config --template` leaves for the deployment to fill in
+/// (`deploy/registry-entrypoint.sh`), and the console shows for a secret wharf does not have.
+pub const NOTIFICATION_SECRET_PLACEHOLDER: &str = "__WHARF_NOTIFICATION_SECRET__";
+pub const HTTP_SECRET_PLACEHOLDER: &str = "__REGISTRY_HTTP_SECRET__";
+pub const REPLICA_NAME_PLACEHOLDER: &str = "__REPLICA_NAME__";
+pub const PUBLIC_URL_PLACEHOLDER: &str = "__WHARF_PUBLIC_URL__";
+
 /// What differs between replicas; the rest comes from wharf's configuration.
 pub struct ReplicaOptions<'a> {
     pub listen: SocketAddr,
