@@ -49,6 +49,7 @@ pub fn build(state: AppState) -> Router {
         .route("/health/live", get(http::health::live))
         .route("/health/ready", get(http::health::ready))
         .route("/console/activity/export", get(http::activity_export::export))
+        .merge(http::api::router())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -31,14 +31,6 @@ pub fn session_cookie_in(headers: &axum::http::HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The signed-in user, if any.
-pub async fn current_user(state: &AppState) -> Result<Option<user::Model>, AppError> {
-    match session_cookie() {
-        Some(c) => session::user_for(&state.db, &c).await,
-        None => Ok(None),
-    }
-}
-
 /// The client address as the server saw it (for the audit log).
 pub fn client_addr() -> Option<String> {
     use_context::<Parts>().and_then(|p| {
@@ -77,8 +69,44 @@ pub struct Caller {
     pub subject: crate::authz::Subject,
 }
 
+/// Who a REST API request authenticated as (application token or session), provided by the
+/// API adapter before it runs a server function's body; `None` means anonymous.
+#[derive(Debug, Clone)]
+pub struct ApiIdentity(pub Option<crate::backend::auth::Identity>);
+
 pub async fn caller() -> Result<Caller, AppError> {
-    caller_with(state()?, session_cookie()).await
+    let state = state()?;
+    match use_context::<ApiIdentity>() {
+        Some(ApiIdentity(identity)) => caller_for(state, identity).await,
+        None => caller_with(state, session_cookie()).await,
+    }
+}
+
+/// The caller behind an already authenticated identity (the REST API). The user row is read
+/// again, so a user disabled or demoted since the token was cached is treated as such.
+pub async fn caller_for(state: AppState, identity: Option<crate::backend::auth::Identity>) -> Result<Caller, AppError> {
+    let Some(identity) = identity else {
+        return Ok(Caller {
+            state,
+            user: None,
+            subject: crate::authz::Subject::Anonymous,
+        });
+    };
+    let user = crate::backend::store::users::find_by_id(&state.db, identity.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| AppError::Unauthorized("this account is disabled".into()))?;
+    let subject = crate::authz::Subject::User(crate::authz::UserSubject {
+        id: user.id,
+        admin: user.admin,
+        disabled: user.disabled,
+        read_only: identity.read_only,
+    });
+    Ok(Caller {
+        state,
+        user: Some(user),
+        subject,
+    })
 }
 
 /// The caller behind a session cookie, for plain HTTP handlers outside server functions.

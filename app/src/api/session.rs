@@ -20,8 +20,8 @@ fn to_dto(u: &crate::backend::entity::user::Model) -> CurrentUser {
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     super::context::with_status(
         async move {
-            let state = super::context::state()?;
-            Ok(super::context::current_user(&state).await?.as_ref().map(to_dto))
+            let c = super::context::caller().await?;
+            Ok(c.user.as_ref().map(to_dto))
         }
         .await,
     )

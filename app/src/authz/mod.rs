@@ -18,6 +18,7 @@ mod tests;
 
 /// Registry-wide switches that change the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PolicySettings {
     pub push_policy: PushPolicy,
     /// Contributors may delete images too (owners and admins always may).
@@ -39,12 +40,14 @@ impl Default for PolicySettings {
 /// Who asks. Authentication has already happened; a disabled user or a dead token normally
 /// never gets this far (401), but the policy denies them anyway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Subject {
     Anonymous,
     User(UserSubject),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSubject {
     pub id: i64,
     pub admin: bool,
@@ -55,6 +58,7 @@ pub struct UserSubject {
 
 /// What a namespace is, from the point of view of one subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum NamespaceKind {
     /// Holds repositories without a slash; only admins push there.
     Global,
@@ -65,6 +69,7 @@ pub enum NamespaceKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NamespaceFacts {
     pub kind: NamespaceKind,
     pub visibility: Visibility,

@@ -31,13 +31,49 @@ fn status_of(e: &AppError) -> StatusCode {
     StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// An [`AppError`] answered as wharf's JSON error body `{"error":{"code","message"}}`.
+/// wharf's JSON error body: `{"error":{"code","message","details"}}`.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `payload_too_large`, `unsupported_media_type`, `method_not_allowed`,
+    /// `too_many_requests`, `internal`.
+    pub code: String,
+    /// For people: what went wrong and what to change.
+    pub message: String,
+    /// More about the error where there is more to say (the field at fault, a wait); else `{}`.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+/// Answers with wharf's JSON error body; every JSON endpoint's errors go through here.
+pub fn json_error(status: StatusCode, code: &str, message: impl Into<String>, details: serde_json::Value) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message: message.into(),
+            details,
+        },
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// An [`AppError`] answered as wharf's JSON error body.
 pub struct ApiError(pub AppError);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.0.code(), "message": self.0.to_string()}});
-        (status_of(&self.0), axum::Json(body)).into_response()
+        json_error(status_of(&self.0), self.0.code(), self.0.to_string(), json!({}))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
     }
 }
 

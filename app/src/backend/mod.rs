@@ -9,6 +9,7 @@ pub mod entity;
 pub mod error;
 pub mod events;
 pub mod markdown;
+pub mod metrics;
 pub mod registry_auth;
 pub mod state;
 pub mod store;

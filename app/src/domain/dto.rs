@@ -6,6 +6,7 @@ use super::{NamespaceKindName, Role, Visibility};
 
 /// The signed-in user, as the UI needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CurrentUser {
     pub id: i64,
     pub name: String,
@@ -15,6 +16,7 @@ pub struct CurrentUser {
 
 /// A namespace in lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NamespaceSummary {
     pub id: i64,
     /// Empty for the global namespace.
@@ -30,6 +32,7 @@ pub struct NamespaceSummary {
 
 /// A repository in lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RepositorySummary {
     pub id: i64,
     /// Full name as used with docker (`alice/app`).
@@ -51,6 +54,7 @@ pub struct MyRegistry {
 
 /// One sync run as the console, the API and `wharf sync --json` show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SyncRunSummary {
     pub id: i64,
     /// RFC 3339.
@@ -76,6 +80,7 @@ pub struct SyncRunSummary {
 
 /// A repository as `wharf repo list --json` and the admin views show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RepositoryRow {
     /// Full name as used with docker (`alice/app`).
     pub name: String,
@@ -90,6 +95,7 @@ pub struct RepositoryRow {
 
 /// A tag as `wharf tag list --json` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TagRow {
     pub tag: String,
     pub digest: String,
@@ -105,6 +111,7 @@ pub struct TagRow {
 
 /// One replica's health as `wharf registry status --json` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReplicaStatus {
     pub registry: String,
     /// `host:port` users log in to.
@@ -127,6 +134,7 @@ pub struct ReplicaStatus {
 
 /// One health probe of a replica.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProbeResult {
     /// RFC 3339.
     pub at: String,
@@ -138,6 +146,7 @@ pub struct ProbeResult {
 
 /// One audit log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActivityRow {
     pub id: i64,
     /// RFC 3339.
@@ -152,6 +161,7 @@ pub struct ActivityRow {
 
 /// One page of a server-side paginated list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Rows matching the filter, over all pages.
@@ -189,6 +199,7 @@ pub struct Viewer {
 
 /// A repository in browse lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RepositoryListItem {
     pub id: i64,
     pub full_name: String,
@@ -202,6 +213,7 @@ pub struct RepositoryListItem {
 
 /// A namespace page: the namespace, its team, what the viewer may do there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NamespaceDetail {
     pub summary: NamespaceSummary,
     pub facts: crate::authz::NamespaceFacts,
@@ -211,6 +223,7 @@ pub struct NamespaceDetail {
 
 /// One tag on the repository page, with the other tags sharing its digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TagView {
     pub row: TagRow,
     /// Other tags of this repository on the same digest.
@@ -219,6 +232,7 @@ pub struct TagView {
 
 /// The repository page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RepositoryDetail {
     pub id: i64,
     pub full_name: String,
@@ -237,6 +251,7 @@ pub struct RepositoryDetail {
 
 /// What goes when a tag is deleted: every tag sharing its digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TagDeletion {
     pub repository: String,
     pub digest: String,
@@ -263,6 +278,7 @@ pub struct Dashboard {
 
 /// An application token as listed (the secret is never shown again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AppTokenRow {
     pub name: String,
     pub read_only: bool,
@@ -273,6 +289,7 @@ pub struct AppTokenRow {
 
 /// A token just created: shown once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedAppToken {
     pub row: AppTokenRow,
     pub token: String,
@@ -282,6 +299,7 @@ pub struct CreatedAppToken {
 
 /// A device docker logged in from (a refresh token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeviceRow {
     pub id: i64,
     pub client_id: String,
@@ -293,6 +311,7 @@ pub struct DeviceRow {
 
 /// A team in lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamSummary {
     pub id: i64,
     pub name: String,
@@ -303,6 +322,7 @@ pub struct TeamSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamMemberRow {
     pub user: String,
     pub role: Role,
@@ -310,6 +330,7 @@ pub struct TeamMemberRow {
 
 /// The team page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamDetail {
     pub summary: TeamSummary,
     pub members: Vec<TeamMemberRow>,
@@ -320,6 +341,7 @@ pub struct TeamDetail {
 
 /// A user as admins see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserRow {
     pub id: i64,
     pub name: String,
@@ -331,6 +353,7 @@ pub struct UserRow {
 
 /// Filters of the activity log; every field optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActivityFilter {
     pub user: Option<String>,
     pub namespace: Option<String>,
@@ -342,6 +365,7 @@ pub struct ActivityFilter {
 
 /// A repository whose namespace wharf does not know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrphanRow {
     pub id: i64,
     pub name: String,
@@ -351,6 +375,7 @@ pub struct OrphanRow {
 
 /// The registries page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegistryOverview {
     pub replicas: Vec<ReplicaStatus>,
     pub sync_runs: Vec<SyncRunSummary>,

@@ -7,7 +7,7 @@
 use axum::extract::Request;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 fn same_origin(source: &str, host: &str) -> bool {
     url::Url::parse(source)
@@ -34,8 +34,12 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok());
     if let Some(source) = source {
         if !same_origin(source, host) {
-            let body = serde_json::json!({"error": {"code": "forbidden", "message": "cross-site request refused"}});
-            return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+            return wharf_app::backend::error::json_error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "cross-site request refused",
+                serde_json::json!({}),
+            );
         }
     }
     next.run(req).await

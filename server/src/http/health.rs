@@ -10,14 +10,14 @@ use axum::Json;
 use serde::Serialize;
 use wharf_app::backend::{db, store, AppState};
 
-#[derive(Serialize)]
-struct Check {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Check {
     ok: bool,
     detail: String,
 }
 
-#[derive(Serialize)]
-struct Checks {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Checks {
     database: Check,
     migrations: Check,
     replicas: Check,
@@ -29,9 +29,11 @@ impl Checks {
     }
 }
 
-#[derive(Serialize)]
-struct Readiness {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not-ready`.
     status: &'static str,
+    /// Each check (administrators only).
     #[serde(skip_serializing_if = "Option::is_none")]
     checks: Option<Checks>,
 }
@@ -86,8 +88,6 @@ async fn checks(state: &AppState) -> Checks {
 }
 
 pub async fn ready(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let checks = checks(&state).await;
-    let ready = checks.all_ok();
     let cookie = wharf_app::api::context::session_cookie_in(&headers);
     let admin = match cookie {
         Some(_) => wharf_app::api::context::caller_with(state.clone(), cookie)
@@ -95,6 +95,14 @@ pub async fn ready(State(state): State<AppState>, headers: HeaderMap) -> Respons
             .is_ok_and(|c| wharf_app::authz::is_admin(&c.subject)),
         None => false,
     };
+    let (code, body) = readiness(&state, admin).await;
+    (code, Json(body)).into_response()
+}
+
+/// Runs the checks; the detail is only for administrators.
+pub async fn readiness(state: &AppState, admin: bool) -> (StatusCode, Readiness) {
+    let checks = checks(state).await;
+    let ready = checks.all_ok();
     let body = Readiness {
         status: if ready { "ready" } else { "not-ready" },
         checks: admin.then_some(checks),
@@ -104,5 +112,5 @@ pub async fn ready(State(state): State<AppState>, headers: HeaderMap) -> Respons
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (code, Json(body)).into_response()
+    (code, body)
 }

@@ -12,7 +12,6 @@ use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine;
 use sea_orm::EntityTrait;
 use wharf_app::backend::auth::{credentials, Identity};
 use wharf_app::backend::error::DistributionError;
@@ -50,24 +49,6 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-/// Credentials from an `Authorization: Basic …` header; `None` when there is none.
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, AppError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let bad = || AppError::BadRequest("malformed Authorization header".into());
-    let value = value.to_str().map_err(|_| bad())?;
-    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
-        return Err(AppError::BadRequest("only Basic authorization is accepted here".into()));
-    };
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .map_err(|_| bad())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| AppError::BadRequest("credentials must be UTF-8".into()))?;
-    let (user, pass) = decoded.split_once(':').ok_or_else(bad)?;
-    Ok(Some((user.to_owned(), pass.to_owned())))
 }
 
 fn backoff(state: &AppState) -> credentials::BackoffSettings {
@@ -114,7 +95,7 @@ pub async fn get_token(
             .filter(|(k, _)| k == "scope")
             .map(|(_, v)| v.clone())
             .collect();
-        let identity = match basic_credentials(&headers)? {
+        let identity = match super::authorization::basic(&headers)? {
             Some((name, secret)) => Some(login(&state, &name, &secret, addr).await?),
             None => None,
         };
@@ -210,17 +191,5 @@ mod tests {
         assert!(form_pairs("scope=%ff").is_err(), "non-UTF-8 is refused");
         assert!(form_pairs("scope=%4").is_err(), "truncated escapes are refused");
         assert!(form_pairs("scope=%zz").is_err());
-    }
-
-    #[test]
-    fn basic_header_parsing() {
-        let mut h = HeaderMap::new();
-        assert_eq!(basic_credentials(&h).unwrap(), None);
-        h.insert(header::AUTHORIZATION, "Basic YWxpY2U6czNjcjN0Og==".parse().unwrap());
-        assert_eq!(basic_credentials(&h).unwrap(), Some(("alice".into(), "s3cr3t:".into())));
-        h.insert(header::AUTHORIZATION, "Basic !!!".parse().unwrap());
-        assert!(basic_credentials(&h).is_err());
-        h.insert(header::AUTHORIZATION, "Bearer x".parse().unwrap());
-        assert!(basic_credentials(&h).is_err());
     }
 }

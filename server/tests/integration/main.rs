@@ -20,4 +20,5 @@ mod malformed;
 mod registry_clients;
 mod registry_events;
 mod registry_replicas;
+mod rest_api;
 mod token_endpoint;

@@ -106,6 +106,36 @@ pub async fn authenticate(
     Ok(cached.identity)
 }
 
+/// Checks an application token given on its own (`Authorization: Bearer`, the REST API): the
+/// token's hash finds its row and its owner. Same cache, same 401s as [`authenticate`].
+#[tracing::instrument(skip_all)]
+pub async fn authenticate_token(
+    db: &DatabaseConnection,
+    cache: &CredentialCache,
+    token: &str,
+) -> Result<Identity, AppError> {
+    if !token.starts_with(secret::APP_TOKEN_PREFIX) || token.len() > password::MAX_PASSWORD_LEN {
+        return Err(AppError::Unauthorized("that is not a wharf application token".into()));
+    }
+    // The empty user name cannot collide with a real one (names are never empty).
+    let key = cache.cache_key("", token);
+    if let Some(hit) = cache.cache.get(&key).await {
+        if hit.expires_at.is_none_or(|t| t > Utc::now()) {
+            return Ok(hit.identity);
+        }
+        cache.cache.invalidate(&key).await;
+    }
+    let row = app_token::Entity::find()
+        .filter(app_token::Column::TokenHash.eq(secret::digest(token).as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(bad_credentials)?;
+    let owner = user::Entity::find_by_id(row.user_id).one(db).await?;
+    let cached = authenticate_app_token(db, owner.as_ref(), token).await?;
+    cache.cache.insert(key, cached.clone()).await;
+    Ok(cached.identity)
+}
+
 async fn authenticate_app_token(
     db: &DatabaseConnection,
     found: Option<&user::Model>,

@@ -1,0 +1,48 @@
+//! `/api/v1/activities`: the activity log.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+use wharf_app::api::activity;
+use wharf_app::backend::error::ApiError;
+use wharf_app::domain::dto::{ActivityRow, Page};
+
+use super::extract::Query;
+use super::{Api, Errors};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityQuery {
+    /// Who did it (user name).
+    pub user: Option<String>,
+    /// Where (namespace name).
+    pub namespace: Option<String>,
+    /// What: an exact kind (`image.pushed`) or a prefix ending in `.` (`image.`).
+    pub kind: Option<String>,
+    /// From this day on (`YYYY-MM-DD`, UTC, inclusive).
+    pub from: Option<String>,
+    /// Up to this day (`YYYY-MM-DD`, UTC, inclusive).
+    pub to: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    /// Default 50, at most 100.
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u64>,
+}
+
+/// What happened, newest first: administrators see everything, others what happened in
+/// namespaces they may pull from.
+#[utoipa::path(get, path = "/api/v1/activities", tag = "activities", params(ActivityQuery),
+    responses((status = 200, body = Page<ActivityRow>), Errors))]
+pub async fn list(api: Api, Query(q): Query<ActivityQuery>) -> Result<axum::Json<Page<ActivityRow>>, ApiError> {
+    api.run(activity::list_activities(
+        q.user,
+        q.namespace,
+        q.kind,
+        q.from,
+        q.to,
+        q.page,
+        q.per_page,
+    ))
+    .await
+    .map(axum::Json)
+}

@@ -1,0 +1,134 @@
+//! `/api/v1/repositories` and their tags. Repository names contain slashes: send them
+//! percent-encoded in the path (`team%2Fapp`).
+
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use wharf_app::api::browse;
+use wharf_app::backend::error::ApiError;
+use wharf_app::domain::dto::{Page, RepositoryDetail, RepositoryListItem, TagDeletion, TagView};
+use wharf_app::domain::{AppError, RepositorySort, TagSort};
+
+use super::extract::{Json, Path, Query};
+use super::{Api, Errors};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RepositoryQuery {
+    /// Only this namespace (`_`: the global one).
+    pub namespace: Option<String>,
+    /// Part of the repository name.
+    pub q: Option<String>,
+    pub sort: Option<RepositorySort>,
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u64>,
+}
+
+/// Repositories you may pull from.
+#[utoipa::path(get, path = "/api/v1/repositories", tag = "repositories", params(RepositoryQuery),
+    responses((status = 200, body = Page<RepositoryListItem>), Errors))]
+pub async fn list(
+    api: Api,
+    Query(q): Query<RepositoryQuery>,
+) -> Result<axum::Json<Page<RepositoryListItem>>, ApiError> {
+    let namespace = q.namespace.map(|n| if n == "_" { String::new() } else { n });
+    api.run(browse::list_repositories(namespace, q.q, q.sort, q.page, q.per_page))
+        .await
+        .map(axum::Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TagQuery {
+    /// Part of the tag name.
+    pub q: Option<String>,
+    pub sort: Option<TagSort>,
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u64>,
+}
+
+/// A repository, with the first page of its tags.
+#[utoipa::path(get, path = "/api/v1/repositories/{name}", tag = "repositories",
+    params(("name" = String, Path, description = "Full repository name, percent-encoded (`team%2Fapp`)")),
+    responses((status = 200, body = RepositoryDetail), Errors))]
+pub async fn get(api: Api, Path(name): Path<String>) -> Result<axum::Json<RepositoryDetail>, ApiError> {
+    api.run(browse::get_repository(name, None, None, None, None))
+        .await
+        .map(axum::Json)
+}
+
+/// What to change about a repository; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryChange {
+    /// Markdown shown on the repository page.
+    pub description: Option<String>,
+    /// Star or unstar it for yourself.
+    pub starred: Option<bool>,
+}
+
+/// Changes a repository's description, or stars it.
+#[utoipa::path(patch, path = "/api/v1/repositories/{name}", tag = "repositories", request_body = RepositoryChange,
+    params(("name" = String, Path, description = "Full repository name, percent-encoded")),
+    responses((status = 200, body = RepositoryDetail), Errors))]
+pub async fn update(
+    api: Api,
+    Path(name): Path<String>,
+    Json(c): Json<RepositoryChange>,
+) -> Result<axum::Json<RepositoryDetail>, ApiError> {
+    if let Some(d) = c.description {
+        api.run(browse::set_repository_description(name.clone(), d)).await?;
+    }
+    if let Some(s) = c.starred {
+        api.run(browse::set_star(name.clone(), s)).await?;
+    }
+    api.run(browse::get_repository(name, None, None, None, None))
+        .await
+        .map(axum::Json)
+}
+
+/// A repository's tags, filtered, sorted and paginated.
+#[utoipa::path(get, path = "/api/v1/repositories/{name}/tags", tag = "repositories",
+    params(("name" = String, Path, description = "Full repository name, percent-encoded"), TagQuery),
+    responses((status = 200, body = Page<TagView>), Errors))]
+pub async fn tags(
+    api: Api,
+    Path(name): Path<String>,
+    Query(q): Query<TagQuery>,
+) -> Result<axum::Json<Page<TagView>>, ApiError> {
+    api.run(browse::get_repository(name, q.q, q.sort, q.page, q.per_page))
+        .await
+        .map(|r| axum::Json(r.tags))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteTag {
+    /// The digest you expect the tag to point at: if it moved since, nothing is deleted (409).
+    pub digest: Option<String>,
+}
+
+/// Deletes the image a tag points at, from the registry and from wharf. Every tag on that
+/// same digest goes with it (the answer lists them).
+#[utoipa::path(delete, path = "/api/v1/repositories/{name}/tags/{tag}", tag = "repositories",
+    params(("name" = String, Path, description = "Full repository name, percent-encoded"), ("tag" = String, Path, description = "Tag"), DeleteTag),
+    responses((status = 200, body = TagDeletion), (status = 409, description = "The tag moved to another digest", body = wharf_app::backend::error::ErrorBody), Errors))]
+pub async fn delete_tag(
+    api: Api,
+    Path((name, tag)): Path<(String, String)>,
+    Query(q): Query<DeleteTag>,
+) -> Result<axum::Json<TagDeletion>, ApiError> {
+    let digest = match q.digest {
+        Some(d) if !d.trim().is_empty() => d,
+        Some(_) => return Err(ApiError(AppError::BadRequest("digest must not be empty".into()))),
+        None => {
+            api.run(browse::preview_tag_delete(name.clone(), tag.clone()))
+                .await?
+                .digest
+        }
+    };
+    api.run(browse::delete_tag(name, tag, digest)).await.map(axum::Json)
+}
