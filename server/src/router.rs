@@ -8,7 +8,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
 use wharf_app::backend::AppState;
 use wharf_app::ui::{shell, App};
 
@@ -37,7 +40,25 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     h.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    // Pages set their own policy (with their nonce); everything else may run nothing.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(wharf_app::backend::csp::NON_PAGE),
+        );
+    }
     resp
+}
+
+/// The span every log line of a request is in: method, path (never the query, which may
+/// carry more than it should) and the request id.
+fn request_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
 }
 
 pub fn build(state: AppState) -> Router {
@@ -48,6 +69,7 @@ pub fn build(state: AppState) -> Router {
         .route("/v2/webhooks/events", post(http::events::receive))
         .route("/health/live", get(http::health::live))
         .route("/health/ready", get(http::health::ready))
+        .route("/metrics", get(http::metrics::scrape))
         .route("/console/activity/export", get(http::activity_export::export))
         .merge(http::api::router())
         .leptos_routes_with_context(
@@ -65,6 +87,16 @@ pub fn build(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(limit_header_size))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(request_span).on_response(
+                DefaultOnResponse::new()
+                    .level(Level::INFO)
+                    .latency_unit(LatencyUnit::Micros),
+            ),
+        )
+        // An id per request (kept when the load balancer sends one), in every log line of the
+        // request and in the response, so a user's error report finds its log lines.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }

@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use wharf_app::backend::auth::cache::AuthCache;
 use wharf_app::backend::auth::secret;
 use wharf_app::backend::config::Config;
+use wharf_app::backend::metrics::Metrics;
 use wharf_app::backend::sync::scheduler::{self, Schedule};
 use wharf_app::backend::sync::SyncOptions;
 use wharf_app::backend::token::{keys, TokenIssuer};
@@ -131,6 +132,11 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
         notification_secret: Arc::new(notification_secret(&config)?),
         auth_cache: AuthCache::new(Duration::from_secs(config.credential_cache_ttl_secs)),
         issuer: Arc::new(issuer),
+        metrics: if config.metrics {
+            Metrics::new()
+        } else {
+            Metrics::disabled()
+        },
         config: Arc::new(config),
         db,
     })
@@ -182,6 +188,6 @@ pub fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
             state.db.clone(),
             Duration::from_millis(state.config.auth_sync_interval_ms),
         ),
-        scheduler::spawn(state.db.clone(), state.issuer.clone(), schedule),
+        scheduler::spawn(state.db.clone(), state.issuer.clone(), state.metrics.clone(), schedule),
     ]
 }

@@ -40,7 +40,11 @@ pub async fn sync_now(confirm_deletions: bool) -> Result<SyncRunSummary, AppErro
             trigger: "console".into(),
             runner: format!("console:{}", admin.name),
         };
-        let run = reconcile::run_sync(&c.state.db, &c.state.issuer, &options, &|_| {}).await?;
+        let started = std::time::Instant::now();
+        let run = reconcile::run_sync(&c.state.db, &c.state.issuer, &options, &|_| {}).await;
+        let status = run.as_ref().map_or("error", |r| r.status.as_str());
+        c.state.metrics.sync_run(status, started.elapsed());
+        let run = run?;
         c.audit(
             &c.state.db,
             "sync.started",

@@ -108,6 +108,10 @@ pub struct Config {
     pub log: String,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// Serve `/metrics` (Prometheus text format). Off: nothing is recorded and it answers 404.
+    pub metrics: bool,
+    /// When set, `/metrics` demands `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
     /// Registries and their replicas declared here (deployments, where no one runs
     /// `wharf registry-config`): recorded, or updated, each time wharf starts.
     pub registries: Vec<DeclaredRegistry>,
@@ -175,6 +179,8 @@ impl Default for Config {
             event_retention_days: 7,
             log: "info,sqlx=warn,sea_orm=warn".into(),
             log_format: LogFormat::Text,
+            metrics: true,
+            metrics_token: None,
             registries: Vec::new(),
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod csp;
 pub mod db;
 pub mod deploy;
 pub mod entity;

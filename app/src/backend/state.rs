@@ -25,4 +25,6 @@ pub struct AppState {
     pub auth_cache: AuthCache,
     /// What the registry must send in `Authorization` with notifications.
     pub notification_secret: Arc<String>,
+    /// Counters and histograms for `/metrics` (records nothing when disabled).
+    pub metrics: super::metrics::Metrics,
 }

@@ -14,6 +14,8 @@ use crate::domain::AppError;
 
 /// The HTML document around the app (server side rendering).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::backend::csp::provide_for_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use wharf_app::backend::error::ApiError;
 use wharf_app::backend::events::{self, IngestSettings};
+use wharf_app::backend::metrics::EventOutcome;
 use wharf_app::backend::AppState;
 use wharf_app::domain::AppError;
 
@@ -46,19 +47,27 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorized(&headers, &state.notification_secret) {
+    let resp = receive_inner(&state, query, &headers, &body).await;
+    if resp.status().is_client_error() {
+        state.metrics.events(EventOutcome::rejected, 1);
+    }
+    resp
+}
+
+async fn receive_inner(state: &AppState, query: EventsQuery, headers: &HeaderMap, body: &[u8]) -> Response {
+    if !authorized(headers, &state.notification_secret) {
         return ApiError(AppError::Unauthorized(
             "notifications need the shared secret wharf registry-config puts in the registry config".into(),
         ))
         .into_response();
     }
-    if !content_type_ok(&headers) {
+    if !content_type_ok(headers) {
         let err = AppError::BadRequest(format!("send {EVENTS_MEDIA_TYPE}"));
         let mut resp = ApiError(err).into_response();
         *resp.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return resp;
     }
-    let parsed = match events::parse_envelope(&body) {
+    let parsed = match events::parse_envelope(body) {
         Ok(e) => e,
         Err(e) => return ApiError(e).into_response(),
     };
@@ -66,7 +75,16 @@ pub async fn receive(
         own_subject: wharf_app::backend::sync::SERVICE_SUBJECT.to_owned(),
     };
     match events::ingest(&state.db, &settings, query.replica.as_deref(), &parsed).await {
-        Ok(report) => (StatusCode::OK, Json(report)).into_response(),
+        Ok(report) => {
+            let m = &state.metrics;
+            m.events(EventOutcome::applied, report.applied.into());
+            m.events(EventOutcome::duplicate, report.duplicates.into());
+            m.events(
+                EventOutcome::ignored,
+                u64::from(report.ignored) + u64::from(report.stale),
+            );
+            (StatusCode::OK, Json(report)).into_response()
+        }
         Err(e) => {
             // Anything but bad input is "try again": the registry keeps the event queued.
             let e = match e {

@@ -7,5 +7,6 @@ pub mod authorization;
 pub mod csrf;
 pub mod events;
 pub mod health;
+pub mod metrics;
 pub mod server_fn_status;
 pub mod token;

@@ -6,6 +6,7 @@
 //!   `access_type=offline`) or `grant_type=refresh_token`.
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
@@ -15,6 +16,7 @@ use axum::Json;
 use sea_orm::EntityTrait;
 use wharf_app::backend::auth::{credentials, Identity};
 use wharf_app::backend::error::DistributionError;
+use wharf_app::backend::metrics::TokenOutcome;
 use wharf_app::backend::store::tokens;
 use wharf_app::backend::{registry_auth, AppState};
 use wharf_app::domain::AppError;
@@ -79,6 +81,24 @@ async fn login(state: &AppState, name: &str, secret: &str, addr: SocketAddr) -> 
     .await
 }
 
+/// The token (or the error docker expects), counted and timed for `/metrics`.
+fn answer(
+    state: &AppState,
+    started: Instant,
+    result: Result<wharf_app::backend::token::TokenResponse, AppError>,
+) -> Response {
+    let outcome = match &result {
+        Ok(_) => TokenOutcome::issued,
+        Err(e) => TokenOutcome::of_error(e),
+    };
+    let resp = match result {
+        Ok(token) => Json(token).into_response(),
+        Err(e) => fail(state, e),
+    };
+    state.metrics.token_request(outcome, started.elapsed());
+    resp
+}
+
 /// `GET /v2/token`.
 #[tracing::instrument(skip_all)]
 pub async fn get_token(
@@ -87,6 +107,7 @@ pub async fn get_token(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let started = Instant::now();
     let result = async {
         let pairs = form_pairs(query.as_deref().unwrap_or(""))?;
         let service = pairs.iter().find(|(k, _)| k == "service").map(|(_, v)| v.as_str());
@@ -102,10 +123,7 @@ pub async fn get_token(
         registry_auth::issue(&state, identity.as_ref(), service, &scopes).await
     }
     .await;
-    match result {
-        Ok(token) => Json(token).into_response(),
-        Err(e) => fail(&state, e),
-    }
+    answer(&state, started, result)
 }
 
 /// `POST /v2/token` (OAuth2 password and refresh-token grants).
@@ -116,6 +134,7 @@ pub async fn post_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let started = Instant::now();
     let result = async {
         let body =
             std::str::from_utf8(&body).map_err(|_| AppError::BadRequest("the form body must be UTF-8".into()))?;
@@ -172,10 +191,7 @@ pub async fn post_token(
         }
     }
     .await;
-    match result {
-        Ok(token) => Json(token).into_response(),
-        Err(e) => fail(&state, e),
-    }
+    answer(&state, started, result)
 }
 
 #[cfg(test)]

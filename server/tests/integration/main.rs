@@ -17,6 +17,7 @@ mod deploy;
 mod https;
 mod lb_ha;
 mod malformed;
+mod observability;
 mod registry_clients;
 mod registry_events;
 mod registry_replicas;

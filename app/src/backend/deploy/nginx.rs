@@ -62,12 +62,12 @@ pub fn render(opts: &LbOptions<'_>) -> String {
         ),
         None => (opts.listen.to_string(), String::new()),
     };
-    let proxy_to_wharf = "        proxy_pass http://wharf_console;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_set_header Host $http_host;\n        proxy_set_header X-Forwarded-Proto $scheme;\n        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n";
+    let proxy_to_wharf = "        proxy_pass http://wharf_console;\n        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        proxy_set_header Host $http_host;\n        proxy_set_header X-Forwarded-Proto $scheme;\n        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n        proxy_set_header X-Request-Id $request_id;\n";
     let (wharf_upstream, wharf_locations) = match opts.wharf {
         Some(w) => (
             format!("upstream wharf_console {{\n    server {w};\n    keepalive 8;\n}}\n\n"),
             format!(
-                "    location = /v2/token {{\n{proxy_to_wharf}    }}\n\n    location /v2/webhooks/ {{\n        return 404;\n    }}\n\n    location / {{\n{proxy_to_wharf}    }}\n\n"
+                "    location = /v2/token {{\n{proxy_to_wharf}    }}\n\n    location /v2/webhooks/ {{\n        return 404;\n    }}\n\n    location = /metrics {{\n        return 404;\n    }}\n\n    location / {{\n{proxy_to_wharf}    }}\n\n"
             ),
         ),
         None => (String::new(), String::new()),
@@ -154,6 +154,10 @@ mod tests {
         );
         assert!(conf.contains("location = /v2/token {\n        proxy_pass http://wharf_console;"));
         assert!(conf.contains("location /v2/webhooks/ {\n        return 404;"));
+        assert!(
+            conf.contains("location = /metrics {\n        return 404;"),
+            "scraped directly, not through the public name"
+        );
         assert_eq!(conf.matches('{').count(), conf.matches('}').count());
         assert!(conf.contains("listen 0.0.0.0:443 ssl;"), "{conf}");
         assert!(conf.contains("ssl_certificate /etc/nginx/tls/cert.pem;"));

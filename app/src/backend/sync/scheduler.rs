@@ -46,7 +46,12 @@ async fn sync_due(db: &DatabaseConnection, every: Duration) -> bool {
 }
 
 /// Starts the loop; it runs until the task is aborted.
-pub fn spawn(db: DatabaseConnection, issuer: Arc<TokenIssuer>, schedule: Schedule) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    db: DatabaseConnection,
+    issuer: Arc<TokenIssuer>,
+    metrics: crate::backend::metrics::Metrics,
+    schedule: Schedule,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let syncing = Arc::new(AtomicBool::new(false));
         let mut leader = false;
@@ -77,10 +82,16 @@ pub fn spawn(db: DatabaseConnection, issuer: Arc<TokenIssuer>, schedule: Schedul
                 if !syncing.load(Ordering::SeqCst) && sync_due(&db, every).await {
                     syncing.store(true, Ordering::SeqCst);
                     let (db, issuer, opts, flag) = (db.clone(), issuer.clone(), schedule.sync.clone(), syncing.clone());
+                    let metrics = metrics.clone();
                     // Its own task, so the lease keeps being renewed during a long sync.
                     tokio::spawn(async move {
-                        if let Err(e) = run_sync(&db, &issuer, &opts, &|_| {}).await {
-                            tracing::warn!(error = %e, "periodic sync");
+                        let started = std::time::Instant::now();
+                        match run_sync(&db, &issuer, &opts, &|_| {}).await {
+                            Ok(run) => metrics.sync_run(&run.status, started.elapsed()),
+                            Err(e) => {
+                                metrics.sync_run("error", started.elapsed());
+                                tracing::warn!(error = %e, "periodic sync");
+                            }
                         }
                         flag.store(false, Ordering::SeqCst);
                     });
