@@ -8,6 +8,7 @@ use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
 use wharf_app::backend::auth::cache::AuthCache;
 use wharf_app::backend::auth::secret;
+use wharf_app::backend::auth::throttle::ClientThrottle;
 use wharf_app::backend::config::Config;
 use wharf_app::backend::metrics::Metrics;
 use wharf_app::backend::sync::scheduler::{self, Schedule};
@@ -132,6 +133,10 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
         notification_secret: Arc::new(notification_secret(&config)?),
         auth_cache: AuthCache::new(Duration::from_secs(config.credential_cache_ttl_secs)),
         issuer: Arc::new(issuer),
+        throttle: Arc::new(ClientThrottle::new(
+            config.ip_failures_per_minute,
+            config.ip_requests_per_second,
+        )),
         metrics: if config.metrics {
             Metrics::new()
         } else {

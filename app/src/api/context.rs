@@ -31,13 +31,23 @@ pub fn session_cookie_in(headers: &axum::http::HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The client address as the server saw it (for the audit log).
-pub fn client_addr() -> Option<String> {
-    use_context::<Parts>().and_then(|p| {
-        p.extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+/// The client's address (the peer, or what a trusted proxy says), for limits.
+pub fn client_ip() -> Option<std::net::IpAddr> {
+    let parts = use_context::<Parts>()?;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    Some(match state() {
+        Ok(s) => s.client_ip(peer, &parts.headers),
+        Err(_) => peer,
     })
+}
+
+/// The client's address as text, for the audit log.
+pub fn client_addr() -> Option<String> {
+    client_ip().map(|a| a.to_string())
 }
 
 /// Sets a response header from a server function.

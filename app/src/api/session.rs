@@ -40,20 +40,24 @@ pub async fn login(username: String, password: String) -> Result<CurrentUser, Ap
                     "sign in with your password, not an application token".into(),
                 ));
             }
-            let addr = super::context::client_addr();
+            let ip = super::context::client_ip();
+            let addr = ip.map(|a| a.to_string());
             let backoff = credentials::BackoffSettings {
                 free_failures: state.config.login_failures_before_backoff,
                 max_wait_secs: state.config.login_backoff_max_secs,
             };
-            let identity = credentials::authenticate(
+            let attempt = credentials::authenticate(
                 &state.db,
                 &state.auth_cache.credentials,
                 &backoff,
                 username.trim(),
                 &password,
                 addr.as_deref(),
-            )
-            .await?;
+            );
+            let identity = match ip {
+                Some(ip) => state.throttle.guard(ip, attempt).await?,
+                None => attempt.await?,
+            };
             if let Some(old) = super::context::session_cookie() {
                 session::end(&state.db, &old).await?;
             }

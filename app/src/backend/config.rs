@@ -108,6 +108,15 @@ pub struct Config {
     pub log: String,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// Failed sign-ins one client address may make per minute (any accounts) before it gets
+    /// 429 until its budget refills; 0: no limit.
+    pub ip_failures_per_minute: u32,
+    /// Sign-in and token requests one client address may make per second (bursts of twice
+    /// that); 0: no limit.
+    pub ip_requests_per_second: u32,
+    /// Proxies (addresses or CIDR ranges, e.g. the load balancer) whose `X-Forwarded-For` is
+    /// believed for the client address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Serve `/metrics` (Prometheus text format). Off: nothing is recorded and it answers 404.
     pub metrics: bool,
     /// When set, `/metrics` demands `Authorization: Bearer <this>`.
@@ -179,6 +188,9 @@ impl Default for Config {
             event_retention_days: 7,
             log: "info,sqlx=warn,sea_orm=warn".into(),
             log_format: LogFormat::Text,
+            ip_failures_per_minute: 30,
+            ip_requests_per_second: 50,
+            trusted_proxies: Vec::new(),
             metrics: true,
             metrics_token: None,
             registries: Vec::new(),

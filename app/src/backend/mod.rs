@@ -2,6 +2,7 @@
 //! signing and the stores. Compiled with the `ssr` feature only.
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod csp;
 pub mod db;

@@ -25,6 +25,15 @@ pub struct AppState {
     pub auth_cache: AuthCache,
     /// What the registry must send in `Authorization` with notifications.
     pub notification_secret: Arc<String>,
+    /// Per-client-address limits on sign-in and token requests.
+    pub throttle: Arc<super::auth::throttle::ClientThrottle>,
     /// Counters and histograms for `/metrics` (records nothing when disabled).
     pub metrics: super::metrics::Metrics,
+}
+
+impl AppState {
+    /// The client address of a request from `peer` (see [`super::client_ip`]).
+    pub fn client_ip(&self, peer: std::net::IpAddr, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
+        super::client_ip::resolve(peer, headers, &self.config.trusted_proxies)
+    }
 }

@@ -5,7 +5,7 @@
 //! - `POST` (OAuth2, form body) with `grant_type=password` (returns a refresh token when
 //!   `access_type=offline`) or `grant_type=refresh_token`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -68,8 +68,8 @@ fn fail(state: &AppState, error: AppError) -> Response {
     .into_response()
 }
 
-async fn login(state: &AppState, name: &str, secret: &str, addr: SocketAddr) -> Result<Identity, AppError> {
-    let addr = addr.ip().to_string();
+async fn login(state: &AppState, name: &str, secret: &str, addr: IpAddr) -> Result<Identity, AppError> {
+    let addr = addr.to_string();
     credentials::authenticate(
         &state.db,
         &state.auth_cache.credentials,
@@ -108,7 +108,8 @@ pub async fn get_token(
     headers: HeaderMap,
 ) -> Response {
     let started = Instant::now();
-    let result = async {
+    let ip = state.client_ip(addr.ip(), &headers);
+    let attempt = async {
         let pairs = form_pairs(query.as_deref().unwrap_or(""))?;
         let service = pairs.iter().find(|(k, _)| k == "service").map(|(_, v)| v.as_str());
         let scopes: Vec<String> = pairs
@@ -117,12 +118,12 @@ pub async fn get_token(
             .map(|(_, v)| v.clone())
             .collect();
         let identity = match super::authorization::basic(&headers)? {
-            Some((name, secret)) => Some(login(&state, &name, &secret, addr).await?),
+            Some((name, secret)) => Some(login(&state, &name, &secret, ip).await?),
             None => None,
         };
         registry_auth::issue(&state, identity.as_ref(), service, &scopes).await
-    }
-    .await;
+    };
+    let result = state.throttle.guard(ip, attempt).await;
     answer(&state, started, result)
 }
 
@@ -135,7 +136,8 @@ pub async fn post_token(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let result = async {
+    let ip = state.client_ip(addr.ip(), &headers);
+    let attempt = async {
         let body =
             std::str::from_utf8(&body).map_err(|_| AppError::BadRequest("the form body must be UTF-8".into()))?;
         let pairs = form_pairs(body)?;
@@ -155,7 +157,7 @@ pub async fn post_token(
                 let (Some(name), Some(secret)) = (get("username"), get("password")) else {
                     return Err(AppError::BadRequest("username and password are required".into()));
                 };
-                let identity = login(&state, name, secret, addr).await?;
+                let identity = login(&state, name, secret, ip).await?;
                 let mut token = registry_auth::issue(&state, Some(&identity), get("service"), &scopes).await?;
                 if get("access_type") == Some("offline") {
                     token.refresh_token =
@@ -189,8 +191,8 @@ pub async fn post_token(
             ))),
             None => Err(AppError::BadRequest("grant_type is required".into())),
         }
-    }
-    .await;
+    };
+    let result = state.throttle.guard(ip, attempt).await;
     answer(&state, started, result)
 }
 

@@ -18,6 +18,7 @@ mod https;
 mod lb_ha;
 mod malformed;
 mod observability;
+mod rate_limits;
 mod registry_clients;
 mod registry_events;
 mod registry_replicas;

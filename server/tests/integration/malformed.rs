@@ -1,6 +1,7 @@
 //! Malformed requests to every public endpoint: every server function (found in server_fn's
 //! registry, so a new one is covered without editing this file), the token endpoint, the
-//! notification endpoint, the activity export, health and the static files. Anonymous and
+//! notification endpoint, every REST API operation (from its OpenAPI document), the activity
+//! export, health and the static files. Anonymous and
 //! administrator callers alike get a 4xx (or a 2xx where the input happens to be valid) and
 //! never a 5xx.
 
@@ -165,6 +166,65 @@ async fn no_public_endpoint_answers_5xx_to_malformed_requests() {
             check(format!("GET {path}"), req.send().await.unwrap().status());
         }
     }
+    // The REST API: every operation its OpenAPI document lists (so new ones are covered),
+    // with hostile path segments, queries and bodies, anonymous, with a session, and with
+    // broken credentials. (`/api/v1/health` is left out like `/health/ready`.)
+    let doc: serde_json::Value = http
+        .get(format!("{}/api/v1/openapi.json", w.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let json = "application/json";
+    let api_bodies: Vec<(&str, Vec<u8>)> = vec![
+        (json, Vec::new()),
+        (json, b"{\"name\": [".to_vec()),
+        (
+            json,
+            b"{\"name\": 1, \"role\": \"god\", \"page\": -1, \"x\": null}".to_vec(),
+        ),
+        (json, b"[1, 2, 3]".to_vec()),
+        (json, "{\"name\": \"\u{202e}\u{0}\"}".repeat(3).into_bytes()),
+        ("text/plain", junk(4096, 11)),
+        (json, vec![b'a'; 2 * 1024 * 1024]),
+    ];
+    let auths = [
+        None,
+        Some(("cookie", admin_cookie.clone())),
+        Some(("authorization", "Bearer wharf_at_forged".to_owned())),
+        Some(("authorization", "Basic !!!".to_owned())),
+    ];
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if path == "/api/v1/health" {
+            continue;
+        }
+        let url = path
+            .replace("{name}", "..%2F%00%FF")
+            .replace("{user}", "%E2%80%AE")
+            .replace("{tag}", "%2e%2e");
+        for method in item.as_object().unwrap().keys() {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            for auth in &auths {
+                for (i, (content_type, body)) in api_bodies.iter().enumerate() {
+                    let mut req = http
+                        .request(m.clone(), format!("{}{url}?page=zz&per_page=-1&sort=%FF&%%", w.url))
+                        .header("origin", &w.url)
+                        .header("content-type", *content_type)
+                        .body(body.clone());
+                    if let Some((k, v)) = auth {
+                        req = req.header(*k, v);
+                    }
+                    check(
+                        format!("{method} {url} body #{i} ({:?})", auth.as_ref().map(|a| a.0)),
+                        req.send().await.unwrap().status(),
+                    );
+                }
+            }
+        }
+    }
+
     // Oversized headers.
     let status = http
         .get(format!("{}/v2/token", w.url))

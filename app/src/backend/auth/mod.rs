@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod password;
 pub mod secret;
 pub mod session;
+pub mod throttle;
 
 use crate::authz::{Subject, UserSubject};
 

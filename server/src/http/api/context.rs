@@ -23,7 +23,11 @@ pub struct Api {
     client: Option<SocketAddr>,
 }
 
-async fn identify(state: &AppState, parts: &Parts, client: Option<SocketAddr>) -> Result<Option<Identity>, AppError> {
+async fn identify(
+    state: &AppState,
+    parts: &Parts,
+    client: Option<std::net::IpAddr>,
+) -> Result<Option<Identity>, AppError> {
     let cache = &state.auth_cache.credentials;
     match authorization::parse(&parts.headers)? {
         Some(Authorization::Bearer(token)) => credentials::authenticate_token(&state.db, cache, &token)
@@ -41,7 +45,7 @@ async fn identify(state: &AppState, parts: &Parts, client: Option<SocketAddr>) -
                 free_failures: state.config.login_failures_before_backoff,
                 max_wait_secs: state.config.login_backoff_max_secs,
             };
-            let addr = client.map(|a| a.ip().to_string());
+            let addr = client.map(|a| a.to_string());
             credentials::authenticate(&state.db, cache, &backoff, &user, &given, addr.as_deref())
                 .await
                 .map(Some)
@@ -63,7 +67,15 @@ impl FromRequestParts<AppState> for Api {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        let identity = identify(state, parts, client).await.map_err(ApiError)?;
+        let ip = client.map(|c| state.client_ip(c.ip(), &parts.headers));
+        let identity = match ip {
+            // Credentials are limited per address like every other sign-in.
+            Some(ip) if parts.headers.contains_key(axum::http::header::AUTHORIZATION) => {
+                state.throttle.guard(ip, identify(state, parts, Some(ip))).await
+            }
+            _ => identify(state, parts, ip).await,
+        }
+        .map_err(ApiError)?;
         let reads = matches!(parts.method, Method::GET | Method::HEAD);
         if identity.as_ref().is_some_and(|i| i.read_only) && !reads {
             return Err(ApiError(AppError::Forbidden(

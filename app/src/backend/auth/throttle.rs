@@ -1,0 +1,144 @@
+//! Per-client-address limits on sign-in and token requests, on top of the per-account
+//! backoff in [`super::credentials`].
+//!
+//! - **Failures**: an address that fails to authenticate more than `ip_failures_per_minute`
+//!   times is refused (429) until its budget refills, whichever accounts it tries. This stops
+//!   one address spraying a password over many accounts, which per-account backoff cannot.
+//! - **Requests**: `ip_requests_per_second` caps how fast one address may ask for tokens or
+//!   sign in at all (burst: twice that), so nobody can keep wharf busy signing tokens.
+//!
+//! Both are GCRA limiters (governor) keyed by address, refilled continuously: no global
+//! sleep, and a correct client on another address never waits.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use moka::future::Cache;
+
+use crate::domain::AppError;
+
+/// Addresses tracked before old entries are dropped.
+const MAX_TRACKED: usize = 100_000;
+
+pub struct ClientThrottle {
+    failures: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Addresses out of failure budget, and until when.
+    blocked: Cache<IpAddr, Instant>,
+    requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl ClientThrottle {
+    /// `0` turns a limit off.
+    pub fn new(failures_per_minute: u32, requests_per_second: u32) -> ClientThrottle {
+        ClientThrottle {
+            failures: NonZeroU32::new(failures_per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
+            blocked: Cache::builder()
+                .max_capacity(MAX_TRACKED as u64)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+            requests: NonZeroU32::new(requests_per_second).map(|n| {
+                let burst = n.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+                RateLimiter::keyed(Quota::per_second(n).allow_burst(burst))
+            }),
+        }
+    }
+
+    fn too_many(wait: Duration) -> AppError {
+        AppError::TooManyRequests(format!(
+            "too many requests from your address; try again in {} s",
+            wait.as_secs().max(1)
+        ))
+    }
+
+    /// Before a sign-in or token request: refuses an address over its request rate or out of
+    /// failure budget.
+    pub async fn admit(&self, addr: IpAddr) -> Result<(), AppError> {
+        if let Some(until) = self.blocked.get(&addr).await {
+            let now = Instant::now();
+            if until > now {
+                return Err(Self::too_many(until - now));
+            }
+            self.blocked.invalidate(&addr).await;
+        }
+        if let Some(limiter) = &self.requests {
+            if limiter.len() > MAX_TRACKED {
+                limiter.retain_recent();
+            }
+            if let Err(not_until) = limiter.check_key(&addr) {
+                return Err(Self::too_many(not_until.wait_time_from(DefaultClock::default().now())));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a sign-in or token request from `addr` under both limits: refused up front when
+    /// over them, and a 401 counts against the address's failure budget.
+    pub async fn guard<T>(
+        &self,
+        addr: IpAddr,
+        attempt: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        self.admit(addr).await?;
+        let result = attempt.await;
+        if matches!(result, Err(AppError::Unauthorized(_))) {
+            self.failed(addr).await;
+        }
+        result
+    }
+
+    /// After a failed authentication from `addr`.
+    pub async fn failed(&self, addr: IpAddr) {
+        let Some(limiter) = &self.failures else {
+            return;
+        };
+        if limiter.len() > MAX_TRACKED {
+            limiter.retain_recent();
+        }
+        if let Err(not_until) = limiter.check_key(&addr) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            tracing::warn!(%addr, wait_secs = wait.as_secs(), "too many failed sign-ins from one address");
+            self.blocked.insert(addr, Instant::now() + wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_address_out_of_failures_waits_and_others_do_not() {
+        let t = ClientThrottle::new(3, 0);
+        let bad: IpAddr = "192.0.2.1".parse().unwrap();
+        let good: IpAddr = "192.0.2.2".parse().unwrap();
+        for _ in 0..3 {
+            assert!(t.admit(bad).await.is_ok());
+            t.failed(bad).await;
+        }
+        assert!(t.admit(bad).await.is_ok(), "three failures are within budget");
+        t.failed(bad).await;
+        let refused = t.admit(bad).await.unwrap_err();
+        assert!(matches!(refused, AppError::TooManyRequests(_)), "{refused:?}");
+        assert!(t.admit(good).await.is_ok(), "another address is not affected");
+    }
+
+    #[tokio::test]
+    async fn request_rate_allows_a_burst_then_refuses() {
+        let t = ClientThrottle::new(0, 5);
+        let a: IpAddr = "198.51.100.7".parse().unwrap();
+        let admitted = {
+            let mut n = 0;
+            for _ in 0..30 {
+                if t.admit(a).await.is_ok() {
+                    n += 1;
+                }
+            }
+            n
+        };
+        assert!((10..=12).contains(&admitted), "burst of 2×5, got {admitted}");
+        assert!(ClientThrottle::new(0, 0).admit(a).await.is_ok(), "0 turns it off");
+    }
+}

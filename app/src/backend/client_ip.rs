@@ -1,0 +1,54 @@
+//! The client's address: the peer, or, when the peer is a trusted proxy (the load balancer),
+//! the last address in `X-Forwarded-For` that is not one. Rate limits and the audit log use it.
+
+use std::net::IpAddr;
+
+use axum::http::HeaderMap;
+use ipnet::IpNet;
+
+pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> IpAddr {
+    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|n| n.contains(ip));
+    if !trusted(&peer) {
+        return peer;
+    }
+    // Each proxy appends the address it saw, so walk from the right past our own proxies.
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .filter_map(|s| s.parse::<IpAddr>().ok())
+        .find(|ip| !trusted(ip))
+        .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", xff.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn only_trusted_proxies_may_speak_for_clients() {
+        let lb: IpAddr = "10.0.0.5".parse().unwrap();
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        let h = headers("198.51.100.9, 10.0.0.7");
+        assert_eq!(resolve(lb, &h, &trusted), "198.51.100.9".parse::<IpAddr>().unwrap());
+        // A forged left-most entry is skipped: only what our proxies appended counts.
+        let h = headers("1.2.3.4, 198.51.100.9");
+        assert_eq!(resolve(lb, &h, &trusted), "198.51.100.9".parse::<IpAddr>().unwrap());
+        // Anyone else's header is ignored.
+        let stranger: IpAddr = "203.0.113.1".parse().unwrap();
+        assert_eq!(resolve(stranger, &h, &trusted), stranger);
+        assert_eq!(resolve(lb, &HeaderMap::new(), &trusted), lb);
+        assert_eq!(resolve(lb, &headers("garbage"), &trusted), lb);
+    }
+}
