@@ -45,7 +45,7 @@ off=$(start off false)
 curl -fs "http://127.0.0.1:$on/metrics" | grep -q wharf_token_requests_total || { echo "metrics not served" >&2; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$off/metrics")" = 404 ] || { echo "metrics not off" >&2; exit 1; }
 
-summarise() { awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF} END {printf "%s %s %s %s", rps, p50, p99, (bad==""?0:bad)}'; }
+summarise() { awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF} END {printf "%s %s %s %s\n", rps, p50, p99, (bad==""?0:bad)}'; }
 
 echo "| round | metrics | tokens/s | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"
@@ -65,7 +65,11 @@ for line in open(sys.argv[1]):
     side, rps = line.split()
     rates[side].append(float(rps))
 on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
-print(f"\nmedian tokens/s: metrics on {on:,.0f}, off {off:,.0f}; overhead {100 * (off - on) / off:+.1f} %")
+# Rounds are paired (on, then off, back to back): the paired ratio cancels most machine drift.
+paired = sorted(100 * (b - a) / b for a, b in zip(rates["on"], rates["off"]))
+print(f"\nmedian tokens/s: metrics on {on:,.0f}, off {off:,.0f}")
+print(f"paired overhead per round (off - on) / off: " + ", ".join(f"{p:+.1f} %" for p in paired))
+print(f"median paired overhead: {statistics.median(paired):+.1f} %")
 PY
 echo
 curl -fs "http://127.0.0.1:$on/metrics" | grep -E '^wharf_token_request(s_total|_duration_seconds_(count|sum))'

@@ -9,6 +9,15 @@ const ADMIN = { user: "admin", password: "e2e-admin-password" };
 const ALICE = { user: "alice", password: "e2e-alice-password" };
 const SHOTS = path.join(__dirname, "..", "..", "docs", "screenshots");
 
+/** What the browser refused under the Content-Security-Policy, on any page of the story. */
+const cspViolations: string[] = [];
+function watchCsp(page: Page) {
+  page.on("console", (m) => {
+    if (m.text().includes("Content Security Policy")) cspViolations.push(`${page.url()}: ${m.text()}`);
+  });
+  return page;
+}
+
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
@@ -23,7 +32,7 @@ async function signIn(page: Page, who: { user: string; password: string }) {
 }
 
 async function freshPage(browser: Browser, who?: { user: string; password: string }) {
-  const page = await (await browser.newContext()).newPage();
+  const page = watchCsp(await (await browser.newContext()).newPage());
   if (who) await signIn(page, who);
   return page;
 }
@@ -39,7 +48,7 @@ test.describe.serial("the wharf console", () => {
   let pushedDigest = "";
 
   test.beforeAll(async ({ browser }) => {
-    admin = await (await browser.newContext()).newPage();
+    admin = watchCsp(await (await browser.newContext()).newPage());
   });
 
   test("the first visitor signs up and becomes the administrator", async ({ browser }) => {
@@ -320,5 +329,16 @@ test.describe.serial("the wharf console", () => {
     await open(page, "/namespaces/devs");
     await expect(page.getByText("Images of the dev team").first()).toBeVisible();
     await expect(page.getByTestId("namespace-settings")).toHaveCount(0);
+  });
+
+  test("every page ran under a strict Content-Security-Policy without a violation", async () => {
+    const resp = await admin.goto("/");
+    const csp = resp?.headers()["content-security-policy"] ?? "";
+    expect(csp).toContain("'nonce-");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-inline");
+    await admin.waitForLoadState("networkidle");
+    await expect(admin.getByTestId("current-user")).toHaveText("admin");
+    expect(cspViolations).toEqual([]);
   });
 });

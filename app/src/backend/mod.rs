@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod markdown;
 pub mod metrics;
+pub mod outbound;
 pub mod registry_auth;
 pub mod state;
 pub mod store;

@@ -1,0 +1,186 @@
+//! The guarded HTTP client for requests wharf makes to addresses users give it (outgoing
+//! webhooks): short timeouts, no redirects to another host, and no private, loopback or
+//! link-local targets unless an administrator's allow-list says so. Names are resolved by
+//! the guard itself and only the addresses it accepted are connected to, so a name that
+//! resolves to an internal address (or changes to one: DNS rebinding) gets nowhere.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+/// Addresses no outbound request may reach unless allowed.
+fn internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || a == 0
+                // Carrier-grade NAT (100.64.0.0/10) and benchmarking (198.18.0.0/15).
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => internal(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                    || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
+            }
+        },
+    }
+}
+
+/// Which targets outbound requests may reach.
+#[derive(Debug, Clone, Default)]
+pub struct OutboundPolicy {
+    /// Internal ranges an administrator allows anyway (tests allow 127.0.0.0/8).
+    pub allow: Vec<IpNet>,
+}
+
+impl OutboundPolicy {
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        !internal(ip) || self.allow.iter().any(|n| n.contains(&ip))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    #[error("{0} is an internal address; an administrator must allow it first")]
+    Refused(IpAddr),
+    #[error("{0} does not resolve to any address wharf may reach")]
+    NothingAllowed(String),
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("{0}")]
+    Client(String),
+}
+
+struct GuardedResolver(Arc<OutboundPolicy>);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.0.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| policy.permits(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(Box::new(OutboundError::NothingAllowed(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// A client that only reaches what `policy` permits: 3 s to connect, 10 s in all, at most
+/// three redirects and only to the same host.
+pub fn client(policy: OutboundPolicy) -> Result<reqwest::Client, OutboundError> {
+    let policy = Arc::new(policy);
+    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().and_then(|u| u.host_str()).map(str::to_owned);
+        if attempt.previous().len() >= 3 {
+            attempt.error("too many redirects")
+        } else if first.as_deref() != attempt.url().host_str() {
+            attempt.error("redirect to another host refused")
+        } else {
+            attempt.follow()
+        }
+    });
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(10))
+        .redirect(redirects)
+        .dns_resolver(Arc::new(GuardedResolver(policy)))
+        .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| OutboundError::Client(e.to_string()))
+}
+
+/// Checks a URL before it is used: the resolver guards names, this guards IP literals
+/// (which are connected to without resolution).
+pub fn check_url(url: &url::Url, policy: &OutboundPolicy) -> Result<(), OutboundError> {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) if !policy.permits(ip.into()) => Err(OutboundError::Refused(ip.into())),
+        Some(url::Host::Ipv6(ip)) if !policy.permits(ip.into()) => Err(OutboundError::Refused(ip.into())),
+        Some(_) => Ok(()),
+        None => Err(OutboundError::NoHost),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_targets_are_refused_unless_allowed() {
+        let none = OutboundPolicy::default();
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!none.permits(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
+            assert!(none.permits(ip.parse().unwrap()), "{ip}");
+        }
+        let loopback = OutboundPolicy {
+            allow: vec!["127.0.0.0/8".parse().unwrap()],
+        };
+        assert!(loopback.permits("127.0.0.1".parse().unwrap()));
+        assert!(!loopback.permits("10.0.0.1".parse().unwrap()));
+        let u = url::Url::parse("http://169.254.169.254/latest/meta-data").unwrap();
+        assert!(matches!(check_url(&u, &none), Err(OutboundError::Refused(_))));
+        assert!(check_url(&url::Url::parse("https://hooks.example.com/x").unwrap(), &none).is_ok());
+    }
+
+    /// A tiny loopback server: answers `/ok` with 200 and `/away` with a redirect elsewhere.
+    async fn server() -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new()
+            .route("/ok", axum::routing::get(|| async { "ok" }))
+            .route(
+                "/away",
+                axum::routing::get(|| async { axum::response::Redirect::temporary("http://localhost:1/elsewhere") }),
+            );
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        addr
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_internal_addresses_get_nowhere() {
+        let addr = server().await;
+        let url = format!("http://localhost:{}/ok", addr.port());
+        let refused = client(OutboundPolicy::default()).unwrap().get(&url).send().await;
+        assert!(refused.is_err(), "localhost is internal");
+        let allowed = OutboundPolicy {
+            allow: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
+        };
+        let c = client(allowed).unwrap();
+        let ok = c.get(&url).send().await.unwrap();
+        assert_eq!(ok.status(), 200);
+        let away = c.get(format!("http://127.0.0.1:{}/away", addr.port())).send().await;
+        assert!(away.is_err(), "a redirect to another host is not followed");
+    }
+}
