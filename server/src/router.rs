@@ -1,6 +1,6 @@
 //! Every route wharf answers, in one place.
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -31,9 +31,16 @@ async fn limit_header_size(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    // Served over https (here or by the load balancer): browsers must never fall back to http.
+    if state.config.public_url.starts_with("https://") {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
@@ -84,7 +91,7 @@ pub fn build(state: AppState) -> Router {
         .fallback(http::assets::serve)
         .layer(middleware::from_fn(http::server_fn_status::fix_status))
         .layer(middleware::from_fn(http::csrf::reject_cross_site))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn(limit_header_size))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(

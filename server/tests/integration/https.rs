@@ -41,6 +41,7 @@ async fn serves_https_with_the_configured_certificate() {
     }
     let r = answered.expect("wharf answers over https");
     assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
     let r = client
         .get(format!("{url}/v2/token?service=wharf-registry"))
         .send()

@@ -245,6 +245,10 @@ async fn request_ids_metrics_and_no_secrets_in_logs() {
     let page = http.get(format!("{url}/login")).send().await.unwrap();
     let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        page.headers().get("strict-transport-security").is_none(),
+        "no HSTS over plain http"
+    );
     let html = page.text().await.unwrap();
     let nonce = csp
         .split("'nonce-")
