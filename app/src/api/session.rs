@@ -42,10 +42,7 @@ pub async fn login(username: String, password: String) -> Result<CurrentUser, Ap
             }
             let ip = super::context::client_ip();
             let addr = ip.map(|a| a.to_string());
-            let backoff = credentials::BackoffSettings {
-                free_failures: state.config.login_failures_before_backoff,
-                max_wait_secs: state.config.login_backoff_max_secs,
-            };
+            let backoff = credentials::BackoffSettings::of(&state.config);
             let attempt = credentials::authenticate(
                 &state.db,
                 &state.auth_cache.credentials,

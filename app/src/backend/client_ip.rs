@@ -17,11 +17,8 @@ pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> 
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .into_iter()
         .rev()
-        .filter_map(|s| s.parse::<IpAddr>().ok())
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
         .find(|ip| !trusted(ip))
         .unwrap_or(peer)
 }

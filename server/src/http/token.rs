@@ -53,13 +53,6 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn backoff(state: &AppState) -> credentials::BackoffSettings {
-    credentials::BackoffSettings {
-        free_failures: state.config.login_failures_before_backoff,
-        max_wait_secs: state.config.login_backoff_max_secs,
-    }
-}
-
 fn fail(state: &AppState, error: AppError) -> Response {
     DistributionError {
         error,
@@ -73,7 +66,7 @@ async fn login(state: &AppState, name: &str, secret: &str, addr: IpAddr) -> Resu
     credentials::authenticate(
         &state.db,
         &state.auth_cache.credentials,
-        &backoff(state),
+        &credentials::BackoffSettings::of(&state.config),
         name,
         secret,
         Some(&addr),

@@ -60,6 +60,16 @@ impl CredentialCache {
         mac.finalize().into_bytes().into()
     }
 
+    /// The identity cached under `key`, unless its token has expired since (then forgotten).
+    async fn fresh(&self, key: &[u8; 32]) -> Option<Identity> {
+        let hit = self.cache.get(key).await?;
+        if hit.expires_at.is_none_or(|t| t > Utc::now()) {
+            return Some(hit.identity);
+        }
+        self.cache.invalidate(key).await;
+        None
+    }
+
     /// Forgets every cached credential.
     pub fn clear(&self) {
         self.cache.invalidate_all();
@@ -86,11 +96,8 @@ pub async fn authenticate(
         return Err(bad_credentials());
     }
     let key = cache.cache_key(name, secret);
-    if let Some(hit) = cache.cache.get(&key).await {
-        if hit.expires_at.is_none_or(|t| t > Utc::now()) {
-            return Ok(hit.identity);
-        }
-        cache.cache.invalidate(&key).await;
+    if let Some(identity) = cache.fresh(&key).await {
+        return Ok(identity);
     }
 
     let found = user::Entity::find().filter(user::Column::Name.eq(name)).one(db).await?;
@@ -119,11 +126,8 @@ pub async fn authenticate_token(
     }
     // The empty user name cannot collide with a real one (names are never empty).
     let key = cache.cache_key("", token);
-    if let Some(hit) = cache.cache.get(&key).await {
-        if hit.expires_at.is_none_or(|t| t > Utc::now()) {
-            return Ok(hit.identity);
-        }
-        cache.cache.invalidate(&key).await;
+    if let Some(identity) = cache.fresh(&key).await {
+        return Ok(identity);
     }
     let row = app_token::Entity::find()
         .filter(app_token::Column::TokenHash.eq(secret::digest(token).as_str()))
@@ -185,6 +189,14 @@ pub struct BackoffSettings {
 }
 
 impl BackoffSettings {
+    /// The backoff the configuration asks for.
+    pub fn of(config: &crate::backend::config::Config) -> BackoffSettings {
+        BackoffSettings {
+            free_failures: config.login_failures_before_backoff,
+            max_wait_secs: config.login_backoff_max_secs,
+        }
+    }
+
     /// The wait after `failures` consecutive failures: none for the first few, then doubling
     /// from one second up to the maximum. A correct password works again once it has passed.
     pub fn wait_after(&self, failures: u32) -> Option<Duration> {

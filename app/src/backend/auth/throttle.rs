@@ -40,7 +40,7 @@ impl ClientThrottle {
                 .time_to_live(Duration::from_secs(3600))
                 .build(),
             requests: NonZeroU32::new(requests_per_second).map(|n| {
-                let burst = n.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+                let burst = NonZeroU32::new(n.get().saturating_mul(2)).unwrap_or(n);
                 RateLimiter::keyed(Quota::per_second(n).allow_burst(burst))
             }),
         }
@@ -63,15 +63,10 @@ impl ClientThrottle {
             }
             self.blocked.invalidate(&addr).await;
         }
-        if let Some(limiter) = &self.requests {
-            if limiter.len() > MAX_TRACKED {
-                limiter.retain_recent();
-            }
-            if let Err(not_until) = limiter.check_key(&addr) {
-                return Err(Self::too_many(not_until.wait_time_from(DefaultClock::default().now())));
-            }
+        match self.requests.as_ref().and_then(|l| over_budget(l, addr)) {
+            Some(wait) => Err(Self::too_many(wait)),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Runs a sign-in or token request from `addr` under both limits: refused up front when
@@ -91,18 +86,22 @@ impl ClientThrottle {
 
     /// After a failed authentication from `addr`.
     pub async fn failed(&self, addr: IpAddr) {
-        let Some(limiter) = &self.failures else {
-            return;
-        };
-        if limiter.len() > MAX_TRACKED {
-            limiter.retain_recent();
-        }
-        if let Err(not_until) = limiter.check_key(&addr) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+        if let Some(wait) = self.failures.as_ref().and_then(|l| over_budget(l, addr)) {
             tracing::warn!(%addr, wait_secs = wait.as_secs(), "too many failed sign-ins from one address");
             self.blocked.insert(addr, Instant::now() + wait).await;
         }
     }
+}
+
+/// Takes one cell of `addr`'s budget; how long to wait when there is none left.
+fn over_budget(limiter: &DefaultKeyedRateLimiter<IpAddr>, addr: IpAddr) -> Option<Duration> {
+    if limiter.len() > MAX_TRACKED {
+        limiter.retain_recent();
+    }
+    limiter
+        .check_key(&addr)
+        .err()
+        .map(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
 }
 
 #[cfg(test)]

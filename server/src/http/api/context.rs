@@ -41,10 +41,7 @@ async fn identify(
                     "the API takes an application token, not a password: make one on your account page".into(),
                 ));
             }
-            let backoff = credentials::BackoffSettings {
-                free_failures: state.config.login_failures_before_backoff,
-                max_wait_secs: state.config.login_backoff_max_secs,
-            };
+            let backoff = credentials::BackoffSettings::of(&state.config);
             let addr = client.map(|a| a.to_string());
             credentials::authenticate(&state.db, cache, &backoff, &user, &given, addr.as_deref())
                 .await

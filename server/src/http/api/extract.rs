@@ -48,6 +48,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     }
 }
 
+fn malformed(what: &str, reason: String) -> Response {
+    json_error(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        what,
+        json!({ "reason": reason }),
+    )
+}
+
 /// Query-string parameters.
 pub struct Query<T>(pub T);
 
@@ -58,14 +67,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
-            .map_err(|e: QueryRejection| {
-                json_error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    "malformed query parameters",
-                    json!({ "reason": e.body_text() }),
-                )
-            })
+            .map_err(|e: QueryRejection| malformed("malformed query parameters", e.body_text()))
     }
 }
 
@@ -79,13 +81,6 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
-            .map_err(|e: PathRejection| {
-                json_error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    "malformed path",
-                    json!({ "reason": e.body_text() }),
-                )
-            })
+            .map_err(|e: PathRejection| malformed("malformed path", e.body_text()))
     }
 }
