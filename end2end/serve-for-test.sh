@@ -52,6 +52,8 @@ export LEPTOS_SITE_ROOT="$data/no-site"
 # No users: the tests sign up the first one (who becomes the administrator) in the browser.
 # Replica probes every second, so the registries page shows live health quickly.
 export WHARF_PROBE_INTERVAL_SECS=1
+# The webhook test's receiver listens on loopback, which webhooks may reach only when allowed.
+export WHARF_WEBHOOK_ALLOW='["127.0.0.0/8"]' WHARF_WEBHOOK_BACKOFF_MS=500
 
 # Also records the replica (registry "default", public host $WHARF_REGISTRY_HOST) in wharf.
 "$wharf" registry-config --listen "$registry_addr" --debug-addr "127.0.0.1:$dbgport" \

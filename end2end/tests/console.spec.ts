@@ -1,6 +1,9 @@
 // The console end to end, in Debian's Chromium, against wharf and a real docker-registry
 // (serve-for-test.sh): images are pushed and pulled with skopeo through wharf's token service.
 // One story, in order: each test builds on what the previous ones did.
+import crypto from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { test, expect, type Browser, type Page } from "@playwright/test";
 import { listTags, pullImage, pushImage } from "./registry";
@@ -329,6 +332,75 @@ test.describe.serial("the wharf console", () => {
     await open(page, "/namespaces/devs");
     await expect(page.getByText("Images of the dev team").first()).toBeVisible();
     await expect(page.getByTestId("namespace-settings")).toHaveCount(0);
+    await expect(page.getByTestId("webhooks")).toHaveCount(0);
+  });
+
+  test("the owner adds a webhook, test-fires it, reads the delivery log and redelivers", async () => {
+    // A receiver on loopback (serve-for-test.sh allows 127.0.0.0/8): fails once, then accepts.
+    const got: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        got.push({ headers: req.headers, body });
+        res.statusCode = got.length === 1 ? 500 : 200;
+        res.end(got.length === 1 ? "not yet" : "received");
+      });
+    });
+    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const secret = "e2e-webhook-secret";
+    try {
+      await open(admin, "/namespaces/devs");
+      const hooks = admin.getByTestId("webhooks");
+      await expect(hooks).toContainText("No webhooks yet.");
+      await hooks.getByTestId("new-webhook").locator("summary").click();
+      await admin.getByLabel("Payload URL").fill(url);
+      await admin.getByLabel("Secret (optional, shown only now)").fill(secret);
+      await admin.getByLabel("Custom headers (optional, one Name: value per line)").fill("X-Team: devs");
+      await admin.getByRole("button", { name: "Add webhook" }).click();
+      const hook = hooks.getByTestId("webhook");
+      await expect(hook.getByTestId("webhook-url")).toHaveText(url);
+      await expect(hook).toContainText("signed");
+      await expect(hook).toContainText("Headers: X-Team");
+
+      await hook.getByRole("button", { name: "Test" }).click();
+      const log = hook.getByTestId("delivery-log");
+      // The first attempt gets a 500, the retry a 200: refresh until the log says so.
+      await expect(async () => {
+        await log.getByRole("button", { name: "Refresh" }).click();
+        await expect(log.getByTestId("delivery").first()).toContainText("succeeded", { timeout: 1000 });
+      }).toPass({ timeout: 20_000 });
+      await log.getByTestId("delivery").first().locator("summary").click();
+      const attempts = log.getByTestId("attempt");
+      await expect(attempts).toHaveCount(2);
+      await expect(attempts.nth(0)).toContainText("HTTP 500");
+      await expect(attempts.nth(0)).toContainText("not yet");
+      await expect(attempts.nth(1)).toContainText("HTTP 200");
+      await shot(admin, "webhooks");
+      // What the receiver got is signed with the secret (HMAC-SHA256 of the body).
+      expect(got.length).toBe(2);
+      const expected = "sha256=" + crypto.createHmac("sha256", secret).update(got[1].body).digest("hex");
+      expect(got[1].headers["x-wharf-signature"]).toBe(expected);
+      expect(got[1].headers["x-wharf-event"]).toBe("ping");
+      expect(got[1].headers["x-team"]).toBe("devs");
+
+      await log.getByRole("button", { name: "Redeliver" }).click();
+      await expect.poll(() => got.length, { timeout: 15_000 }).toBe(3);
+      expect(got[2].body).toBe(got[1].body);
+      expect(got[2].headers["x-wharf-delivery"]).not.toBe(got[1].headers["x-wharf-delivery"]);
+
+      await hook.getByRole("button", { name: "Edit" }).click();
+      await hook.getByTestId("edit-webhook").getByLabel("enabled").uncheck();
+      await hook.getByTestId("edit-webhook").getByRole("button", { name: "Save" }).click();
+      await expect(hook).toContainText("disabled");
+
+      await hook.getByRole("button", { name: "Delete" }).click();
+      await admin.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+      await expect(hooks).toContainText("No webhooks yet.");
+    } finally {
+      receiver.close();
+    }
   });
 
   test("every page ran under a strict Content-Security-Policy without a violation", async () => {

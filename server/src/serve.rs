@@ -47,7 +47,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     let public_url = config.public_url.clone();
     let first_user = wharf_app::backend::store::users::count(&db).await? == 0;
     let state = startup::state(config, db, leptos_options(listen)?)?;
-    let background = startup::spawn_background(&state);
+    let background = startup::spawn_background(&state)?;
     let app = router::build(state).into_make_service_with_connect_info::<SocketAddr>();
 
     match tls {

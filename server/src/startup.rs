@@ -14,6 +14,9 @@ use wharf_app::backend::metrics::Metrics;
 use wharf_app::backend::sync::scheduler::{self, Schedule};
 use wharf_app::backend::sync::SyncOptions;
 use wharf_app::backend::token::{keys, TokenIssuer};
+use wharf_app::backend::webhooks::seal::Sealer;
+use wharf_app::backend::webhooks::worker::Worker;
+use wharf_app::backend::webhooks::Webhooks;
 use wharf_app::backend::{db, store, AppState};
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +102,18 @@ pub fn notification_secret(config: &Config) -> Result<String, StartError> {
     Ok(secret)
 }
 
+/// The key sealing webhook secrets: from the config, a file, or the data dir.
+pub fn webhook_sealer(config: &Config) -> Result<Sealer, StartError> {
+    let text = if let Some(k) = &config.webhook_key {
+        k.clone()
+    } else if let Some(f) = &config.webhook_key_file {
+        std::fs::read_to_string(f).map_err(|e| StartError::Io(format!("reading {}: {e}", f.display())))?
+    } else {
+        data_dir_secret(config, "webhook-key")?
+    };
+    Sealer::from_base64(&text).map_err(|e| StartError::Io(e.to_string()))
+}
+
 /// The `http.secret` every registry replica must share (it signs upload state).
 pub fn registry_http_secret(config: &Config) -> Result<String, StartError> {
     data_dir_secret(config, wharf_app::backend::deploy::registry_yaml::HTTP_SECRET_FILE)
@@ -142,6 +157,7 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
         } else {
             Metrics::disabled()
         },
+        webhooks: Webhooks::new(webhook_sealer(&config)?, &config),
         config: Arc::new(config),
         db,
     })
@@ -173,9 +189,10 @@ fn process_name() -> String {
 }
 
 /// Starts what runs beside the HTTP server: the watcher that drops auth caches when
-/// credentials or memberships change elsewhere, and the registry jobs (probes, periodic sync)
-/// in whichever process holds their lease.
-pub fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+/// credentials or memberships change elsewhere, the webhook delivery worker (in every
+/// process), and the registry jobs (probes, periodic sync) in whichever process holds their
+/// lease.
+pub fn spawn_background(state: &AppState) -> Result<Vec<tokio::task::JoinHandle<()>>, StartError> {
     let config = &state.config;
     let holder = process_name();
     let mut sync = sync_options(config, "schedule");
@@ -186,13 +203,22 @@ pub fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         lease_ttl: Duration::from_secs(config.leader_lease_secs),
         sync,
         event_retention_days: i64::from(config.event_retention_days),
-        holder,
+        holder: holder.clone(),
     };
-    vec![
+    let webhooks = Worker {
+        db: state.db.clone(),
+        hooks: state.webhooks.clone(),
+        client: wharf_app::backend::outbound::client(state.webhooks.policy.clone())
+            .map_err(|e| StartError::Io(format!("webhook client: {e}")))?,
+        metrics: state.metrics.clone(),
+        name: holder,
+    };
+    Ok(vec![
         state.auth_cache.spawn_watcher(
             state.db.clone(),
             Duration::from_millis(state.config.auth_sync_interval_ms),
         ),
         scheduler::spawn(state.db.clone(), state.issuer.clone(), state.metrics.clone(), schedule),
-    ]
+        webhooks.spawn(),
+    ])
 }

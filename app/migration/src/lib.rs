@@ -7,6 +7,7 @@ mod m0001_initial;
 mod m0002_auth_changes;
 mod m0003_registry_state;
 mod m0004_console;
+mod m0005_webhooks;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_auth_changes::Migration),
             Box::new(m0003_registry_state::Migration),
             Box::new(m0004_console::Migration),
+            Box::new(m0005_webhooks::Migration),
         ]
     }
 }

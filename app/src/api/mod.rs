@@ -9,6 +9,7 @@ pub mod registries;
 pub mod session;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub mod context;

@@ -185,6 +185,13 @@ pub fn may_manage_namespace(subject: &Subject, facts: &NamespaceFacts) -> bool {
         }
 }
 
+/// List, create, change, test and delete a namespace's webhooks, and read their delivery log:
+/// whoever manages the namespace. Webhooks send its events to outside addresses and hold
+/// secrets, so members who merely push do not get them.
+pub fn may_manage_webhooks(subject: &Subject, facts: &NamespaceFacts) -> bool {
+    may_manage_namespace(subject, facts)
+}
+
 /// Delete a namespace or move it to another team: only team namespaces (personal and global
 /// ones live as long as their user or the registry), by admins and the owning team's owners.
 pub fn may_delete_namespace(subject: &Subject, facts: &NamespaceFacts) -> bool {

@@ -267,6 +267,12 @@ fn console_management_rights() {
             let f = facts(*who, *kind, vis);
             let s = subject(*who);
             assert_eq!(may_manage_namespace(&s, &f), *manage, "manage {who:?} {kind:?} {vis:?}");
+            // Webhooks (secrets, outside addresses) belong to exactly the namespace managers.
+            assert_eq!(
+                may_manage_webhooks(&s, &f),
+                *manage,
+                "webhooks {who:?} {kind:?} {vis:?}"
+            );
             assert_eq!(may_delete_namespace(&s, &f), *delete, "delete {who:?} {kind:?} {vis:?}");
             assert_eq!(may_manage_team(&s, role(*who)), *team, "team {who:?}");
         }

@@ -121,6 +121,28 @@ pub struct Config {
     pub metrics: bool,
     /// When set, `/metrics` demands `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    /// The AES-256-GCM key (base64 of 32 bytes) that seals webhook secrets and custom header
+    /// values in the database; generated under the data dir when unset. Every wharf process
+    /// sharing a database needs the same key. `WHARF_WEBHOOK_KEY_FILE` reads it from a file.
+    pub webhook_key: Option<String>,
+    pub webhook_key_file: Option<PathBuf>,
+    /// Attempts per webhook delivery before it is marked failed.
+    pub webhook_attempts: u32,
+    /// Wait before the first retry of a failed delivery, in milliseconds; doubled after each
+    /// failure.
+    pub webhook_backoff_ms: u64,
+    /// Longest wait between two attempts, in seconds.
+    pub webhook_backoff_max_secs: u64,
+    /// Deliveries each wharf process sends at the same time.
+    pub webhook_concurrency: usize,
+    /// How often an idle process looks for due deliveries, in milliseconds (deliveries
+    /// enqueued by the same process start at once).
+    pub webhook_poll_ms: u64,
+    /// Days finished deliveries stay in the delivery log.
+    pub webhook_retention_days: u32,
+    /// Internal address ranges (CIDR) webhooks may reach anyway. Private, loopback and
+    /// link-local targets are refused otherwise.
+    pub webhook_allow: Vec<ipnet::IpNet>,
     /// Registries and their replicas declared here (deployments, where no one runs
     /// `wharf registry-config`): recorded, or updated, each time wharf starts.
     pub registries: Vec<DeclaredRegistry>,
@@ -193,6 +215,15 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             metrics: true,
             metrics_token: None,
+            webhook_key: None,
+            webhook_key_file: None,
+            webhook_attempts: 8,
+            webhook_backoff_ms: 10_000,
+            webhook_backoff_max_secs: 3600,
+            webhook_concurrency: 8,
+            webhook_poll_ms: 1000,
+            webhook_retention_days: 30,
+            webhook_allow: Vec::new(),
             registries: Vec::new(),
         }
     }
@@ -269,6 +300,21 @@ impl Config {
         if self.probe_interval_secs == 0 || self.leader_lease_secs <= self.probe_interval_secs {
             return Err(ConfigError::Invalid(
                 "probe_interval_secs must be at least 1 and leader_lease_secs longer than it".into(),
+            ));
+        }
+        if !(1..=100).contains(&self.webhook_attempts) {
+            return Err(ConfigError::Invalid(
+                "webhook_attempts must be between 1 and 100".into(),
+            ));
+        }
+        if !(1..=256).contains(&self.webhook_concurrency) {
+            return Err(ConfigError::Invalid(
+                "webhook_concurrency must be between 1 and 256".into(),
+            ));
+        }
+        if self.webhook_poll_ms == 0 || self.webhook_backoff_max_secs == 0 || self.webhook_retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "webhook_poll_ms, webhook_backoff_max_secs and webhook_retention_days must be at least 1".into(),
             ));
         }
         for r in &self.registries {

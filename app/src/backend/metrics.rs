@@ -58,6 +58,23 @@ pub enum EventOutcome {
     rejected,
 }
 
+/// How a webhook delivery attempt ended.
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum WebhookOutcome {
+    /// The receiver answered 2xx.
+    succeeded,
+    /// It failed; another attempt is scheduled.
+    retrying,
+    /// It failed and no attempts are left (or the hook was disabled).
+    failed,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    outcome: WebhookOutcome,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TokenLabels {
     outcome: TokenOutcome,
@@ -92,6 +109,8 @@ struct Inner {
     sync_runs: Family<StatusLabels, Counter>,
     sync_seconds: Histogram,
     replica_up: Family<ReplicaLabels, Gauge>,
+    webhook_attempts: Family<WebhookLabels, Counter>,
+    webhook_seconds: Histogram,
     db_connections: Family<PoolLabels, Gauge>,
 }
 
@@ -140,6 +159,18 @@ impl Metrics {
             "1 when the replica's last health probe succeeded",
             replica_up.clone(),
         );
+        let webhook_attempts = Family::<WebhookLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by outcome",
+            webhook_attempts.clone(),
+        );
+        let webhook_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 15));
+        registry.register(
+            "webhook_delivery_duration_seconds",
+            "Time from sending a webhook delivery to its response",
+            webhook_seconds.clone(),
+        );
         let db_connections = Family::<PoolLabels, Gauge>::default();
         registry.register(
             "db_pool_connections",
@@ -154,6 +185,8 @@ impl Metrics {
             sync_runs,
             sync_seconds,
             replica_up,
+            webhook_attempts,
+            webhook_seconds,
             db_connections,
         })))
     }
@@ -183,6 +216,13 @@ impl Metrics {
                 })
                 .inc();
             m.sync_seconds.observe(took.as_secs_f64());
+        }
+    }
+
+    pub fn webhook_attempt(&self, outcome: WebhookOutcome, took: Duration) {
+        if let Some(m) = &self.0 {
+            m.webhook_attempts.get_or_create(&WebhookLabels { outcome }).inc();
+            m.webhook_seconds.observe(took.as_secs_f64());
         }
     }
 
@@ -244,6 +284,8 @@ mod tests {
         on.token_request(TokenOutcome::unauthorized, Duration::from_millis(40));
         on.events(EventOutcome::duplicate, 3);
         on.sync_run("succeeded", Duration::from_secs(2));
+        on.webhook_attempt(WebhookOutcome::retrying, Duration::from_millis(5));
+        on.webhook_attempt(WebhookOutcome::succeeded, Duration::from_millis(5));
         let inner = on.0.as_ref().unwrap();
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &inner.registry).unwrap();
@@ -261,5 +303,10 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("wharf_sync_runs_total{status=\"succeeded\"} 1"), "{out}");
+        assert!(
+            out.contains("wharf_webhook_deliveries_total{outcome=\"retrying\"} 1"),
+            "{out}"
+        );
+        assert!(out.contains("wharf_webhook_delivery_duration_seconds_count 2"), "{out}");
     }
 }

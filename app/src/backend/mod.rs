@@ -18,6 +18,7 @@ pub mod state;
 pub mod store;
 pub mod sync;
 pub mod token;
+pub mod webhooks;
 
 pub use error::{internal, ApiError};
 pub use state::AppState;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub throttle: Arc<super::auth::throttle::ClientThrottle>,
     /// Counters and histograms for `/metrics` (records nothing when disabled).
     pub metrics: super::metrics::Metrics,
+    /// The key sealing webhook secrets, the outbound allow-list and the delivery settings.
+    pub webhooks: Arc<super::webhooks::Webhooks>,
 }
 
 impl AppState {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{NamespaceKindName, Role, Visibility};
+use super::{DeliveryStatus, NamespaceKindName, Role, Visibility, WebhookEvent};
 
 /// The signed-in user, as the UI needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -390,4 +390,74 @@ pub struct GeneratedFile {
     pub title: String,
     pub filename: String,
     pub content: String,
+}
+
+/// An outgoing webhook as the console and the API show it. The secret and header values are
+/// never shown again after they are set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookSummary {
+    pub id: i64,
+    /// The namespace (empty: the global one).
+    pub namespace: String,
+    pub url: String,
+    pub events: Vec<WebhookEvent>,
+    pub enabled: bool,
+    /// Whether deliveries are signed (`X-Wharf-Signature`).
+    pub has_secret: bool,
+    /// Names of the custom headers sent with each delivery (values hidden).
+    pub header_names: Vec<String>,
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+    pub updated_at: String,
+    /// The latest delivery's status, if any.
+    pub last_delivery: Option<DeliveryStatus>,
+}
+
+/// A custom header sent with every delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// One try at sending a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeliveryAttempt {
+    /// 1 for the first attempt.
+    pub number: i32,
+    /// RFC 3339.
+    pub started_at: String,
+    pub duration_ms: i64,
+    /// The receiver's status code; absent when no response came (see `error`).
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    /// The beginning of the response body.
+    pub response_excerpt: String,
+    /// The wharf process that sent it.
+    pub worker: String,
+}
+
+/// One event delivered (or to be delivered) to a webhook, with every attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookDelivery {
+    pub id: i64,
+    /// What receivers see in `X-Wharf-Delivery`.
+    pub delivery_id: String,
+    pub event: WebhookEvent,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    /// RFC 3339.
+    pub created_at: String,
+    /// When the next attempt is due (pending deliveries).
+    pub next_attempt_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub last_status_code: Option<i32>,
+    /// The JSON body sent.
+    pub payload: String,
+    pub attempt_log: Vec<DeliveryAttempt>,
 }

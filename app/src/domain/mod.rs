@@ -138,6 +138,32 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What a webhook is sent for. `ping` is only sent on demand (test-fire), never subscribed.
+    WebhookEvent {
+        /// A tag was pushed.
+        Push => "push",
+        /// A manifest (and the tags on it) was deleted.
+        Delete => "delete",
+        /// A test delivery from the console or the API.
+        Ping => "ping",
+    }
+);
+
+string_enum!(
+    /// Where a webhook delivery is in the queue.
+    DeliveryStatus {
+        /// Waiting for its next attempt.
+        Pending => "pending",
+        /// Claimed by a wharf process, being sent.
+        Delivering => "delivering",
+        /// The receiver answered 2xx.
+        Succeeded => "succeeded",
+        /// Every attempt failed; redeliver to try again.
+        Failed => "failed",
+    }
+);
+
 /// Largest page any list serves.
 pub const MAX_PER_PAGE: u64 = 100;
 

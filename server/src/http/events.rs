@@ -73,9 +73,13 @@ async fn receive_inner(state: &AppState, query: EventsQuery, headers: &HeaderMap
     };
     let settings = IngestSettings {
         own_subject: wharf_app::backend::sync::SERVICE_SUBJECT.to_owned(),
+        registry_host: state.config.registry_host.clone(),
     };
     match events::ingest(&state.db, &settings, query.replica.as_deref(), &parsed).await {
         Ok(report) => {
+            if report.webhooks > 0 {
+                state.webhooks.wake();
+            }
             let m = &state.metrics;
             m.events(EventOutcome::applied, report.applied.into());
             m.events(EventOutcome::duplicate, report.duplicates.into());

@@ -146,7 +146,7 @@ impl TestWharf {
             .site_addr(addr)
             .build();
         let state = wharf_server::startup::state(config.clone(), conn, opts).expect("state");
-        let background = wharf_server::startup::spawn_background(&state);
+        let background = wharf_server::startup::spawn_background(&state).expect("background jobs");
         let app = wharf_server::router::build(state).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.ok();

@@ -24,3 +24,4 @@ mod registry_events;
 mod registry_replicas;
 mod rest_api;
 mod token_endpoint;
+mod webhooks;

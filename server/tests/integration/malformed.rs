@@ -203,7 +203,9 @@ async fn no_public_endpoint_answers_5xx_to_malformed_requests() {
         let url = path
             .replace("{name}", "..%2F%00%FF")
             .replace("{user}", "%E2%80%AE")
-            .replace("{tag}", "%2e%2e");
+            .replace("{tag}", "%2e%2e")
+            .replace("{id}", "9223372036854775808")
+            .replace("{delivery}", "-1");
         for method in item.as_object().unwrap().keys() {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             for auth in &auths {

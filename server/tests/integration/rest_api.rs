@@ -16,31 +16,36 @@ const PW: &str = "correct horse battery staple";
 
 /// A client with one way of authenticating.
 #[derive(Clone)]
-struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     base: String,
     auth: Option<String>,
 }
 
 impl Client {
-    fn new(w: &TestWharf, auth: Option<String>) -> Client {
+    pub(crate) fn new(w: &TestWharf, auth: Option<String>) -> Client {
+        Client::at(&w.url, auth)
+    }
+
+    /// A client of the wharf at `base` (another process than a [`TestWharf`]).
+    pub(crate) fn at(base: &str, auth: Option<String>) -> Client {
         Client {
             http: reqwest::Client::new(),
-            base: w.url.clone(),
+            base: base.to_owned(),
             auth,
         }
     }
 
-    fn bearer(w: &TestWharf, token: &str) -> Client {
+    pub(crate) fn bearer(w: &TestWharf, token: &str) -> Client {
         Client::new(w, Some(format!("Bearer {token}")))
     }
 
-    fn basic(w: &TestWharf, user: &str, secret: &str) -> Client {
+    pub(crate) fn basic(w: &TestWharf, user: &str, secret: &str) -> Client {
         let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
         Client::new(w, Some(format!("Basic {b64}")))
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(a) = &self.auth {
             req = req.header("authorization", a);
@@ -68,17 +73,17 @@ impl Client {
         (status, value)
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         self.send(Method::GET, path, None).await
     }
 
-    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let (status, v) = self.send(method.clone(), path, body).await;
         assert!((200..300).contains(&status), "{method} {path}: {status} {v}");
         v
     }
 
-    async fn fails(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
+    pub(crate) async fn fails(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
         let (status, v) = self.send(method.clone(), path, body).await;
         assert_eq!(status, want, "{method} {path}: {v}");
         v
@@ -408,7 +413,9 @@ async fn documented_operations_exist(w: &TestWharf, admin: &Client) {
             let url = path
                 .replace("{name}", "no-such-thing")
                 .replace("{user}", "no-such-user")
-                .replace("{tag}", "no-such-tag");
+                .replace("{tag}", "no-such-tag")
+                .replace("{id}", "999999")
+                .replace("{delivery}", "999999");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body = op.get("requestBody").map(|_| json!({}));
             let (status, v) = admin.send(m, &url, body).await;

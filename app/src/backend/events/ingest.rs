@@ -9,13 +9,17 @@ use crate::backend::entity::registry_event;
 use crate::backend::store::activity::{self, NewActivity};
 use crate::backend::store::tags::{TagPush, TagWrite};
 use crate::backend::store::{registries, repositories, tags};
-use crate::domain::AppError;
+use crate::backend::webhooks::payload::{self, Payload};
+use crate::backend::webhooks::queue;
+use crate::domain::{AppError, WebhookEvent};
 
 /// What ingestion needs to know beyond the events.
 #[derive(Debug, Clone, Default)]
 pub struct IngestSettings {
     /// The `sub` of wharf's own service tokens: its requests are not user pulls.
     pub own_subject: String,
+    /// `host:port` clients pull from, put in webhook payloads.
+    pub registry_host: Option<String>,
 }
 
 /// How many events did what; returned to the registry as the response body.
@@ -26,6 +30,8 @@ pub struct IngestReport {
     pub ignored: u32,
     /// Events older than what the database already knows (out-of-order delivery).
     pub stale: u32,
+    /// Webhook deliveries enqueued (with the events, in the same transaction).
+    pub webhooks: u32,
 }
 
 /// Applies `events` (sent by the replica named `replica_name`, when the URL says) atomically.
@@ -49,8 +55,9 @@ pub async fn ingest(
             report.duplicates += 1;
             continue;
         }
-        if apply(&*txn, settings, event).await? {
+        if let Some(applied) = apply(&*txn, settings, event).await? {
             report.applied += 1;
+            report.webhooks += applied.webhooks;
         } else {
             report.stale += 1;
         }
@@ -132,8 +139,62 @@ pub async fn deletes_after(
     ))
 }
 
-/// Applies one new event; false when it is older than what the database holds.
-async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &RegistryEvent) -> Result<bool, AppError> {
+/// What applying one event did beyond the database rows.
+#[derive(Default)]
+struct Applied {
+    webhooks: u32,
+}
+
+/// Applied, with no webhook to notify.
+fn applied() -> Result<Option<Applied>, AppError> {
+    Ok(Some(Applied::default()))
+}
+
+/// Enqueues the webhook deliveries an applied push or delete causes, in the event's transaction.
+async fn notify_hooks(
+    db: &impl ConnectionTrait,
+    settings: &IngestSettings,
+    e: &RegistryEvent,
+    namespace_id: Option<i64>,
+    what: HookEvent<'_>,
+) -> Result<Option<Applied>, AppError> {
+    let Some(namespace_id) = namespace_id else {
+        return applied();
+    };
+    let namespace = e.repository.namespace();
+    let (event, tag, digest, tags) = match what {
+        HookEvent::Push { tag, digest } => (WebhookEvent::Push, Some(tag), Some(digest), &[][..]),
+        HookEvent::Delete { digest, tags } => (WebhookEvent::Delete, None, Some(digest), tags),
+    };
+    let payload = Payload {
+        event,
+        event_id: &e.id,
+        occurred_at: payload::rfc3339(e.occurred_at),
+        namespace: namespace.as_ref().map_or("", |n| n.as_str()),
+        repository: e.repository.as_str(),
+        tag,
+        digest,
+        tags,
+        actor: e.actor.as_deref(),
+        registry_host: settings.registry_host.as_deref(),
+    };
+    let n = queue::enqueue_event(db, namespace_id, &e.id, &payload).await?;
+    Ok(Some(Applied {
+        webhooks: u32::try_from(n).unwrap_or(u32::MAX),
+    }))
+}
+
+enum HookEvent<'a> {
+    Push { tag: &'a str, digest: &'a str },
+    Delete { digest: &'a str, tags: &'a [String] },
+}
+
+/// Applies one new event; `None` when it is older than what the database holds.
+async fn apply(
+    db: &impl ConnectionTrait,
+    settings: &IngestSettings,
+    e: &RegistryEvent,
+) -> Result<Option<Applied>, AppError> {
     let actor = e.actor.as_deref().unwrap_or("");
     match &e.action {
         EventAction::PushManifest {
@@ -146,11 +207,11 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
             repositories::lock(db, repo.id).await?;
             let Some(tag) = tag else {
                 // Pushed by digest only (a platform image of a multi-arch push): no tag to record.
-                return Ok(true);
+                return applied();
             };
             let deletes = deletes_after(db, e.repository.as_str(), e.occurred_at).await?;
             if deletes.cover(tag.as_str(), digest.as_str(), e.occurred_at) {
-                return Ok(false);
+                return Ok(None);
             }
             let write = tags::record_push(
                 db,
@@ -166,7 +227,7 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
             )
             .await?;
             if write == TagWrite::Stale {
-                return Ok(false);
+                return Ok(None);
             }
             let target = format!("{}:{}", e.repository, tag);
             activity::record(
@@ -182,15 +243,25 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
                 },
             )
             .await?;
-            Ok(true)
+            notify_hooks(
+                db,
+                settings,
+                e,
+                repo.namespace_id,
+                HookEvent::Push {
+                    tag: tag.as_str(),
+                    digest: digest.as_str(),
+                },
+            )
+            .await
         }
         EventAction::PullManifest { tag, digest } => {
             if !settings.own_subject.is_empty() && actor == settings.own_subject {
-                return Ok(true);
+                return applied();
             }
             let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
                 // A pull of something wharf has not seen pushed: sync will add it.
-                return Ok(true);
+                return applied();
             };
             repositories::count_pull(db, repo.id, e.occurred_at).await?;
             tags::count_pull(
@@ -201,17 +272,17 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
                 e.occurred_at,
             )
             .await?;
-            Ok(true)
+            applied()
         }
         EventAction::DeleteManifest { digest } => {
             let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
-                return Ok(true);
+                return applied();
             };
             repositories::lock(db, repo.id).await?;
             let removed = tags::remove_by_digest(db, repo.id, digest.as_str(), e.occurred_at).await?;
             if removed.is_empty() {
                 // A blob delete has the same shape, or the tags went already: nothing to audit.
-                return Ok(true);
+                return applied();
             }
             repositories::touch(db, repo.id, e.occurred_at).await?;
             let details = format!("{digest} (tags {})", removed.join(", "));
@@ -228,18 +299,28 @@ async fn apply(db: &impl ConnectionTrait, settings: &IngestSettings, e: &Registr
                 },
             )
             .await?;
-            Ok(true)
+            notify_hooks(
+                db,
+                settings,
+                e,
+                repo.namespace_id,
+                HookEvent::Delete {
+                    digest: digest.as_str(),
+                    tags: &removed,
+                },
+            )
+            .await
         }
         EventAction::DeleteTag { tag } => {
             let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
-                return Ok(true);
+                return applied();
             };
             // The digest delete usually removed it already; this only settles a lone tag delete.
             repositories::lock(db, repo.id).await?;
             tags::remove_named(db, repo.id, tag.as_str(), e.occurred_at).await?;
-            Ok(true)
+            applied()
         }
-        EventAction::Ignored => Ok(true),
+        EventAction::Ignored => applied(),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod tags;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 /// A LIKE pattern matching `text` anywhere (lower-cased: names are lower case), with `%`, `_`
 /// and `\` taken literally.

@@ -11,3 +11,4 @@ pub mod repository;
 pub mod search;
 pub mod teams;
 pub mod users;
+pub mod webhooks;

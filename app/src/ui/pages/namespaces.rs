@@ -94,6 +94,7 @@ pub fn NamespacePage() -> impl IntoView {
                 let v = viewer.await.ok();
                 let manage = v.as_ref().is_some_and(|v| crate::authz::may_manage_namespace(&v.subject, &d.facts));
                 let deletable = v.as_ref().is_some_and(|v| crate::authz::may_delete_namespace(&v.subject, &d.facts));
+                let hooks = v.as_ref().is_some_and(|v| crate::authz::may_manage_webhooks(&v.subject, &d.facts));
                 let s = d.summary.clone();
                 view! {
                     <div class="mb-6">
@@ -114,6 +115,7 @@ pub fn NamespacePage() -> impl IntoView {
                         {(!s.description.is_empty()).then(|| view! { <p class="mt-2 text-slate-700 whitespace-pre-line">{s.description.clone()}</p> })}
                     </div>
                     {manage.then(|| view! { <NamespaceSettings detail=d.clone() deletable changed/> })}
+                    {hooks.then(|| view! { <super::webhooks::NamespaceWebhooks namespace=s.name.clone()/> })}
                 }.into_any()
             })}
         </Suspense>

@@ -14,6 +14,7 @@ mod repositories;
 mod teams;
 mod tokens;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -55,6 +56,7 @@ pub const PREFIX: &str = "/api/v1";
         (name = "repositories", description = "Repositories and their tags"),
         (name = "activities", description = "The activity (audit) log"),
         (name = "registries", description = "Registry replicas, their health, and catalog sync"),
+        (name = "webhooks", description = "Outgoing webhooks of a namespace and their delivery log"),
     )
 )]
 struct ApiDoc;
@@ -168,6 +170,12 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(health::registries))
         .routes(routes!(health::sync))
         .routes(routes!(health::health))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::delivery))
+        .routes(routes!(webhooks::redeliver))
         .split_for_parts()
 }
 

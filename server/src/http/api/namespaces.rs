@@ -14,7 +14,7 @@ use super::{Api, Errors};
 /// How the API spells the global namespace, whose real name is empty.
 const GLOBAL: &str = "_";
 
-fn real_name(name: String) -> String {
+pub(super) fn real_name(name: String) -> String {
     if name == GLOBAL {
         String::new()
     } else {
