@@ -377,6 +377,8 @@ test.describe.serial("the wharf console", () => {
       await expect(attempts.nth(0)).toContainText("HTTP 500");
       await expect(attempts.nth(0)).toContainText("not yet");
       await expect(attempts.nth(1)).toContainText("HTTP 200");
+      await expect(log).toContainText("page 1 of 1 · 1 deliveries");
+      await expect(log.getByRole("button", { name: "Older" })).toBeDisabled();
       await shot(admin, "webhooks");
       // What the receiver got is signed with the secret (HMAC-SHA256 of the body).
       expect(got.length).toBe(2);

@@ -319,9 +319,9 @@ fn DeliveryLog(id: i64, version: RwSignal<u64>) -> impl IntoView {
                                     {p.items.into_iter().map(|d| view! { <DeliveryRow d redeliver hook=id/> }).collect_view()}
                                 </ul>
                                 <div class="mt-2 flex items-center gap-2 text-sm">
-                                    <button type="button" class=style::BUTTON_SECONDARY disabled=current <= 1 on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Newer"</button>
+                                    <button type="button" class=style::BUTTON_SECONDARY disabled={current <= 1} on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Newer"</button>
                                     <span>{format!("page {current} of {pages} · {} deliveries", p.total)}</span>
-                                    <button type="button" class=style::BUTTON_SECONDARY disabled=current >= pages on:click=move |_| page.update(|p| *p += 1)>"Older"</button>
+                                    <button type="button" class=style::BUTTON_SECONDARY disabled={current >= pages} on:click=move |_| page.update(|p| *p += 1)>"Older"</button>
                                 </div>
                             }.into_any()
                         }
