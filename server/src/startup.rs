@@ -7,6 +7,7 @@ use std::time::Duration;
 use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
 use wharf_app::backend::auth::cache::AuthCache;
+use wharf_app::backend::auth::ldap::Directory;
 use wharf_app::backend::auth::secret;
 use wharf_app::backend::auth::throttle::ClientThrottle;
 use wharf_app::backend::config::Config;
@@ -158,6 +159,12 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
             Metrics::disabled()
         },
         webhooks: Webhooks::new(webhook_sealer(&config)?, &config),
+        directory: match &config.ldap {
+            Some(ldap) => Some(Arc::new(
+                Directory::new(ldap.clone()).map_err(|e| StartError::Io(e.to_string()))?,
+            )),
+            None => None,
+        },
         config: Arc::new(config),
         db,
     })

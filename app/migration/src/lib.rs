@@ -8,6 +8,7 @@ mod m0002_auth_changes;
 mod m0003_registry_state;
 mod m0004_console;
 mod m0005_webhooks;
+mod m0006_directory;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_registry_state::Migration),
             Box::new(m0004_console::Migration),
             Box::new(m0005_webhooks::Migration),
+            Box::new(m0006_directory::Migration),
         ]
     }
 }

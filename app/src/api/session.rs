@@ -47,6 +47,7 @@ pub async fn login(username: String, password: String) -> Result<CurrentUser, Ap
                 &state.db,
                 &state.auth_cache.credentials,
                 &backoff,
+                state.directory.as_deref(),
                 username.trim(),
                 &password,
                 addr.as_deref(),

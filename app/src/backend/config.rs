@@ -143,6 +143,8 @@ pub struct Config {
     /// Internal address ranges (CIDR) webhooks may reach anyway. Private, loopback and
     /// link-local targets are refused otherwise.
     pub webhook_allow: Vec<ipnet::IpNet>,
+    /// Sign-in through an LDAP directory (`[ldap]` table; see the README).
+    pub ldap: Option<crate::backend::auth::ldap::LdapConfig>,
     /// Registries and their replicas declared here (deployments, where no one runs
     /// `wharf registry-config`): recorded, or updated, each time wharf starts.
     pub registries: Vec<DeclaredRegistry>,
@@ -224,6 +226,7 @@ impl Default for Config {
             webhook_poll_ms: 1000,
             webhook_retention_days: 30,
             webhook_allow: Vec::new(),
+            ldap: None,
             registries: Vec::new(),
         }
     }
@@ -418,6 +421,59 @@ mod tests {
             assert!(Config::load(None, NoOverrides {}).is_err());
             Ok(())
         });
+    }
+
+    #[test]
+    fn an_ldap_table_with_defaults_for_what_it_leaves_out() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "wharf.toml",
+                "[ldap]\nurl = \"ldaps://ldap.example.com\"\nbase_dn = \"ou=people,dc=example,dc=com\"\n\
+                 sync_teams = true\ndefault_role = \"contributor\"\n",
+            )?;
+            jail.set_env("WHARF_LDAP__ADMIN_GROUP", "registry-admins");
+            let c = Config::load(None, NoOverrides {}).map_err(|e| e.to_string())?;
+            let ldap = c.ldap.ok_or("no [ldap]")?;
+            assert_eq!(ldap.url, "ldaps://ldap.example.com");
+            assert_eq!(ldap.user_attribute, "uid");
+            assert_eq!(ldap.default_role, crate::domain::Role::Contributor);
+            assert_eq!(ldap.admin_group.as_deref(), Some("registry-admins"));
+            assert!(Config::load(None, NoOverrides {}).is_ok());
+            jail.create_file("bad.toml", "[ldap]\nurl = \"x\"\nbase = \"typo\"\n")?;
+            let err = Config::load(Some(Path::new("bad.toml")), NoOverrides {})
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("base"), "{err}");
+            Ok(())
+        });
+        use crate::backend::auth::ldap::{Directory, LdapConfig};
+        let ok = LdapConfig {
+            url: "ldap://127.0.0.1:1".into(),
+            base_dn: "dc=x".into(),
+            ..LdapConfig::default()
+        };
+        assert!(Directory::new(ok.clone()).is_ok());
+        for bad in [
+            LdapConfig {
+                url: "http://x".into(),
+                ..ok.clone()
+            },
+            LdapConfig {
+                base_dn: String::new(),
+                ..ok.clone()
+            },
+            LdapConfig {
+                url: "ldaps://x".into(),
+                starttls: true,
+                ..ok.clone()
+            },
+            LdapConfig {
+                bind_dn: Some("cn=x".into()),
+                ..ok.clone()
+            },
+        ] {
+            assert!(Directory::new(bad).is_err());
+        }
     }
 
     #[test]

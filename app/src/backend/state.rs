@@ -31,6 +31,8 @@ pub struct AppState {
     pub metrics: super::metrics::Metrics,
     /// The key sealing webhook secrets, the outbound allow-list and the delivery settings.
     pub webhooks: Arc<super::webhooks::Webhooks>,
+    /// The LDAP directory that checks passwords of users without a local one (`[ldap]`).
+    pub directory: Option<Arc<super::auth::ldap::Directory>>,
 }
 
 impl AppState {

@@ -67,6 +67,7 @@ async fn login(state: &AppState, name: &str, secret: &str, addr: IpAddr) -> Resu
         &state.db,
         &state.auth_cache.credentials,
         &credentials::BackoffSettings::of(&state.config),
+        state.directory.as_deref(),
         name,
         secret,
         Some(&addr),

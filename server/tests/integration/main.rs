@@ -16,6 +16,7 @@ mod console;
 mod deploy;
 mod https;
 mod lb_ha;
+mod ldap;
 mod malformed;
 mod observability;
 mod rate_limits;

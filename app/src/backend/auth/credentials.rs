@@ -82,12 +82,15 @@ fn bad_credentials() -> AppError {
 }
 
 /// Checks `name` + `secret` and returns who it is. Disabled users, unknown users, wrong
-/// secrets and expired tokens are all the same 401; accounts in backoff get 429.
-#[tracing::instrument(skip(db, cache, secret, settings), fields(user = %name))]
+/// secrets and expired tokens are all the same 401; accounts in backoff get 429. With a
+/// `directory`, passwords of users without a local password are checked by LDAP (and the
+/// result is cached like any other).
+#[tracing::instrument(skip(db, cache, secret, settings, directory), fields(user = %name))]
 pub async fn authenticate(
     db: &DatabaseConnection,
     cache: &CredentialCache,
     settings: &BackoffSettings,
+    directory: Option<&super::ldap::Directory>,
     name: &str,
     secret: &str,
     client_addr: Option<&str>,
@@ -101,8 +104,15 @@ pub async fn authenticate(
     }
 
     let found = user::Entity::find().filter(user::Column::Name.eq(name)).one(db).await?;
+    let local_password = found.as_ref().is_some_and(|u| u.password_hash.is_some());
     let cached = if secret.starts_with(secret::APP_TOKEN_PREFIX) {
         authenticate_app_token(db, found.as_ref(), secret).await?
+    } else if let (Some(dir), false) = (directory, local_password) {
+        Cached {
+            identity: super::directory::authenticate(db, dir, settings, found.as_ref(), name, secret, client_addr)
+                .await?,
+            expires_at: None,
+        }
     } else {
         Cached {
             identity: authenticate_password(db, settings, found.as_ref(), name, secret, client_addr).await?,

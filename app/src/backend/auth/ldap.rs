@@ -112,7 +112,9 @@ pub struct Directory {
 
 impl std::fmt::Debug for Directory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Directory").field("url", &self.config.url).finish_non_exhaustive()
+        f.debug_struct("Directory")
+            .field("url", &self.config.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -129,7 +131,9 @@ impl Directory {
             _ => return Err(LdapError::Config("url must start with ldap:// or ldaps://".into())),
         };
         if url.scheme() == "ldaps" && config.starttls {
-            return Err(LdapError::Config("starttls is for ldap:// URLs; ldaps:// is TLS already".into()));
+            return Err(LdapError::Config(
+                "starttls is for ldap:// URLs; ldaps:// is TLS already".into(),
+            ));
         }
         if config.base_dn.trim().is_empty() {
             return Err(LdapError::Config("base_dn is required".into()));
@@ -200,7 +204,12 @@ impl Directory {
         result
     }
 
-    async fn search_and_bind(&self, ldap: &mut ldap3::Ldap, name: &str, password: &str) -> Result<DirectoryUser, LdapError> {
+    async fn search_and_bind(
+        &self,
+        ldap: &mut ldap3::Ldap,
+        name: &str,
+        password: &str,
+    ) -> Result<DirectoryUser, LdapError> {
         let c = &self.config;
         self.bind_service(ldap).await?;
         let filter = format!("(&{}({}={}))", c.user_filter, c.user_attribute, ldap_escape(name));

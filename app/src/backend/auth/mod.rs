@@ -1,10 +1,13 @@
-//! Who is asking: passwords, application tokens, refresh tokens, console sessions.
+//! Who is asking: passwords (local, or checked by an LDAP directory), application tokens,
+//! refresh tokens, console sessions.
 //!
 //! Secrets are never stored or logged in the clear: passwords as argon2id PHC strings, tokens
 //! and session ids as SHA-256 (they are 256-bit random values, so a fast hash is enough).
 
 pub mod cache;
 pub mod credentials;
+pub mod directory;
+pub mod ldap;
 pub mod password;
 pub mod secret;
 pub mod session;

@@ -9,6 +9,8 @@ pub struct Model {
     pub user_id: i64,
     /// `owner`, `contributor` or `viewer` (see `domain::Role`).
     pub role: String,
+    /// `local` (made in wharf) or `directory` (from the user's LDAP groups).
+    pub source: String,
     pub created_at: DateTimeUtc,
 }
 

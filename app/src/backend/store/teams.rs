@@ -65,6 +65,8 @@ pub async fn set_member(
             }
             let mut am: team_member::ActiveModel = m.into();
             am.role = Set(role.as_str().into());
+            // Set by hand: no longer the directory's to take away.
+            am.source = Set("local".into());
             am.update(db).await?;
         }
         None => {
@@ -263,4 +265,54 @@ pub async fn delete(
     team::Entity::delete_by_id(team.id).exec(db).await?;
     super::auth_changes::record(db, "team.deleted").await?;
     Ok(moved)
+}
+
+/// `team_members.source` of memberships that come from the user's LDAP groups.
+pub const MEMBERSHIP_FROM_DIRECTORY: &str = "directory";
+
+/// Makes `user` a member (with `role`) of every team named like one of `groups`, and removes
+/// memberships that came from the directory for teams no longer among them. Memberships made
+/// in wharf are left alone. True when anything changed.
+pub async fn sync_directory_memberships(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    groups: &[String],
+    role: Role,
+) -> Result<bool, AppError> {
+    let wanted: std::collections::HashSet<String> = groups.iter().map(|g| g.to_lowercase()).collect();
+    let all = team::Entity::find().all(db).await?;
+    let current = team_member::Entity::find()
+        .filter(team_member::Column::UserId.eq(user.id))
+        .all(db)
+        .await?;
+    let mut changed = false;
+    for t in &all {
+        let member = current.iter().find(|m| m.team_id == t.id);
+        let in_group = wanted.contains(&t.name.to_lowercase());
+        match (member, in_group) {
+            (None, true) => {
+                team_member::ActiveModel {
+                    team_id: Set(t.id),
+                    user_id: Set(user.id),
+                    role: Set(role.as_str().into()),
+                    source: Set(MEMBERSHIP_FROM_DIRECTORY.into()),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?;
+                changed = true;
+            }
+            (Some(m), false) if m.source == MEMBERSHIP_FROM_DIRECTORY => {
+                // A team keeps its last owner, even one the directory made.
+                if m.role == Role::Owner.as_str() && owner_count(db, t.id).await? <= 1 {
+                    continue;
+                }
+                team_member::Entity::delete_by_id(m.id).exec(db).await?;
+                changed = true;
+            }
+            _ => {}
+        }
+    }
+    Ok(changed)
 }

@@ -25,7 +25,30 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
         }
     }
     let hash = password::hash(new.password).await?;
-    let name = new.name.to_string();
+    insert_with_namespace(db, new.name, new.email, Some(hash), new.admin).await
+}
+
+/// Creates a user the LDAP directory vouches for: no local password (the directory checks
+/// it at every sign-in), and their personal namespace.
+pub async fn create_from_directory(
+    db: &DatabaseConnection,
+    name: NamespaceName,
+    email: Option<String>,
+    admin: bool,
+) -> Result<user::Model, AppError> {
+    let email = email.filter(|e| e.contains('@') && e.len() <= 255);
+    insert_with_namespace(db, name, email, None, admin).await
+}
+
+/// The user row and its private personal namespace, in one transaction.
+async fn insert_with_namespace(
+    db: &DatabaseConnection,
+    name: NamespaceName,
+    email: Option<String>,
+    password_hash: Option<String>,
+    admin: bool,
+) -> Result<user::Model, AppError> {
+    let name = name.to_string();
     let txn = crate::backend::db::begin_write(db).await?;
     if namespace::Entity::find()
         .filter(namespace::Column::Name.eq(&name))
@@ -39,9 +62,9 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
     let now = Utc::now();
     let user = user::ActiveModel {
         name: Set(name.clone()),
-        email: Set(new.email),
-        password_hash: Set(Some(hash)),
-        admin: Set(new.admin),
+        email: Set(email),
+        password_hash: Set(password_hash),
+        admin: Set(admin),
         disabled: Set(false),
         failed_logins: Set(0),
         locked_until: Set(None),

@@ -43,7 +43,8 @@ async fn identify(
             }
             let backoff = credentials::BackoffSettings::of(&state.config);
             let addr = client.map(|a| a.to_string());
-            credentials::authenticate(&state.db, cache, &backoff, &user, &given, addr.as_deref())
+            // Only application tokens get here: the directory is never asked.
+            credentials::authenticate(&state.db, cache, &backoff, None, &user, &given, addr.as_deref())
                 .await
                 .map(Some)
         }

@@ -1,0 +1,125 @@
+//! Signing in through the LDAP directory: the directory checks the password; wharf then
+//! creates or updates the user (email, administrator from `admin_group`) and, with
+//! `sync_teams`, the team memberships that come from the user's groups. Local accounts with a
+//! password never ask the directory.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+
+use super::credentials::BackoffSettings;
+use super::ldap::{Directory, DirectoryUser, LdapError};
+use super::Identity;
+use crate::backend::entity::user;
+use crate::backend::store::{activity, teams, users};
+use crate::domain::{AppError, NamespaceName};
+
+fn bad_credentials() -> AppError {
+    AppError::Unauthorized("invalid user name or password".into())
+}
+
+/// Checks `name` + `password` with the directory and returns who it is.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    directory: &Directory,
+    settings: &BackoffSettings,
+    found: Option<&user::Model>,
+    name: &str,
+    password: &str,
+    client_addr: Option<&str>,
+) -> Result<Identity, AppError> {
+    let now = Utc::now();
+    if let Some(until) = found.and_then(|u| u.locked_until).filter(|t| *t > now) {
+        let secs = (until - now).num_seconds().max(1);
+        return Err(AppError::TooManyRequests(format!(
+            "too many failed sign-ins for this account; try again in {secs} s"
+        )));
+    }
+    // Only names wharf can use (they become personal namespaces) are looked up at all.
+    let Ok(valid_name) = NamespaceName::try_from(name.to_owned()) else {
+        activity::record_login_failure(db, None, name, "not a valid user name", client_addr).await;
+        return Err(bad_credentials());
+    };
+    let entry = match directory.authenticate(name, password).await {
+        Ok(entry) => entry,
+        Err(LdapError::Rejected) => {
+            if let Some(u) = found {
+                let failures = u.failed_logins.saturating_add(1);
+                let mut am: user::ActiveModel = u.clone().into();
+                am.failed_logins = Set(failures);
+                am.locked_until = Set(settings
+                    .wait_after(failures.max(0) as u32)
+                    .and_then(|d| chrono::Duration::from_std(d).ok())
+                    .map(|d| now + d));
+                am.update(db).await?;
+            }
+            let reason = "wrong password (directory)";
+            activity::record_login_failure(db, found.map(|u| u.id), name, reason, client_addr).await;
+            return Err(bad_credentials());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "LDAP sign-in");
+            return Err(AppError::Internal("the LDAP directory is unavailable".into()));
+        }
+    };
+    let user = match found {
+        Some(u) if u.disabled => {
+            activity::record_login_failure(db, Some(u.id), name, "account disabled", client_addr).await;
+            return Err(bad_credentials());
+        }
+        Some(u) => u.clone(),
+        None => {
+            let admin = directory
+                .config
+                .admin_group
+                .as_deref()
+                .is_some_and(|g| entry.in_group(g));
+            users::create_from_directory(db, valid_name, entry.email.clone(), admin).await?
+        }
+    };
+    let user = apply_directory_facts(db, directory, user, &entry).await?;
+    Ok(Identity {
+        user_id: user.id,
+        name: user.name.clone(),
+        admin: user.admin,
+        read_only: false,
+    })
+}
+
+/// Email, administrator flag and directory team memberships, as the directory says now.
+async fn apply_directory_facts(
+    db: &DatabaseConnection,
+    directory: &Directory,
+    user: user::Model,
+    entry: &DirectoryUser,
+) -> Result<user::Model, AppError> {
+    let config = &directory.config;
+    let mut changed = false;
+    let mut am: user::ActiveModel = user.clone().into();
+    if user.failed_logins != 0 || user.locked_until.is_some() {
+        am.failed_logins = Set(0);
+        am.locked_until = Set(None);
+    }
+    if entry.email.is_some() && entry.email != user.email {
+        am.email = Set(entry.email.clone());
+    }
+    if let Some(group) = &config.admin_group {
+        let admin = entry.in_group(group);
+        if admin != user.admin {
+            // The directory never takes the last administrator away.
+            if admin || users::keep_an_admin(db, &user).await.is_ok() {
+                am.admin = Set(admin);
+                changed = true;
+            } else {
+                tracing::warn!(user = %user.name, "kept the last administrator despite the directory");
+            }
+        }
+    }
+    let user = if am.is_changed() { am.update(db).await? } else { user };
+    if config.sync_teams {
+        changed |= teams::sync_directory_memberships(db, &user, &entry.groups, config.default_role).await?;
+    }
+    if changed {
+        crate::backend::store::auth_changes::record(db, "directory.sync").await?;
+    }
+    Ok(user)
+}
