@@ -328,8 +328,16 @@ pub async fn delete_tag(repository: String, tag: String, digest: String) -> Resu
                 plan.digest
             )));
         }
-        let done =
-            crate::backend::sync::delete::delete_tag(&c.state.db, &c.state.issuer, &repo, &tag, c.name()).await?;
+        let done = crate::backend::sync::delete::delete_tag(
+            &c.state.db,
+            &c.state.issuer,
+            &repo,
+            &tag,
+            c.name(),
+            c.state.config.registry_host.as_deref(),
+        )
+        .await?;
+        c.state.webhooks.wake();
         Ok(TagDeletion {
             repository: done.repository,
             digest: done.digest,

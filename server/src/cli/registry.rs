@@ -482,7 +482,7 @@ pub async fn tag(config: &Config, cmd: TagCommand) -> Result<(), CliError> {
                 return Err(CliError::Usage("add --yes to delete them".into()));
             }
             let issuer = Arc::new(startup::issuer(config)?);
-            let done = delete::delete_tag(&db, &issuer, &repo, &tag, "cli").await?;
+            let done = delete::delete_tag(&db, &issuer, &repo, &tag, "cli", config.registry_host.as_deref()).await?;
             if json {
                 return print_json(&done);
             }

@@ -494,6 +494,9 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
     assert_eq!(deleted["digest"], digest.as_str());
     assert_eq!(deleted["tags"], json!(["1"]));
     assert!(signed_by(&got[6], NEW_SECRET));
+    // The registry's notification of that delete arrives too, and finds nothing left to send.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(rx.at("/hook").len(), 7, "one delete event, not two");
 
     // Deleting a hook takes its log with it.
     let (status, _) = alice

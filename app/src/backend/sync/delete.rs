@@ -13,7 +13,8 @@ use super::client::RegistryError;
 use crate::backend::store::activity::{self, NewActivity};
 use crate::backend::store::{repositories, tags};
 use crate::backend::token::TokenIssuer;
-use crate::domain::{AppError, RepositoryName, TagName};
+use crate::backend::webhooks::payload::{self, Payload};
+use crate::domain::{AppError, RepositoryName, TagName, WebhookEvent};
 
 /// What a deletion removes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,13 +49,16 @@ pub async fn preview(
     })
 }
 
-/// Deletes the manifest `repository:tag` points at, by digest, and records it.
+/// Deletes the manifest `repository:tag` points at, by digest, and records it. The delete
+/// webhooks go out from here or from the registry's notification, whichever removes the tags
+/// first (the other finds nothing left to remove), so exactly once.
 pub async fn delete_tag(
     db: &DatabaseConnection,
     issuer: &Arc<TokenIssuer>,
     repository: &RepositoryName,
     tag: &TagName,
     actor: &str,
+    registry_host: Option<&str>,
 ) -> Result<DeletionPlan, AppError> {
     let plan = preview(db, repository, tag).await?;
     let mut failures = Vec::new();
@@ -106,7 +110,26 @@ pub async fn delete_tag(
     }
     let txn = crate::backend::db::begin_write(db).await?;
     if let Some(repo) = repositories::find_by_name(&*txn, repository.as_str()).await? {
-        tags::remove_by_digest(&*txn, repo.id, &plan.digest, Utc::now()).await?;
+        // The same lock the notification's ingest takes: one of the two removes the tags.
+        repositories::lock(&*txn, repo.id).await?;
+        let removed = tags::remove_by_digest(&*txn, repo.id, &plan.digest, Utc::now()).await?;
+        if let (Some(namespace_id), false) = (repo.namespace_id, removed.is_empty()) {
+            let cause = format!("delete:{}", crate::backend::webhooks::queue::new_delivery_id());
+            let namespace = repository.namespace();
+            let payload = Payload {
+                event: WebhookEvent::Delete,
+                event_id: &cause,
+                occurred_at: payload::rfc3339(Utc::now()),
+                namespace: namespace.as_ref().map_or("", |n| n.as_str()),
+                repository: repository.as_str(),
+                tag: None,
+                digest: Some(&plan.digest),
+                tags: &removed,
+                actor: Some(actor),
+                registry_host,
+            };
+            crate::backend::webhooks::queue::enqueue_event(&*txn, namespace_id, &cause, &payload).await?;
+        }
         let details = format!("{} (tags {})", plan.digest, plan.tags.join(", "));
         activity::record(
             &*txn,
