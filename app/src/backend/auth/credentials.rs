@@ -77,7 +77,7 @@ impl CredentialCache {
 }
 
 /// Why an account is refused; the HTTP layer turns it into 401 or 429.
-fn bad_credentials() -> AppError {
+pub(super) fn bad_credentials() -> AppError {
     AppError::Unauthorized("invalid user name or password".into())
 }
 
@@ -229,13 +229,7 @@ async fn authenticate_password(
         activity::record_login_failure(db, None, name, "unknown user", client_addr).await;
         return Err(bad_credentials());
     };
-    let now = Utc::now();
-    if let Some(until) = user.locked_until.filter(|t| *t > now) {
-        let secs = (until - now).num_seconds().max(1);
-        return Err(AppError::TooManyRequests(format!(
-            "too many failed sign-ins for this account; try again in {secs} s"
-        )));
-    }
+    refuse_while_locked(user)?;
     let Some(phc) = user.password_hash.clone() else {
         password::verify_dummy(password_given.to_owned()).await;
         return Err(bad_credentials());
@@ -243,14 +237,7 @@ async fn authenticate_password(
     let ok = password::verify(password_given.to_owned(), phc).await;
     if !ok || user.disabled {
         if !ok {
-            let failures = user.failed_logins.saturating_add(1);
-            let mut am: user::ActiveModel = user.clone().into();
-            am.failed_logins = Set(failures);
-            am.locked_until = Set(settings
-                .wait_after(failures.max(0) as u32)
-                .and_then(|d| chrono::Duration::from_std(d).ok())
-                .map(|d| now + d));
-            am.update(db).await?;
+            count_failure(db, settings, user).await?;
         }
         let reason = if ok { "account disabled" } else { "wrong password" };
         activity::record_login_failure(db, Some(user.id), name, reason, client_addr).await;
@@ -268,6 +255,35 @@ async fn authenticate_password(
         admin: user.admin,
         read_only: false,
     })
+}
+
+/// 429 while the account waits out its backoff.
+pub(super) fn refuse_while_locked(user: &user::Model) -> Result<(), AppError> {
+    let now = Utc::now();
+    match user.locked_until.filter(|t| *t > now) {
+        Some(until) => Err(AppError::TooManyRequests(format!(
+            "too many failed sign-ins for this account; try again in {} s",
+            (until - now).num_seconds().max(1)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// One more failed sign-in for `user`, and the wait it now owes.
+pub(super) async fn count_failure(
+    db: &DatabaseConnection,
+    settings: &BackoffSettings,
+    user: &user::Model,
+) -> Result<(), AppError> {
+    let failures = user.failed_logins.saturating_add(1);
+    let mut am: user::ActiveModel = user.clone().into();
+    am.failed_logins = Set(failures);
+    am.locked_until = Set(settings
+        .wait_after(failures.max(0) as u32)
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .map(|d| Utc::now() + d));
+    am.update(db).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,19 +3,14 @@
 //! `sync_teams`, the team memberships that come from the user's groups. Local accounts with a
 //! password never ask the directory.
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
-use super::credentials::BackoffSettings;
+use super::credentials::{bad_credentials, count_failure, refuse_while_locked, BackoffSettings};
 use super::ldap::{Directory, DirectoryUser, LdapError};
 use super::Identity;
 use crate::backend::entity::user;
 use crate::backend::store::{activity, teams, users};
 use crate::domain::{AppError, NamespaceName};
-
-fn bad_credentials() -> AppError {
-    AppError::Unauthorized("invalid user name or password".into())
-}
 
 /// Checks `name` + `password` with the directory and returns who it is.
 pub async fn authenticate(
@@ -27,12 +22,8 @@ pub async fn authenticate(
     password: &str,
     client_addr: Option<&str>,
 ) -> Result<Identity, AppError> {
-    let now = Utc::now();
-    if let Some(until) = found.and_then(|u| u.locked_until).filter(|t| *t > now) {
-        let secs = (until - now).num_seconds().max(1);
-        return Err(AppError::TooManyRequests(format!(
-            "too many failed sign-ins for this account; try again in {secs} s"
-        )));
+    if let Some(u) = found {
+        refuse_while_locked(u)?;
     }
     // Only names wharf can use (they become personal namespaces) are looked up at all.
     let Ok(valid_name) = NamespaceName::try_from(name.to_owned()) else {
@@ -43,14 +34,7 @@ pub async fn authenticate(
         Ok(entry) => entry,
         Err(LdapError::Rejected) => {
             if let Some(u) = found {
-                let failures = u.failed_logins.saturating_add(1);
-                let mut am: user::ActiveModel = u.clone().into();
-                am.failed_logins = Set(failures);
-                am.locked_until = Set(settings
-                    .wait_after(failures.max(0) as u32)
-                    .and_then(|d| chrono::Duration::from_std(d).ok())
-                    .map(|d| now + d));
-                am.update(db).await?;
+                count_failure(db, settings, u).await?;
             }
             let reason = "wrong password (directory)";
             activity::record_login_failure(db, found.map(|u| u.id), name, reason, client_addr).await;
