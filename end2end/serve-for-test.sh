@@ -36,7 +36,7 @@ cleanup() {
   trap - EXIT INT TERM HUP
   for pid in $wharf_pid $registry_pid; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -f "$state/registry"
+  rm -f "$state/registry" "$state/setup-token"
   rm -rf "$data"
 }
 trap cleanup EXIT
@@ -49,7 +49,8 @@ export WHARF_REGISTRY_HOST="$registry_addr"
 # An empty site dir: the release binary must serve the console it embeds, nothing from disk.
 mkdir -p "$data/no-site"
 export LEPTOS_SITE_ROOT="$data/no-site"
-# No users: the tests sign up the first one (who becomes the administrator) in the browser.
+# No users: the tests sign up the first administrator in the browser, with the one-time setup
+# token wharf writes to its data dir (copied to $state/setup-token for them).
 # Replica probes every second, so the registries page shows live health quickly.
 export WHARF_PROBE_INTERVAL_SECS=1
 # The webhook test's receiver listens on loopback, which webhooks may reach only when allowed.
@@ -83,8 +84,14 @@ echo "$registry_addr" >"$state/registry.tmp"
 mv "$state/registry.tmp" "$state/registry"
 echo "serve-for-test: docker-registry on $registry_addr (log: $state/registry.log)" >&2
 
+rm -f "$state/setup-token"
 "$wharf" serve --listen "127.0.0.1:$port" &
 wharf_pid=$!
+for _ in $(seq 1 100); do
+  [ -f "$data/setup-token" ] && break
+  sleep 0.1
+done
+cp "$data/setup-token" "$state/setup-token"
 
 # Stay in the foreground until either process ends; the EXIT trap stops the other one.
 status=0

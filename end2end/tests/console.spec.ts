@@ -6,7 +6,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { test, expect, type Browser, type Page } from "@playwright/test";
-import { listTags, pullImage, pushImage } from "./registry";
+import fs from "node:fs";
+import { listTags, pullImage, pushImage, stateDir } from "./registry";
 
 const ADMIN = { user: "admin", password: "e2e-admin-password" };
 const ALICE = { user: "alice", password: "e2e-alice-password" };
@@ -54,11 +55,21 @@ test.describe.serial("the wharf console", () => {
     admin = watchCsp(await (await browser.newContext()).newPage());
   });
 
-  test("the first visitor signs up and becomes the administrator", async ({ browser }) => {
+  test("the first administrator signs up with the one-time setup token", async ({ browser }) => {
     await open(admin, "/login");
     await admin.getByRole("link", { name: "Create one" }).click();
     await expect(admin).toHaveURL(/\/signup$/);
     await admin.waitForLoadState("networkidle");
+    // Without the token (what an early visitor of a fresh install would try): refused.
+    await admin.getByLabel("User name").fill("intruder");
+    await admin.getByLabel("Setup token").fill("wharf_setup_guessed");
+    await admin.getByLabel("Password (at least 8 characters)").fill(ADMIN.password);
+    await admin.getByLabel("Password again").fill(ADMIN.password);
+    await admin.getByRole("button", { name: "Create account" }).click();
+    await expect(admin.getByRole("alert")).toContainText("setup token is not valid");
+    // The token wharf wrote to its data dir at first start (serve-for-test.sh copies it).
+    const setupToken = fs.readFileSync(path.join(stateDir(), "setup-token"), "utf8").trim();
+    await admin.getByLabel("Setup token").fill(setupToken);
     await admin.getByLabel("User name").fill(ADMIN.user);
     await admin.getByLabel("Email").fill("admin@example.com");
     await admin.getByLabel("Password (at least 8 characters)").fill(ADMIN.password);

@@ -45,7 +45,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     let listen = config.listen;
     let tls = config.tls_cert.clone().zip(config.tls_key.clone());
     let public_url = config.public_url.clone();
-    let first_user = wharf_app::backend::store::users::count(&db).await? == 0;
+    let setup_file = startup::first_admin_setup(&config, &db).await?;
     let state = startup::state(config, db, leptos_options(listen)?)?;
     let background = startup::spawn_background(&state)?;
     let app = router::build(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -62,12 +62,12 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
                 shutdown_signal().await;
                 h.graceful_shutdown(Some(Duration::from_secs(10)));
             });
-            announce(listen, &public_url, first_user);
+            announce(listen, &public_url, setup_file.as_deref());
             axum_server::bind_rustls(listen, tls).handle(handle).serve(app).await?;
         }
         None => {
             let listener = tokio::net::TcpListener::bind(listen).await?;
-            announce(listener.local_addr()?, &public_url, first_user);
+            announce(listener.local_addr()?, &public_url, setup_file.as_deref());
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown_signal())
                 .await?;
@@ -78,11 +78,14 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     Ok(())
 }
 
-fn announce(addr: SocketAddr, public_url: &str, first_user: bool) {
+fn announce(addr: SocketAddr, public_url: &str, setup_file: Option<&std::path::Path>) {
     tracing::info!(%addr, %public_url, "wharf is listening");
-    if first_user {
-        tracing::info!(
-            "no users yet: create an admin with `echo PASSWORD | wharf user add NAME --admin --password-stdin`"
+    if let Some(file) = setup_file {
+        // The token itself stays out of the log: logs are shipped and kept.
+        tracing::warn!(
+            "no administrator yet: sign up at {public_url}/signup with the one-time setup token in {} \
+             (or run `wharf user add NAME --admin --password-stdin`)",
+            file.display()
         );
     }
 }

@@ -131,6 +131,17 @@ pub fn signing_key(config: &Config) -> Result<keys::SigningKey, StartError> {
     )?)
 }
 
+/// While no administrator exists: a one-time setup token for the first one, written to the
+/// data dir (see `wharf_app::backend::auth::setup`). Returns the file it is in.
+pub async fn first_admin_setup(
+    config: &Config,
+    db: &DatabaseConnection,
+) -> Result<Option<std::path::PathBuf>, StartError> {
+    wharf_app::backend::auth::setup::issue_if_no_admin(db, &config.data_dir)
+        .await
+        .map_err(|e| StartError::Io(format!("issuing the setup token: {e}")))
+}
+
 /// The token signer, for the server and for CLI commands that talk to the registry.
 pub fn issuer(config: &Config) -> Result<TokenIssuer, StartError> {
     Ok(TokenIssuer {
@@ -149,6 +160,10 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
         notification_secret: Arc::new(notification_secret(&config)?),
         auth_cache: AuthCache::new(Duration::from_secs(config.credential_cache_ttl_secs)),
         issuer: Arc::new(issuer),
+        verifications: Arc::new(wharf_app::backend::auth::password::VerificationSlots::new(
+            config.password_verifications_max,
+            Duration::from_millis(config.password_verification_wait_ms),
+        )),
         throttle: Arc::new(ClientThrottle::new(
             config.ip_failures_per_minute,
             config.ip_requests_per_second,

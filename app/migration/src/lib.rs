@@ -9,6 +9,7 @@ mod m0003_registry_state;
 mod m0004_console;
 mod m0005_webhooks;
 mod m0006_directory;
+mod m0007_security;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_console::Migration),
             Box::new(m0005_webhooks::Migration),
             Box::new(m0006_directory::Migration),
+            Box::new(m0007_security::Migration),
         ]
     }
 }

@@ -107,8 +107,16 @@ pub async fn create_app_token(
         }
         // A checkbox: present (any value but "false") means checked.
         let read_only = read_only.is_some_and(|v| v != "false");
+        // Made with an application token: no stronger, and not longer-lived, than it.
+        if !read_only && matches!(&c.subject, crate::authz::Subject::User(u) if u.read_only) {
+            return Err(AppError::Forbidden(
+                "a read-only token can only make read-only tokens".into(),
+            ));
+        }
+        let limit = c.credential.as_ref().and_then(|t| t.expires_at);
         let (row, token) =
-            crate::backend::store::tokens::create_app_token(&c.state.db, &user, &name, read_only, expires).await?;
+            crate::backend::store::tokens::create_app_token(&c.state.db, &user, &name, read_only, expires, limit)
+                .await?;
         let host = super::context::registry_host(&c.state).await?;
         c.audit(
             &c.state.db,

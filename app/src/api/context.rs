@@ -77,6 +77,9 @@ pub struct Caller {
     pub state: AppState,
     pub user: Option<user::Model>,
     pub subject: crate::authz::Subject,
+    /// The application token the caller presented (REST API), if any: what they create may
+    /// not outlive it.
+    pub credential: Option<crate::backend::auth::TokenCredential>,
 }
 
 /// Who a REST API request authenticated as (application token or session), provided by the
@@ -100,6 +103,7 @@ pub async fn caller_for(state: AppState, identity: Option<crate::backend::auth::
             state,
             user: None,
             subject: crate::authz::Subject::Anonymous,
+            credential: None,
         });
     };
     let user = crate::backend::store::users::find_by_id(&state.db, identity.user_id)
@@ -116,13 +120,14 @@ pub async fn caller_for(state: AppState, identity: Option<crate::backend::auth::
         state,
         user: Some(user),
         subject,
+        credential: identity.app_token,
     })
 }
 
 /// The caller behind a session cookie, for plain HTTP handlers outside server functions.
 pub async fn caller_with(state: AppState, cookie: Option<String>) -> Result<Caller, AppError> {
     let user = match cookie {
-        Some(c) => session::user_for(&state.db, &c).await?,
+        Some(c) => session::user_for(&state, &c).await?,
         None => None,
     };
     let subject = match &user {
@@ -134,7 +139,12 @@ pub async fn caller_with(state: AppState, cookie: Option<String>) -> Result<Call
         }),
         None => crate::authz::Subject::Anonymous,
     };
-    Ok(Caller { state, user, subject })
+    Ok(Caller {
+        state,
+        user,
+        subject,
+        credential: None,
+    })
 }
 
 impl Caller {

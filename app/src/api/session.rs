@@ -41,17 +41,7 @@ pub async fn login(username: String, password: String) -> Result<CurrentUser, Ap
                 ));
             }
             let ip = super::context::client_ip();
-            let addr = ip.map(|a| a.to_string());
-            let backoff = credentials::BackoffSettings::of(&state.config);
-            let attempt = credentials::authenticate(
-                &state.db,
-                &state.auth_cache.credentials,
-                &backoff,
-                state.directory.as_deref(),
-                username.trim(),
-                &password,
-                addr.as_deref(),
-            );
+            let attempt = credentials::authenticate(&state, username.trim(), &password, ip);
             let identity = match ip {
                 Some(ip) => state.throttle.guard(ip, attempt).await?,
                 None => attempt.await?,
@@ -94,12 +84,13 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn get_viewer() -> Result<Viewer, AppError> {
     super::context::run(async move {
         let c = super::context::caller().await?;
-        let first_user = crate::backend::store::users::count(&c.state.db).await? == 0;
+        let setup_required = crate::backend::store::users::enabled_admin_count(&c.state.db).await? == 0;
         Ok(Viewer {
             user: c.user.as_ref().map(to_dto),
             subject: c.subject,
             settings: crate::domain::dto::ConsoleSettings {
-                signup_enabled: c.state.config.signup || first_user,
+                signup_enabled: c.state.config.signup || setup_required,
+                setup_required,
                 anonymous_browsing: c.state.config.anonymous_browsing,
                 registry_host: super::context::registry_host(&c.state).await?,
                 policy: c.policy(),
@@ -109,14 +100,16 @@ pub async fn get_viewer() -> Result<Viewer, AppError> {
     .await
 }
 
-/// Creates an account and signs it in. Allowed when `signup` is on, and always for the very
-/// first account, which becomes an administrator.
+/// Creates an account and signs it in. Allowed when `signup` is on; with the one-time setup
+/// token that `wharf serve` issues while no administrator exists, the account is the first
+/// administrator (whether or not `signup` is on).
 #[server(endpoint = "signup")]
 pub async fn signup(
     username: String,
     email: String,
     password: String,
     password_again: String,
+    setup_token: Option<String>,
 ) -> Result<CurrentUser, AppError> {
     super::context::run(async move {
         use crate::backend::auth::session;
@@ -126,23 +119,24 @@ pub async fn signup(
             return Err(AppError::BadRequest("the two passwords differ".into()));
         }
         let name = crate::domain::NamespaceName::try_from(username.trim().to_lowercase())?;
-        let first_user = users::count(&state.db).await? == 0;
-        if !state.config.signup && !first_user {
-            return Err(AppError::Forbidden(
-                "sign-up is disabled; ask an administrator for an account".into(),
-            ));
-        }
         let email = email.trim();
-        let user = users::create(
-            &state.db,
-            users::NewUser {
-                name,
-                email: (!email.is_empty()).then(|| email.to_owned()),
-                password,
-                admin: first_user,
-            },
-        )
-        .await?;
+        let new = users::NewUser {
+            name,
+            email: (!email.is_empty()).then(|| email.to_owned()),
+            password,
+            admin: false,
+        };
+        let setup_token = setup_token.filter(|t| !t.trim().is_empty());
+        let first_admin = setup_token.is_some();
+        let user = match setup_token {
+            Some(token) => users::create_first_admin(&state.db, new, &token).await?,
+            None if state.config.signup => users::create(&state.db, new).await?,
+            None => {
+                return Err(AppError::Forbidden(
+                    "sign-up is disabled; ask an administrator for an account".into(),
+                ))
+            }
+        };
         let value = session::create(&state.db, user.id, state.config.session_ttl_hours).await?;
         super::context::set_cookie(&session::cookie(
             &value,
@@ -157,7 +151,11 @@ pub async fn signup(
                 actor_name: &user.name,
                 kind: "user.signed_up",
                 target: &user.name,
-                details: if first_user { "first user: administrator" } else { "" },
+                details: if first_admin {
+                    "first administrator (setup token)"
+                } else {
+                    ""
+                },
                 client_addr: addr.as_deref(),
                 ..Default::default()
             },

@@ -89,7 +89,6 @@ async fn change(name: String, what: Change) -> Result<UserRow, AppError> {
     let target = users::require_by_name(&c.state.db, &name).await?;
     let (kind, u) = match what {
         Change::Disabled(true) => {
-            users::keep_an_admin(&c.state.db, &target).await?;
             let u = users::set_disabled(&c.state.db, target, true).await?;
             // A disabled user's console sessions end now, not when they expire.
             crate::backend::auth::session::end_all(&c.state.db, u.id).await?;

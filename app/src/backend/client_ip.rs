@@ -23,9 +23,42 @@ pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> 
         .unwrap_or(peer)
 }
 
+/// The unit rate limits and sign-in backoff count by: an IPv4 address, or an IPv6 client's /64
+/// (one subscriber usually holds a whole /64, so counting single addresses would let one
+/// client rotate through 2^64 of them).
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(bits))
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limit_key(a), limit_key(b));
+        assert_eq!(limit_key(a).to_string(), "2001:db8:1:2::");
+        assert_ne!(limit_key(a), limit_key(other));
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(limit_key(v4), v4);
+        assert_eq!(
+            limit_key("::ffff:192.0.2.7".parse().unwrap()),
+            v4,
+            "v4-mapped counts as the v4 address"
+        );
+    }
 
     fn headers(xff: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

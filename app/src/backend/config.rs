@@ -75,8 +75,13 @@ pub struct Config {
     pub auth_sync_interval_ms: u64,
     /// Failed sign-ins for one account before wharf slows it down.
     pub login_failures_before_backoff: u32,
-    /// Longest wait imposed on an account after repeated failures, in seconds.
+    /// Longest wait imposed on an (account, client address) after repeated failures, in seconds.
     pub login_backoff_max_secs: u64,
+    /// Password verifications (argon2id, 19 MiB each) running at once, over all clients.
+    pub password_verifications_max: usize,
+    /// How long a sign-in waits for a verification slot before it gets 503 + `Retry-After`,
+    /// in milliseconds.
+    pub password_verification_wait_ms: u64,
     /// Serve HTTPS with this certificate chain and key (PEM); plain HTTP when unset.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
@@ -197,6 +202,8 @@ impl Default for Config {
             auth_sync_interval_ms: 1000,
             login_failures_before_backoff: 5,
             login_backoff_max_secs: 300,
+            password_verifications_max: 8,
+            password_verification_wait_ms: 2000,
             tls_cert: None,
             tls_key: None,
             secure_cookies: None,

@@ -67,8 +67,20 @@ pub struct ApiError(pub AppError);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        json_error(status_of(&self.0), self.0.code(), self.0.to_string(), json!({}))
+        with_retry_after(
+            &self.0,
+            json_error(status_of(&self.0), self.0.code(), self.0.to_string(), json!({})),
+        )
     }
+}
+
+/// 503s say when to come back (clients and load balancers honour `Retry-After`).
+pub fn with_retry_after(error: &AppError, mut resp: Response) -> Response {
+    if matches!(error, AppError::Unavailable(_)) {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    resp
 }
 
 impl From<AppError> for ApiError {
@@ -92,10 +104,11 @@ impl IntoResponse for DistributionError {
             AppError::Forbidden(_) => "DENIED",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::TooManyRequests(_) => "TOOMANYREQUESTS",
+            AppError::Unavailable(_) => "UNAVAILABLE",
             _ => "UNKNOWN",
         };
         let body = json!({"errors": [{"code": code, "message": self.error.to_string()}]});
-        let mut resp = (status_of(&self.error), axum::Json(body)).into_response();
+        let mut resp = with_retry_after(&self.error, (status_of(&self.error), axum::Json(body)).into_response());
         if matches!(self.error, AppError::Unauthorized(_)) {
             let challenge = format!("Basic realm=\"{}\"", self.realm.replace('"', ""));
             if let Ok(v) = HeaderValue::from_str(&challenge) {

@@ -27,6 +27,8 @@ pub enum TokenOutcome {
     unauthorized,
     forbidden,
     too_many_requests,
+    /// No password-verification slot in time (503).
+    busy,
     error,
 }
 
@@ -39,6 +41,7 @@ impl TokenOutcome {
             AppError::Unauthorized(_) => TokenOutcome::unauthorized,
             AppError::Forbidden(_) => TokenOutcome::forbidden,
             AppError::TooManyRequests(_) => TokenOutcome::too_many_requests,
+            AppError::Unavailable(_) => TokenOutcome::busy,
             AppError::Internal(_) | AppError::Transport(_) => TokenOutcome::error,
         }
     }

@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod outbound;
 pub mod registry_auth;
+pub mod secret_file;
 pub mod state;
 pub mod store;
 pub mod sync;

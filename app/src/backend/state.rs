@@ -25,6 +25,8 @@ pub struct AppState {
     pub auth_cache: AuthCache,
     /// What the registry must send in `Authorization` with notifications.
     pub notification_secret: Arc<String>,
+    /// The bound on password verifications running at once.
+    pub verifications: Arc<super::auth::password::VerificationSlots>,
     /// Per-client-address limits on sign-in and token requests.
     pub throttle: Arc<super::auth::throttle::ClientThrottle>,
     /// Counters and histograms for `/metrics` (records nothing when disabled).

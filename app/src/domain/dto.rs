@@ -181,6 +181,8 @@ impl<T> Page<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsoleSettings {
     pub signup_enabled: bool,
+    /// No administrator exists yet: the sign-up form asks for the one-time setup token.
+    pub setup_required: bool,
     /// Anonymous visitors may browse public namespaces.
     pub anonymous_browsing: bool,
     /// `host:port` used in `docker pull` lines.

@@ -24,6 +24,9 @@ pub enum AppError {
     /// Too many attempts; try again later.
     #[error("{0}")]
     TooManyRequests(String),
+    /// Busy or a dependency is down: try again shortly (503 with `Retry-After`).
+    #[error("{0}")]
+    Unavailable(String),
     /// Something failed on our side; details are in the server log only.
     #[error("internal error ({0}); the server log has details")]
     Internal(String),
@@ -42,6 +45,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::PayloadTooLarge(_) => 413,
             AppError::TooManyRequests(_) => 429,
+            AppError::Unavailable(_) => 503,
             AppError::Internal(_) | AppError::Transport(_) => 500,
         }
     }
@@ -56,6 +60,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
             AppError::Transport(_) => "transport",
         }

@@ -509,7 +509,7 @@ async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), CliErro
             expires,
         } => {
             let user = users::require_by_name(&db, &user).await?;
-            let (_, token) = tokens::create_app_token(&db, &user, &name, read_only, expires).await?;
+            let (_, token) = tokens::create_app_token(&db, &user, &name, read_only, expires, None).await?;
             println!("{token}");
         }
         TokenCommand::List { user } => {

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sea_orm::EntityTrait;
-use wharf_app::backend::auth::{credentials, Identity};
+use wharf_app::backend::auth::{credentials, directory, Identity};
 use wharf_app::backend::error::DistributionError;
 use wharf_app::backend::metrics::TokenOutcome;
 use wharf_app::backend::store::tokens;
@@ -62,17 +62,7 @@ fn fail(state: &AppState, error: AppError) -> Response {
 }
 
 async fn login(state: &AppState, name: &str, secret: &str, addr: IpAddr) -> Result<Identity, AppError> {
-    let addr = addr.to_string();
-    credentials::authenticate(
-        &state.db,
-        &state.auth_cache.credentials,
-        &credentials::BackoffSettings::of(&state.config),
-        state.directory.as_deref(),
-        name,
-        secret,
-        Some(&addr),
-    )
-    .await
+    credentials::authenticate(state, name, secret, Some(addr)).await
 }
 
 /// The token (or the error docker expects), counted and timed for `/metrics`.
@@ -155,7 +145,7 @@ pub async fn post_token(
                 let mut token = registry_auth::issue(&state, Some(&identity), get("service"), &scopes).await?;
                 if get("access_type") == Some("offline") {
                     token.refresh_token =
-                        Some(tokens::create_refresh_token(&state.db, identity.user_id, client_id, user_agent).await?);
+                        Some(tokens::create_refresh_token(&state.db, &identity, client_id, user_agent).await?);
                 }
                 Ok(token)
             }
@@ -171,11 +161,12 @@ pub async fn post_token(
                     .await?
                     .filter(|u| !u.disabled)
                     .ok_or_else(|| AppError::Unauthorized("the refresh token is invalid, expired or revoked".into()))?;
+                // A directory user's device works only while the directory still has them.
+                let user = directory::recheck(&state, user).await?;
+                // The refresh token grants what the credential it was made from granted.
                 let identity = Identity {
-                    user_id: user.id,
-                    name: user.name,
-                    admin: user.admin,
-                    read_only: false,
+                    read_only: row.read_only,
+                    ..Identity::of_user(&user)
                 };
                 registry_auth::issue(&state, Some(&identity), get("service"), &scopes).await
             }

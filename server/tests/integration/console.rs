@@ -19,7 +19,7 @@ pub(crate) struct Browser {
 }
 
 impl Browser {
-    fn new(w: &TestWharf) -> Browser {
+    pub(crate) fn new(w: &TestWharf) -> Browser {
         Browser {
             http: reqwest::Client::new(),
             base: w.url.clone(),
@@ -36,7 +36,7 @@ impl Browser {
     }
 
     /// POSTs a server function with form fields; returns status and JSON body.
-    async fn call(&mut self, name: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    pub(crate) async fn call(&mut self, name: &str, form: &[(&str, &str)]) -> (u16, Value) {
         self.call_from(name, form, &self.base.clone()).await
     }
 
@@ -61,14 +61,14 @@ impl Browser {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
-    async fn ok(&mut self, name: &str, form: &[(&str, &str)]) -> Value {
+    pub(crate) async fn ok(&mut self, name: &str, form: &[(&str, &str)]) -> Value {
         let (status, body) = self.call(name, form).await;
         assert_eq!(status, 200, "{name} {form:?}: {body}");
         body
     }
 
     /// The call fails with `status` and a readable message in the error body.
-    async fn fails(&mut self, name: &str, form: &[(&str, &str)], status: u16) -> String {
+    pub(crate) async fn fails(&mut self, name: &str, form: &[(&str, &str)], status: u16) -> String {
         let (got, body) = self.call(name, form).await;
         assert_eq!(got, status, "{name} {form:?}: {body}");
         let message = body.as_object().and_then(|o| o.values().next()).and_then(Value::as_str);

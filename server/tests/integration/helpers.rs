@@ -141,6 +141,9 @@ impl TestWharf {
         wharf_server::startup::record_declared_registries(&config, &conn)
             .await
             .expect("declared registries");
+        wharf_server::startup::first_admin_setup(&config, &conn)
+            .await
+            .expect("setup token");
         let opts = leptos::prelude::LeptosOptions::builder()
             .output_name("wharf")
             .site_addr(addr)

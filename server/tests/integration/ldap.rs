@@ -365,3 +365,126 @@ async fn starttls_and_ldaps_check_the_certificate() {
         Err(LdapError::Unavailable(_))
     ));
 }
+
+/// Lasting credentials of directory users (refresh tokens, console sessions, cached Basic
+/// logins) are re-checked with the directory every `recheck_secs`: removal from the directory
+/// ends access, removal from the admin group ends admin rights, without a new sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removal_from_the_directory_ends_lasting_credentials() {
+    let slapd = Slapd::start().await;
+    let mut config = slapd.config(format!("ldap://127.0.0.1:{}", slapd.ldap_port));
+    config.recheck_secs = 1;
+    let w = TestWharf::start_with(DbKind::Sqlite, |c| {
+        c.ldap = Some(config.clone());
+        // Long, to show the directory's answers are not trusted for as long.
+        c.credential_cache_ttl_secs = 600;
+    })
+    .await;
+    w.add_user("admin", LOCAL_PW, true).await;
+    let http = reqwest::Client::new();
+    let refresh_token = |user: &'static str, pw: &'static str| {
+        let http = http.clone();
+        let url = w.url.clone();
+        async move {
+            let r = http
+                .post(format!("{url}/v2/token"))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", user),
+                    ("password", pw),
+                    ("access_type", "offline"),
+                    ("client_id", "test"),
+                    ("service", "wharf-registry"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()["refresh_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let refresh = |token: String| {
+        let http = http.clone();
+        let url = w.url.clone();
+        async move {
+            http.post(format!("{url}/v2/token"))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.as_str()),
+                    ("client_id", "test"),
+                    ("service", "wharf-registry"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let session = |user: &'static str, pw: &'static str| {
+        let http = http.clone();
+        let url = w.url.clone();
+        async move {
+            let r = http
+                .post(format!("{url}/api/login"))
+                .header("origin", &url)
+                .form(&[("username", user), ("password", pw)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let api_with = |cookie: String, path: &'static str| {
+        let http = http.clone();
+        let url = w.url.clone();
+        async move {
+            http.get(format!("{url}{path}"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+
+    let alice_device = refresh_token("alice", ALICE_PW).await;
+    let alice_browser = session("alice", ALICE_PW).await;
+    let carol_browser = session("carol", CAROL_PW).await;
+    assert_eq!(docker_login(&w, "alice", ALICE_PW).await, 200);
+    assert_eq!(refresh(alice_device.clone()).await, 200);
+    assert_eq!(api_with(alice_browser.clone(), "/api/v1/user").await, 200);
+    assert_eq!(
+        api_with(carol_browser.clone(), "/api/v1/users").await,
+        200,
+        "carol is an admin"
+    );
+
+    // alice leaves the company; carol leaves the admin group.
+    slapd.modify(&format!(
+        "dn: uid=alice,ou=people,{SUFFIX}\nchangetype: delete\n\n\
+         dn: cn=wharf-admins,ou=groups,{SUFFIX}\nchangetype: modify\nreplace: member\nmember: uid=bob,ou=people,{SUFFIX}\n"
+    ));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(refresh(alice_device).await, 401, "her device ends");
+    assert_eq!(api_with(alice_browser, "/api/v1/user").await, 401, "her session ends");
+    assert_eq!(docker_login(&w, "alice", ALICE_PW).await, 401, "her cached login ends");
+    assert_eq!(
+        api_with(carol_browser.clone(), "/api/v1/users").await,
+        403,
+        "carol's session keeps working, without admin rights"
+    );
+    assert_eq!(api_with(carol_browser, "/api/v1/user").await, 200);
+    w.stop().await;
+}

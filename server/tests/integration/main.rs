@@ -24,5 +24,6 @@ mod registry_clients;
 mod registry_events;
 mod registry_replicas;
 mod rest_api;
+mod security;
 mod token_endpoint;
 mod webhooks;

@@ -3,8 +3,7 @@
 //! made by this process, within `auth_sync_interval_ms` for changes made elsewhere (another
 //! wharf process, the CLI) — and expire after `credential_cache_ttl_secs` in any case.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use moka::future::Cache;
@@ -22,7 +21,7 @@ pub struct AuthCache {
     pub credentials: CredentialCache,
     /// `None` values mean "this namespace does not exist".
     pub facts: Cache<FactsKey, Option<NamespaceFacts>>,
-    seen_change: Arc<AtomicI64>,
+    seen_change: Arc<Mutex<Option<auth_changes::LogPosition>>>,
 }
 
 impl AuthCache {
@@ -33,7 +32,7 @@ impl AuthCache {
                 .max_capacity(100_000)
                 .time_to_live(ttl.max(Duration::from_millis(1)))
                 .build(),
-            seen_change: Arc::new(AtomicI64::new(-1)),
+            seen_change: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -44,9 +43,16 @@ impl AuthCache {
 
     /// Clears the caches if the change log moved since the last look.
     pub async fn sync(&self, db: &DatabaseConnection) {
-        match auth_changes::latest(db).await {
-            Ok(latest) => {
-                if self.seen_change.swap(latest, Ordering::SeqCst) != latest {
+        match auth_changes::position(db).await {
+            Ok(now) => {
+                let moved = {
+                    let mut seen = self
+                        .seen_change
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    seen.replace(now) != Some(now)
+                };
+                if moved {
                     self.clear();
                 }
             }

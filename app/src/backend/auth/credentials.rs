@@ -1,12 +1,18 @@
 //! Checking a user name + secret (a password or an application token), with a cache of
-//! recently verified credentials and per-account backoff after repeated failures.
+//! recently verified credentials and backoff per (account, client address) after failures.
 //!
 //! Docker sends Basic credentials on every token request and argon2id costs tens of
 //! milliseconds, so verified credentials are remembered for `credential_cache_ttl_secs`. The
 //! cache key is an HMAC (with a per-process random key) of user name and secret: the secret
 //! itself is never kept, and a memory dump does not reveal it. The cache is dropped whenever
-//! credentials or memberships change anywhere (see [`super::cache`]).
+//! credentials or memberships change anywhere (see [`super::cache`]); an entry verified before
+//! such a drop is never used after it (each entry carries the cache's epoch).
+//!
+//! Only requests that miss the cache count against the client's request rate and need one
+//! of the few password-verification slots.
 
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,9 +22,11 @@ use moka::future::Cache;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::Sha256;
 
-use super::{password, secret, Identity};
+use super::backoff::{self, Attempt, BackoffSettings};
+use super::{password, secret, Identity, TokenCredential};
 use crate::backend::entity::{app_token, user};
 use crate::backend::store::activity;
+use crate::backend::AppState;
 use crate::domain::AppError;
 
 /// A verified credential: who it is, and for tokens which row to re-check.
@@ -27,6 +35,8 @@ struct Cached {
     identity: Identity,
     /// Application tokens keep working only until they expire, cached or not.
     expires_at: Option<chrono::DateTime<Utc>>,
+    /// The cache's epoch when verification started: entries from before a clear are stale.
+    epoch: u64,
 }
 
 /// Verified credentials, keyed by HMAC(user, secret).
@@ -34,6 +44,7 @@ struct Cached {
 pub struct CredentialCache {
     cache: Cache<[u8; 32], Cached>,
     key: Arc<[u8; 32]>,
+    epoch: Arc<AtomicU64>,
 }
 
 impl CredentialCache {
@@ -48,6 +59,7 @@ impl CredentialCache {
                 .time_to_live(ttl.max(Duration::from_millis(1)))
                 .build(),
             key: Arc::new(key),
+            epoch: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -60,18 +72,33 @@ impl CredentialCache {
         mac.finalize().into_bytes().into()
     }
 
-    /// The identity cached under `key`, unless its token has expired since (then forgotten).
+    /// The epoch to stamp on a verification starting now.
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// The identity cached under `key`, unless its token has expired or the cache was cleared
+    /// since it was verified (then forgotten).
     async fn fresh(&self, key: &[u8; 32]) -> Option<Identity> {
         let hit = self.cache.get(key).await?;
-        if hit.expires_at.is_none_or(|t| t > Utc::now()) {
+        if hit.epoch == self.epoch() && hit.expires_at.is_none_or(|t| t > Utc::now()) {
             return Some(hit.identity);
         }
         self.cache.invalidate(key).await;
         None
     }
 
-    /// Forgets every cached credential.
+    async fn remember(&self, key: [u8; 32], entry: Cached) {
+        // Verified against data read before a clear: not worth keeping (and `fresh` would
+        // refuse it anyway).
+        if entry.epoch == self.epoch() {
+            self.cache.insert(key, entry).await;
+        }
+    }
+
+    /// Forgets every cached credential, including verifications still in flight.
     pub fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         self.cache.invalidate_all();
     }
 }
@@ -81,80 +108,117 @@ pub(super) fn bad_credentials() -> AppError {
     AppError::Unauthorized("invalid user name or password".into())
 }
 
-/// Checks `name` + `secret` and returns who it is. Disabled users, unknown users, wrong
-/// secrets and expired tokens are all the same 401; accounts in backoff get 429. With a
-/// `directory`, passwords of users without a local password are checked by LDAP (and the
-/// result is cached like any other).
-#[tracing::instrument(skip(db, cache, secret, settings, directory), fields(user = %name))]
+/// Checks `name` + `secret` from `client` and returns who it is. Disabled users, unknown
+/// users, wrong secrets and expired tokens are all the same 401; a client in backoff gets
+/// 429 for any account name, known or not. With a directory, passwords of users without a
+/// local password are checked by LDAP (and the result is cached like any other).
+#[tracing::instrument(skip(state, secret), fields(user = %name))]
 pub async fn authenticate(
-    db: &DatabaseConnection,
-    cache: &CredentialCache,
-    settings: &BackoffSettings,
-    directory: Option<&super::ldap::Directory>,
+    state: &AppState,
     name: &str,
     secret: &str,
-    client_addr: Option<&str>,
+    client: Option<IpAddr>,
 ) -> Result<Identity, AppError> {
     if name.is_empty() || secret.is_empty() || name.len() > 255 || secret.len() > password::MAX_PASSWORD_LEN {
         return Err(bad_credentials());
     }
+    let cache = &state.auth_cache.credentials;
     let key = cache.cache_key(name, secret);
     if let Some(identity) = cache.fresh(&key).await {
         return Ok(identity);
     }
-
+    if let Some(ip) = client {
+        state.throttle.admit_uncached(ip)?;
+    }
+    let epoch = cache.epoch();
+    let db = &state.db;
     let found = user::Entity::find().filter(user::Column::Name.eq(name)).one(db).await?;
     let local_password = found.as_ref().is_some_and(|u| u.password_hash.is_some());
-    let cached = if secret.starts_with(secret::APP_TOKEN_PREFIX) {
-        authenticate_app_token(db, found.as_ref(), secret).await?
-    } else if let (Some(dir), false) = (directory, local_password) {
-        Cached {
-            identity: super::directory::authenticate(db, dir, settings, found.as_ref(), name, secret, client_addr)
-                .await?,
-            expires_at: None,
-        }
+    let addr = client.map(|ip| ip.to_string());
+    let (identity, expires_at) = if secret.starts_with(secret::APP_TOKEN_PREFIX) {
+        authenticate_app_token(state, found.as_ref(), secret).await?
     } else {
-        Cached {
-            identity: authenticate_password(db, settings, found.as_ref(), name, secret, client_addr).await?,
-            expires_at: None,
+        let attempt = Attempt::new(name, client);
+        let settings = BackoffSettings::of(&state.config);
+        backoff::refuse_while_locked(db, &settings, &attempt, Utc::now()).await?;
+        // A directory's answer is cached only until the next re-check is due.
+        let (result, expires_at) = match (state.directory.as_deref(), local_password) {
+            (Some(dir), false) => (
+                super::directory::authenticate(db, dir, found.as_ref(), name, secret, addr.as_deref()).await,
+                chrono::Duration::from_std(dir.recheck_every())
+                    .ok()
+                    .map(|d| Utc::now() + d),
+            ),
+            _ => (
+                authenticate_password(state, found.as_ref(), name, secret, addr.as_deref()).await,
+                None,
+            ),
+        };
+        match &result {
+            Err(AppError::Unauthorized(_)) => backoff::count_failure(db, &attempt, Utc::now()).await?,
+            Ok(_) => backoff::forget(db, &attempt).await?,
+            Err(_) => {}
         }
+        (result?, expires_at)
     };
-    cache.cache.insert(key, cached.clone()).await;
-    Ok(cached.identity)
+    cache
+        .remember(
+            key,
+            Cached {
+                identity: identity.clone(),
+                expires_at,
+                epoch,
+            },
+        )
+        .await;
+    Ok(identity)
 }
 
 /// Checks an application token given on its own (`Authorization: Bearer`, the REST API): the
 /// token's hash finds its row and its owner. Same cache, same 401s as [`authenticate`].
 #[tracing::instrument(skip_all)]
-pub async fn authenticate_token(
-    db: &DatabaseConnection,
-    cache: &CredentialCache,
-    token: &str,
-) -> Result<Identity, AppError> {
+pub async fn authenticate_token(state: &AppState, token: &str, client: Option<IpAddr>) -> Result<Identity, AppError> {
     if !token.starts_with(secret::APP_TOKEN_PREFIX) || token.len() > password::MAX_PASSWORD_LEN {
         return Err(AppError::Unauthorized("that is not a wharf application token".into()));
     }
+    let cache = &state.auth_cache.credentials;
     // The empty user name cannot collide with a real one (names are never empty).
     let key = cache.cache_key("", token);
     if let Some(identity) = cache.fresh(&key).await {
         return Ok(identity);
     }
+    if let Some(ip) = client {
+        state.throttle.admit_uncached(ip)?;
+    }
+    let epoch = cache.epoch();
     let row = app_token::Entity::find()
         .filter(app_token::Column::TokenHash.eq(secret::digest(token).as_str()))
-        .one(db)
+        .one(&state.db)
         .await?
         .ok_or_else(bad_credentials)?;
-    let owner = user::Entity::find_by_id(row.user_id).one(db).await?;
-    let cached = authenticate_app_token(db, owner.as_ref(), token).await?;
-    cache.cache.insert(key, cached.clone()).await;
-    Ok(cached.identity)
+    let owner = user::Entity::find_by_id(row.user_id).one(&state.db).await?;
+    let (identity, expires_at) = authenticate_app_token(state, owner.as_ref(), token).await?;
+    cache
+        .remember(
+            key,
+            Cached {
+                identity: identity.clone(),
+                expires_at,
+                epoch,
+            },
+        )
+        .await;
+    Ok(identity)
 }
 
+type Verified = (Identity, Option<chrono::DateTime<Utc>>);
+
 async fn authenticate_app_token(
-    db: &DatabaseConnection,
+    state: &AppState,
     found: Option<&user::Model>,
     token: &str,
-) -> Result<Cached, AppError> {
+) -> Result<Verified, AppError> {
+    let db = &state.db;
     let Some(user) = found.filter(|u| !u.disabled) else {
         return Err(bad_credentials());
     };
@@ -170,139 +234,71 @@ async fn authenticate_app_token(
     if row.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(AppError::Unauthorized("this application token has expired".into()));
     }
+    // A directory user's tokens work only while the directory still knows them.
+    let user = super::directory::recheck(state, user.clone()).await?;
     // last_used_at is informational; a failure to record it must not refuse the login.
     let read_only = row.read_only;
-    let expires_at = row.expires_at;
+    let credential = TokenCredential {
+        id: row.id,
+        expires_at: row.expires_at,
+    };
     let mut am: app_token::ActiveModel = row.into();
     am.last_used_at = Set(Some(Utc::now()));
     if let Err(e) = am.update(db).await {
         tracing::warn!(error = %e, "recording token use");
     }
-    Ok(Cached {
-        identity: Identity {
-            user_id: user.id,
-            name: user.name.clone(),
-            admin: user.admin,
+    // A directory user's token is cached only until their next re-check is due.
+    let recheck_due = state
+        .directory
+        .as_deref()
+        .filter(|_| user.password_hash.is_none())
+        .and_then(|d| chrono::Duration::from_std(d.recheck_every()).ok())
+        .map(|d| Utc::now() + d);
+    let expires_at = match (credential.expires_at, recheck_due) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok((
+        Identity {
             read_only,
+            app_token: Some(credential),
+            ..Identity::of_user(&user)
         },
         expires_at,
-    })
-}
-
-/// How failed sign-ins slow an account down.
-#[derive(Debug, Clone, Copy)]
-pub struct BackoffSettings {
-    /// Failures allowed before any wait.
-    pub free_failures: u32,
-    /// The longest wait, in seconds.
-    pub max_wait_secs: u64,
-}
-
-impl BackoffSettings {
-    /// The backoff the configuration asks for.
-    pub fn of(config: &crate::backend::config::Config) -> BackoffSettings {
-        BackoffSettings {
-            free_failures: config.login_failures_before_backoff,
-            max_wait_secs: config.login_backoff_max_secs,
-        }
-    }
-
-    /// The wait after `failures` consecutive failures: none for the first few, then doubling
-    /// from one second up to the maximum. A correct password works again once it has passed.
-    pub fn wait_after(&self, failures: u32) -> Option<Duration> {
-        let over = failures.checked_sub(self.free_failures)?;
-        let secs = 1u64.checked_shl(over).unwrap_or(u64::MAX).min(self.max_wait_secs);
-        Some(Duration::from_secs(secs))
-    }
+    ))
 }
 
 async fn authenticate_password(
-    db: &DatabaseConnection,
-    settings: &BackoffSettings,
+    state: &AppState,
     found: Option<&user::Model>,
     name: &str,
     password_given: &str,
     client_addr: Option<&str>,
 ) -> Result<Identity, AppError> {
+    let db: &DatabaseConnection = &state.db;
+    // Unknown accounts cost the same verification, so timing does not tell them apart.
+    let _slot = state.verifications.acquire().await?;
     let Some(user) = found else {
         password::verify_dummy(password_given.to_owned()).await;
         activity::record_login_failure(db, None, name, "unknown user", client_addr).await;
         return Err(bad_credentials());
     };
-    refuse_while_locked(user)?;
     let Some(phc) = user.password_hash.clone() else {
         password::verify_dummy(password_given.to_owned()).await;
         return Err(bad_credentials());
     };
     let ok = password::verify(password_given.to_owned(), phc).await;
     if !ok || user.disabled {
-        if !ok {
-            count_failure(db, settings, user).await?;
-        }
         let reason = if ok { "account disabled" } else { "wrong password" };
         activity::record_login_failure(db, Some(user.id), name, reason, client_addr).await;
         return Err(bad_credentials());
     }
-    if user.failed_logins != 0 || user.locked_until.is_some() {
-        let mut am: user::ActiveModel = user.clone().into();
-        am.failed_logins = Set(0);
-        am.locked_until = Set(None);
-        am.update(db).await?;
-    }
-    Ok(Identity {
-        user_id: user.id,
-        name: user.name.clone(),
-        admin: user.admin,
-        read_only: false,
-    })
-}
-
-/// 429 while the account waits out its backoff.
-pub(super) fn refuse_while_locked(user: &user::Model) -> Result<(), AppError> {
-    let now = Utc::now();
-    match user.locked_until.filter(|t| *t > now) {
-        Some(until) => Err(AppError::TooManyRequests(format!(
-            "too many failed sign-ins for this account; try again in {} s",
-            (until - now).num_seconds().max(1)
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// One more failed sign-in for `user`, and the wait it now owes.
-pub(super) async fn count_failure(
-    db: &DatabaseConnection,
-    settings: &BackoffSettings,
-    user: &user::Model,
-) -> Result<(), AppError> {
-    let failures = user.failed_logins.saturating_add(1);
-    let mut am: user::ActiveModel = user.clone().into();
-    am.failed_logins = Set(failures);
-    am.locked_until = Set(settings
-        .wait_after(failures.max(0) as u32)
-        .and_then(|d| chrono::Duration::from_std(d).ok())
-        .map(|d| Utc::now() + d));
-    am.update(db).await?;
-    Ok(())
+    Ok(Identity::of_user(user))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let s = BackoffSettings {
-            free_failures: 3,
-            max_wait_secs: 60,
-        };
-        assert_eq!(s.wait_after(2), None);
-        assert_eq!(s.wait_after(3), Some(Duration::from_secs(1)));
-        assert_eq!(s.wait_after(4), Some(Duration::from_secs(2)));
-        assert_eq!(s.wait_after(8), Some(Duration::from_secs(32)));
-        assert_eq!(s.wait_after(9), Some(Duration::from_secs(60)));
-        assert_eq!(s.wait_after(200), Some(Duration::from_secs(60)));
-    }
 
     #[test]
     fn cache_keys_depend_on_both_name_and_secret() {
@@ -311,5 +307,42 @@ mod tests {
         assert_eq!(c.cache_key("a", "b"), c.cache_key("a", "b"));
         let other = CredentialCache::new(Duration::from_secs(1));
         assert_ne!(c.cache_key("a", "b"), other.cache_key("a", "b"), "keys are per process");
+    }
+
+    fn entry(epoch: u64) -> Cached {
+        Cached {
+            identity: Identity {
+                user_id: 1,
+                name: "a".into(),
+                admin: false,
+                read_only: false,
+                app_token: None,
+            },
+            expires_at: None,
+            epoch,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_verification_that_straddles_a_clear_is_not_cached() {
+        let c = CredentialCache::new(Duration::from_secs(60));
+        let key = c.cache_key("a", "b");
+        // Verification starts (reads the database), then a change clears the cache…
+        let started = c.epoch();
+        c.clear();
+        // …and only then does the verification finish.
+        c.remember(key, entry(started)).await;
+        assert!(
+            c.fresh(&key).await.is_none(),
+            "verified before the change: not trusted after it"
+        );
+        c.remember(key, entry(c.epoch())).await;
+        assert!(
+            c.fresh(&key).await.is_some(),
+            "a verification after the change is cached"
+        );
+        // An entry that made it in just before the clear is dropped by the clear.
+        c.clear();
+        assert!(c.fresh(&key).await.is_none());
     }
 }

@@ -2,29 +2,31 @@
 //! creates or updates the user (email, administrator from `admin_group`) and, with
 //! `sync_teams`, the team memberships that come from the user's groups. Local accounts with a
 //! password never ask the directory.
+//!
+//! Credentials that outlive a sign-in (refresh tokens, console sessions, application tokens)
+//! are re-checked with the directory at least every `recheck_secs` (default 60): a user removed from the
+//! directory loses access, and one removed from the admin group loses admin rights, within
+//! that (plus one registry token's lifetime).
 
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
-use super::credentials::{bad_credentials, count_failure, refuse_while_locked, BackoffSettings};
+use super::credentials::bad_credentials;
 use super::ldap::{Directory, DirectoryUser, LdapError};
 use super::Identity;
 use crate::backend::entity::user;
 use crate::backend::store::{activity, teams, users};
 use crate::domain::{AppError, NamespaceName};
 
-/// Checks `name` + `password` with the directory and returns who it is.
+/// Checks `name` + `password` with the directory and returns who it is (the caller counts
+/// failures against the client's backoff).
 pub async fn authenticate(
     db: &DatabaseConnection,
     directory: &Directory,
-    settings: &BackoffSettings,
     found: Option<&user::Model>,
     name: &str,
     password: &str,
     client_addr: Option<&str>,
 ) -> Result<Identity, AppError> {
-    if let Some(u) = found {
-        refuse_while_locked(u)?;
-    }
     // Only names wharf can use (they become personal namespaces) are looked up at all.
     let Ok(valid_name) = NamespaceName::try_from(name.to_owned()) else {
         activity::record_login_failure(db, None, name, "not a valid user name", client_addr).await;
@@ -33,9 +35,6 @@ pub async fn authenticate(
     let entry = match directory.authenticate(name, password).await {
         Ok(entry) => entry,
         Err(LdapError::Rejected) => {
-            if let Some(u) = found {
-                count_failure(db, settings, u).await?;
-            }
             let reason = "wrong password (directory)";
             activity::record_login_failure(db, found.map(|u| u.id), name, reason, client_addr).await;
             return Err(bad_credentials());
@@ -61,12 +60,39 @@ pub async fn authenticate(
         }
     };
     let user = apply_directory_facts(db, directory, user, &entry).await?;
-    Ok(Identity {
-        user_id: user.id,
-        name: user.name.clone(),
-        admin: user.admin,
-        read_only: false,
-    })
+    directory.confirmed.insert(user.id, ()).await;
+    Ok(Identity::of_user(&user))
+}
+
+/// `user` as the directory says they are now, for a credential that outlives its sign-in:
+/// local accounts (with a password) and installs without a directory pass unchanged; a
+/// directory user is asked about at most every `recheck_secs`, refused once the directory
+/// no longer has them, and has admin rights and teams brought up to date. While the directory
+/// is unreachable the last answer stands (an outage is not a removal).
+pub async fn recheck(state: &crate::backend::AppState, user: user::Model) -> Result<user::Model, AppError> {
+    let Some(directory) = state.directory.as_deref() else {
+        return Ok(user);
+    };
+    if user.password_hash.is_some() || directory.confirmed.contains_key(&user.id) {
+        return Ok(user);
+    }
+    match directory.lookup(&user.name).await {
+        Ok(Some(entry)) => {
+            let user = apply_directory_facts(&state.db, directory, user, &entry).await?;
+            directory.confirmed.insert(user.id, ()).await;
+            Ok(user)
+        }
+        Ok(None) => {
+            tracing::info!(user = %user.name, "no longer in the directory: access refused");
+            Err(AppError::Unauthorized(
+                "your account is no longer in the directory; sign in again".into(),
+            ))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, user = %user.name, "LDAP re-check failed; keeping the last answer");
+            Ok(user)
+        }
+    }
 }
 
 /// Email, administrator flag and directory team memberships, as the directory says now.
@@ -79,10 +105,6 @@ async fn apply_directory_facts(
     let config = &directory.config;
     let mut changed = false;
     let mut am: user::ActiveModel = user.clone().into();
-    if user.failed_logins != 0 || user.locked_until.is_some() {
-        am.failed_logins = Set(0);
-        am.locked_until = Set(None);
-    }
     if entry.email.is_some() && entry.email != user.email {
         am.email = Set(entry.email.clone());
     }

@@ -50,6 +50,11 @@ pub struct LdapConfig {
     pub admin_group: Option<String>,
     /// Connect and operation timeout, in seconds.
     pub timeout_secs: u64,
+    /// How often, at most, the standing of a directory user with a lasting credential (refresh
+    /// token, console session, application token) is checked with the directory again, in
+    /// seconds. Someone removed from the directory or the admin group loses access or admin
+    /// rights within this (plus one registry token's lifetime). At most 300.
+    pub recheck_secs: u64,
 }
 
 impl Default for LdapConfig {
@@ -72,6 +77,7 @@ impl Default for LdapConfig {
             default_role: Role::Viewer,
             admin_group: None,
             timeout_secs: 5,
+            recheck_secs: 60,
         }
     }
 }
@@ -108,6 +114,8 @@ pub struct Directory {
     pub config: LdapConfig,
     bind_password: Option<String>,
     tls: Option<Arc<rustls::ClientConfig>>,
+    /// Users the directory confirmed within the last `recheck_secs` (see `directory::recheck`).
+    pub(super) confirmed: moka::future::Cache<i64, ()>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -151,12 +159,25 @@ impl Directory {
         if config.bind_dn.is_some() != bind_password.is_some() {
             return Err(LdapError::Config("bind_dn and bind_password go together".into()));
         }
+        if config.recheck_secs == 0 || config.recheck_secs > 300 {
+            return Err(LdapError::Config("recheck_secs must be between 1 and 300".into()));
+        }
         let tls = secure.then(|| tls_config(config.ca_file.as_deref())).transpose()?;
+        let recheck = Duration::from_secs(config.recheck_secs);
         Ok(Directory {
             config,
             bind_password,
             tls,
+            confirmed: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(recheck)
+                .build(),
         })
+    }
+
+    /// How long a directory user's standing is trusted before the directory is asked again.
+    pub fn recheck_every(&self) -> Duration {
+        Duration::from_secs(self.config.recheck_secs)
     }
 
     fn timeout(&self) -> Duration {
@@ -204,24 +225,34 @@ impl Directory {
         result
     }
 
+    /// What the directory says of `name` now, without a password (the service account
+    /// searches): `None` when the user is gone. Used to re-check directory users whose
+    /// credential (a refresh token, a session, an application token) outlives a sign-in.
+    pub async fn lookup(&self, name: &str) -> Result<Option<DirectoryUser>, LdapError> {
+        if name.is_empty() {
+            return Ok(None);
+        }
+        let mut ldap = self.connect().await?;
+        let result = async {
+            self.bind_service(&mut ldap).await?;
+            let Some(entry) = self.find_entry(&mut ldap, name).await? else {
+                return Ok(None);
+            };
+            self.with_groups(&mut ldap, name, entry).await.map(Some)
+        }
+        .await;
+        let _ = ldap.unbind().await;
+        result
+    }
+
     async fn search_and_bind(
         &self,
         ldap: &mut ldap3::Ldap,
         name: &str,
         password: &str,
     ) -> Result<DirectoryUser, LdapError> {
-        let c = &self.config;
         self.bind_service(ldap).await?;
-        let filter = format!("(&{}({}={}))", c.user_filter, c.user_attribute, ldap_escape(name));
-        let (entries, _) = ldap
-            .with_timeout(self.timeout())
-            .search(&c.base_dn, Scope::Subtree, &filter, vec![c.email_attribute.as_str()])
-            .await
-            .map_err(unavailable)?
-            .success()
-            .map_err(unavailable)?;
-        let [entry] = <[_; 1]>::try_from(entries).map_err(|_| LdapError::Rejected)?;
-        let entry = SearchEntry::construct(entry);
+        let entry = self.find_entry(ldap, name).await?.ok_or(LdapError::Rejected)?;
         match ldap.with_timeout(self.timeout()).simple_bind(&entry.dn, password).await {
             Ok(r) if r.rc == 0 => {}
             // 49: invalidCredentials (also what a locked account answers on most servers).
@@ -231,6 +262,32 @@ impl Directory {
         }
         // Groups are read as the service account again: users may not see group entries.
         self.bind_service(ldap).await?;
+        self.with_groups(ldap, name, entry).await
+    }
+
+    /// The one entry under `base_dn` for `name` (bound as the service account); `None` when
+    /// there is none, or more than one.
+    async fn find_entry(&self, ldap: &mut ldap3::Ldap, name: &str) -> Result<Option<SearchEntry>, LdapError> {
+        let c = &self.config;
+        let filter = format!("(&{}({}={}))", c.user_filter, c.user_attribute, ldap_escape(name));
+        let (entries, _) = ldap
+            .with_timeout(self.timeout())
+            .search(&c.base_dn, Scope::Subtree, &filter, vec![c.email_attribute.as_str()])
+            .await
+            .map_err(unavailable)?
+            .success()
+            .map_err(unavailable)?;
+        Ok(<[_; 1]>::try_from(entries).ok().map(|[e]| SearchEntry::construct(e)))
+    }
+
+    /// The user's groups, read as the service account.
+    async fn with_groups(
+        &self,
+        ldap: &mut ldap3::Ldap,
+        name: &str,
+        entry: SearchEntry,
+    ) -> Result<DirectoryUser, LdapError> {
+        let c = &self.config;
         let group_filter = c
             .group_filter
             .replace("{dn}", &ldap_escape(&entry.dn))

@@ -23,6 +23,32 @@ pub fn check_strength(password: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A bound on password verifications running at once: each holds 19 MiB for tens of
+/// milliseconds, so a flood of uncached sign-ins must queue, not exhaust memory.
+pub struct VerificationSlots {
+    slots: tokio::sync::Semaphore,
+    wait: std::time::Duration,
+}
+
+impl VerificationSlots {
+    pub fn new(max: usize, wait: std::time::Duration) -> VerificationSlots {
+        VerificationSlots {
+            slots: tokio::sync::Semaphore::new(max.max(1)),
+            wait,
+        }
+    }
+
+    /// A slot, or 503 when none frees up within the configured wait.
+    pub async fn acquire(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+        match tokio::time::timeout(self.wait, self.slots.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Unavailable(
+                "too many sign-ins are being checked right now; try again in a moment".into(),
+            )),
+        }
+    }
+}
+
 /// Hashes on a blocking thread: argon2 takes tens of milliseconds.
 pub async fn hash(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {

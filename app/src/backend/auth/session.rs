@@ -26,8 +26,10 @@ pub async fn create(db: &DatabaseConnection, user_id: i64, ttl_hours: u64) -> Re
     Ok(value)
 }
 
-/// The user behind a cookie value, if the session is live and the user enabled.
-pub async fn user_for(db: &DatabaseConnection, cookie_value: &str) -> Result<Option<user::Model>, AppError> {
+/// The user behind a cookie value, if the session is live, the user enabled and (for a
+/// directory user) still in the directory; a session that fails any of these is ended.
+pub async fn user_for(state: &crate::backend::AppState, cookie_value: &str) -> Result<Option<user::Model>, AppError> {
+    let db = &state.db;
     let Some(s) = session::Entity::find_by_id(secret::digest(cookie_value))
         .one(db)
         .await?
@@ -38,10 +40,21 @@ pub async fn user_for(db: &DatabaseConnection, cookie_value: &str) -> Result<Opt
         session::Entity::delete_by_id(s.id).exec(db).await?;
         return Ok(None);
     }
-    Ok(user::Entity::find_by_id(s.user_id)
+    let Some(user) = user::Entity::find_by_id(s.user_id)
         .one(db)
         .await?
-        .filter(|u| !u.disabled))
+        .filter(|u| !u.disabled)
+    else {
+        return Ok(None);
+    };
+    match super::directory::recheck(state, user).await {
+        Ok(user) => Ok(Some(user)),
+        Err(AppError::Unauthorized(_)) => {
+            session::Entity::delete_by_id(s.id).exec(db).await?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn end(db: &DatabaseConnection, cookie_value: &str) -> Result<(), AppError> {
@@ -52,7 +65,7 @@ pub async fn end(db: &DatabaseConnection, cookie_value: &str) -> Result<(), AppE
 }
 
 /// Ends every session of a user (password change, disable).
-pub async fn end_all(db: &DatabaseConnection, user_id: i64) -> Result<(), AppError> {
+pub async fn end_all(db: &impl sea_orm::ConnectionTrait, user_id: i64) -> Result<(), AppError> {
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user_id))
         .exec(db)

@@ -4,8 +4,12 @@
 //! - **Failures**: an address that fails to authenticate more than `ip_failures_per_minute`
 //!   times is refused (429) until its budget refills, whichever accounts it tries. This stops
 //!   one address spraying a password over many accounts, which per-account backoff cannot.
-//! - **Requests**: `ip_requests_per_second` caps how fast one address may ask for tokens or
-//!   sign in at all (burst: twice that), so nobody can keep wharf busy signing tokens.
+//! - **Expensive requests**: `ip_requests_per_second` caps how often one address may make
+//!   wharf verify a credential it has not cached (an argon2id hash, a database look-up; burst:
+//!   twice that). Requests answered from the credential cache never count: a cluster pulling
+//!   hundreds of images through one NAT address with one valid credential is never refused.
+//!
+//! Addresses are counted as [`crate::backend::client_ip::limit_key`] says (IPv6 per /64).
 //!
 //! Both are GCRA limiters (governor) keyed by address, refilled continuously: no global
 //! sleep, and a correct client on another address never waits.
@@ -53,9 +57,9 @@ impl ClientThrottle {
         ))
     }
 
-    /// Before a sign-in or token request: refuses an address over its request rate or out of
-    /// failure budget.
+    /// Before a sign-in or token request: refuses an address out of failure budget.
     pub async fn admit(&self, addr: IpAddr) -> Result<(), AppError> {
+        let addr = crate::backend::client_ip::limit_key(addr);
         if let Some(until) = self.blocked.get(&addr).await {
             let now = Instant::now();
             if until > now {
@@ -63,14 +67,20 @@ impl ClientThrottle {
             }
             self.blocked.invalidate(&addr).await;
         }
+        Ok(())
+    }
+
+    /// Before verifying a credential that is not cached: refuses an address over its rate.
+    pub fn admit_uncached(&self, addr: IpAddr) -> Result<(), AppError> {
+        let addr = crate::backend::client_ip::limit_key(addr);
         match self.requests.as_ref().and_then(|l| over_budget(l, addr)) {
             Some(wait) => Err(Self::too_many(wait)),
             None => Ok(()),
         }
     }
 
-    /// Runs a sign-in or token request from `addr` under both limits: refused up front when
-    /// over them, and a 401 counts against the address's failure budget.
+    /// Runs a sign-in or token request from `addr`: refused up front when the address is out
+    /// of failure budget, and a 401 counts against that budget.
     pub async fn guard<T>(
         &self,
         addr: IpAddr,
@@ -86,6 +96,7 @@ impl ClientThrottle {
 
     /// After a failed authentication from `addr`.
     pub async fn failed(&self, addr: IpAddr) {
+        let addr = crate::backend::client_ip::limit_key(addr);
         if let Some(wait) = self.failures.as_ref().and_then(|l| over_budget(l, addr)) {
             tracing::warn!(%addr, wait_secs = wait.as_secs(), "too many failed sign-ins from one address");
             self.blocked.insert(addr, Instant::now() + wait).await;
@@ -125,19 +136,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ipv6_failures_count_per_64() {
+        let t = ClientThrottle::new(2, 0);
+        for i in 1..=3 {
+            t.failed(format!("2001:db8:0:1::{i}").parse().unwrap()).await;
+        }
+        let same_64: IpAddr = "2001:db8:0:1:ffff::9".parse().unwrap();
+        assert!(
+            t.admit(same_64).await.is_err(),
+            "rotating addresses inside one /64 does not help"
+        );
+        assert!(t.admit("2001:db8:0:2::1".parse().unwrap()).await.is_ok());
+    }
+
+    #[tokio::test]
     async fn request_rate_allows_a_burst_then_refuses() {
         let t = ClientThrottle::new(0, 5);
         let a: IpAddr = "198.51.100.7".parse().unwrap();
         let admitted = {
             let mut n = 0;
             for _ in 0..30 {
-                if t.admit(a).await.is_ok() {
+                if t.admit_uncached(a).is_ok() {
                     n += 1;
                 }
             }
             n
         };
         assert!((10..=12).contains(&admitted), "burst of 2×5, got {admitted}");
-        assert!(ClientThrottle::new(0, 0).admit(a).await.is_ok(), "0 turns it off");
+        assert!(ClientThrottle::new(0, 0).admit_uncached(a).is_ok(), "0 turns it off");
+        assert!(
+            t.admit(a).await.is_ok(),
+            "the request rate never blocks the failure gate"
+        );
     }
 }

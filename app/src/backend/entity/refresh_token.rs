@@ -14,6 +14,10 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The application token this was made from (it ends with it), if any.
+    pub app_token_id: Option<i64>,
+    /// Made from a read-only credential: refreshes grant pull only.
+    pub read_only: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,7 +2,7 @@
 //! `m0002_auth_changes`). Writers call [`record`] in the same transaction as the change.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QuerySelect, Set};
 
 use crate::backend::entity::auth_change;
 use crate::domain::AppError;
@@ -18,12 +18,27 @@ pub async fn record(db: &impl ConnectionTrait, reason: &str) -> Result<(), AppEr
     Ok(())
 }
 
-/// The id of the latest change (0 when there is none).
-pub async fn latest(db: &impl ConnectionTrait) -> Result<i64, AppError> {
-    Ok(auth_change::Entity::find()
-        .order_by_desc(auth_change::Column::Id)
-        .limit(1)
+/// Where the change log stands: how many changes there are and the highest id. The count is
+/// what catches a change whose id was handed out earlier but committed later (PostgreSQL
+/// sequences do not commit in order): the highest id alone would not move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogPosition {
+    pub count: i64,
+    pub max_id: i64,
+}
+
+pub async fn position(db: &impl ConnectionTrait) -> Result<LogPosition, AppError> {
+    use sea_orm::sea_query::{Expr, Func};
+    let row: Option<(i64, Option<i64>)> = auth_change::Entity::find()
+        .select_only()
+        .expr(Func::count(Expr::col(auth_change::Column::Id)))
+        .expr(Func::max(Expr::col(auth_change::Column::Id)))
+        .into_tuple()
         .one(db)
-        .await?
-        .map_or(0, |c| c.id))
+        .await?;
+    let (count, max_id) = row.unwrap_or((0, None));
+    Ok(LogPosition {
+        count,
+        max_id: max_id.unwrap_or(0),
+    })
 }

@@ -19,13 +19,9 @@ pub struct NewUser {
 /// Creates a user and their personal namespace (private) in one transaction.
 pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model, AppError> {
     password::check_strength(&new.password)?;
-    if let Some(e) = &new.email {
-        if !e.contains('@') || e.len() > 255 {
-            return Err(AppError::BadRequest(format!("{e:?} is not an email address")));
-        }
-    }
+    let email = checked_email(new.email)?;
     let hash = password::hash(new.password).await?;
-    insert_with_namespace(db, new.name, new.email, Some(hash), new.admin).await
+    insert_with_namespace(db, new.name, email, Some(hash), new.admin).await
 }
 
 /// Creates a user the LDAP directory vouches for: no local password (the directory checks
@@ -40,6 +36,33 @@ pub async fn create_from_directory(
     insert_with_namespace(db, name, email, None, admin).await
 }
 
+/// Creates the first administrator with the one-time setup token (see
+/// [`crate::backend::auth::setup`]): the token is consumed in the transaction that creates
+/// the account.
+pub async fn create_first_admin(
+    db: &DatabaseConnection,
+    new: NewUser,
+    setup_token: &str,
+) -> Result<user::Model, AppError> {
+    password::check_strength(&new.password)?;
+    let email = checked_email(new.email)?;
+    let hash = password::hash(new.password).await?;
+    let txn = crate::backend::db::begin_write(db).await?;
+    crate::backend::auth::setup::consume(&*txn, setup_token).await?;
+    let user = insert_in(&*txn, new.name, email, Some(hash), true).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+fn checked_email(email: Option<String>) -> Result<Option<String>, AppError> {
+    if let Some(e) = &email {
+        if !e.contains('@') || e.len() > 255 {
+            return Err(AppError::BadRequest(format!("{e:?} is not an email address")));
+        }
+    }
+    Ok(email)
+}
+
 /// The user row and its private personal namespace, in one transaction.
 async fn insert_with_namespace(
     db: &DatabaseConnection,
@@ -48,14 +71,30 @@ async fn insert_with_namespace(
     password_hash: Option<String>,
     admin: bool,
 ) -> Result<user::Model, AppError> {
-    let name = name.to_string();
     let txn = crate::backend::db::begin_write(db).await?;
+    let user = insert_in(&*txn, name, email, password_hash, admin).await?;
+    if admin {
+        // An administrator exists now: the first-start setup token has done its work.
+        crate::backend::auth::setup::end_all(&*txn).await?;
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+async fn insert_in(
+    txn: &impl ConnectionTrait,
+    name: NamespaceName,
+    email: Option<String>,
+    password_hash: Option<String>,
+    admin: bool,
+) -> Result<user::Model, AppError> {
+    let name = name.to_string();
     if namespace::Entity::find()
         .filter(namespace::Column::Name.eq(&name))
-        .one(&*txn)
+        .one(txn)
         .await?
         .is_some()
-        || find_by_name(&*txn, &name).await?.is_some()
+        || find_by_name(txn, &name).await?.is_some()
     {
         return Err(AppError::Conflict(format!("the name {name:?} is already taken")));
     }
@@ -71,7 +110,7 @@ async fn insert_with_namespace(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&*txn)
+    .insert(txn)
     .await?;
     let ns = namespace::ActiveModel {
         name: Set(name),
@@ -83,11 +122,10 @@ async fn insert_with_namespace(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&*txn)
+    .insert(txn)
     .await?;
-    super::repositories::adopt_orphans(&*txn, &ns).await?;
-    super::auth_changes::record(&*txn, "user.created").await?;
-    txn.commit().await?;
+    super::repositories::adopt_orphans(txn, &ns).await?;
+    super::auth_changes::record(txn, "user.created").await?;
     Ok(user)
 }
 
@@ -105,12 +143,21 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, AppError> {
     Ok(user::Entity::find().count(db).await?)
 }
 
-/// Enables or disables a user; every wharf process drops its cached credentials.
+/// Enables or disables a user; every wharf process drops its cached credentials, and a
+/// disabled user's devices (refresh tokens) end. Never disables the last enabled administrator.
 pub async fn set_disabled(db: &DatabaseConnection, user: user::Model, disabled: bool) -> Result<user::Model, AppError> {
     let txn = crate::backend::db::begin_write(db).await?;
+    let user = if disabled {
+        keep_an_admin_locked(&txn, user.id).await?
+    } else {
+        user
+    };
     let mut am: user::ActiveModel = user.into();
     am.disabled = Set(disabled);
     let user = am.update(&*txn).await?;
+    if disabled {
+        super::tokens::revoke_all_refresh_tokens(&*txn, user.id, Utc::now()).await?;
+    }
     super::auth_changes::record(&*txn, if disabled { "user.disabled" } else { "user.enabled" }).await?;
     txn.commit().await?;
     Ok(user)
@@ -125,23 +172,51 @@ pub async fn enabled_admin_count(db: &impl ConnectionTrait) -> Result<u64, AppEr
         .await?)
 }
 
-/// Refuses a change that would leave no enabled administrator.
+/// Refuses a change that would leave no enabled administrator (a check outside any
+/// transaction: for decisions that do not write, see [`keep_an_admin_locked`] for those that do).
 pub async fn keep_an_admin(db: &impl ConnectionTrait, target: &user::Model) -> Result<(), AppError> {
     if target.admin && !target.disabled && enabled_admin_count(db).await? <= 1 {
-        return Err(AppError::Conflict(format!(
-            "{} is the last administrator: make someone else an administrator first",
-            target.name
-        )));
+        return Err(last_admin(&target.name));
     }
     Ok(())
 }
 
-/// Grants or takes away administrator rights.
+fn last_admin(name: &str) -> AppError {
+    AppError::Conflict(format!(
+        "{name} is the last administrator: make someone else an administrator first"
+    ))
+}
+
+/// Inside a write transaction, before disabling or demoting user `id`: locks the enabled
+/// administrators' rows (PostgreSQL; SQLite's write transactions are serial already), reads
+/// the target again, and refuses if it is the last one. Two administrators disabling each
+/// other at the same moment thus leave one, not none.
+async fn keep_an_admin_locked(txn: &crate::backend::db::WriteTxn, id: i64) -> Result<user::Model, AppError> {
+    use sea_orm::QuerySelect;
+    let mut admins = user::Entity::find()
+        .filter(user::Column::Admin.eq(true))
+        .filter(user::Column::Disabled.eq(false));
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        admins = admins.lock_exclusive();
+    }
+    let admins = admins.all(&**txn).await?;
+    let target = find_by_id(&**txn, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("that user no longer exists".into()))?;
+    if target.admin && !target.disabled && admins.len() <= 1 {
+        return Err(last_admin(&target.name));
+    }
+    Ok(target)
+}
+
+/// Grants or takes away administrator rights (never the last enabled administrator's).
 pub async fn set_admin(db: &DatabaseConnection, user: user::Model, admin: bool) -> Result<user::Model, AppError> {
     let txn = crate::backend::db::begin_write(db).await?;
-    if !admin {
-        keep_an_admin(&*txn, &user).await?;
-    }
+    let user = if admin {
+        user
+    } else {
+        keep_an_admin_locked(&txn, user.id).await?
+    };
     let mut am: user::ActiveModel = user.into();
     am.admin = Set(admin);
     let user = am.update(&*txn).await?;
@@ -150,7 +225,8 @@ pub async fn set_admin(db: &DatabaseConnection, user: user::Model, admin: bool) 
     Ok(user)
 }
 
-/// Sets a new password (strength-checked, argon2id) and ends the user's other sessions.
+/// Sets a new password (strength-checked, argon2id) and ends every session and refresh
+/// token (device) of the user, in the same transaction.
 pub async fn set_password(
     db: &DatabaseConnection,
     user: user::Model,
@@ -161,12 +237,12 @@ pub async fn set_password(
     let txn = crate::backend::db::begin_write(db).await?;
     let mut am: user::ActiveModel = user.into();
     am.password_hash = Set(Some(hash));
-    am.failed_logins = Set(0);
-    am.locked_until = Set(None);
     let user = am.update(&*txn).await?;
+    // Whoever knew the old password may have signed in a device or a browser with it.
+    super::tokens::revoke_all_refresh_tokens(&*txn, user.id, Utc::now()).await?;
+    crate::backend::auth::session::end_all(&*txn, user.id).await?;
     super::auth_changes::record(&*txn, "user.password").await?;
     txn.commit().await?;
-    crate::backend::auth::session::end_all(db, user.id).await?;
     Ok(user)
 }
 

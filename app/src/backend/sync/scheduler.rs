@@ -104,6 +104,9 @@ pub fn spawn(
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "pruning registry events"),
                 }
+                if let Err(e) = crate::backend::auth::backoff::prune(&db, chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "pruning old sign-in failure counts");
+                }
             }
         }
     })

@@ -1,4 +1,5 @@
-//! Sign in, and sign up (when enabled, and always for the very first account).
+//! Sign in, and sign up (when enabled, and with the one-time setup token for the first
+//! administrator).
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -76,11 +77,16 @@ pub fn SignupPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let v = viewer.await.ok();
                     let enabled = v.as_ref().is_some_and(|v| v.settings.signup_enabled);
+                    let setup = v.as_ref().is_some_and(|v| v.settings.setup_required);
                     if !enabled {
                         return view! { <ErrorBox message="Sign-up is disabled here; ask an administrator for an account."/> }.into_any();
                     }
                     view! {
                         <ActionForm action=signup attr:class="space-y-4">
+                            {setup.then(|| view! {
+                                <p class="text-sm text-slate-600">"No administrator yet. The first one signs up with the one-time setup token that wharf wrote to "<code>"setup-token"</code>" in its data directory (its log names the file)."</p>
+                                {field("setup_token", "Setup token", "password", "off", true)}
+                            })}
                             {field("username", "User name (your personal namespace)", "text", "username", true)}
                             <p class="text-xs text-slate-500">"Lower-case letters, digits, and . _ - between them."</p>
                             {field("email", "Email (optional)", "email", "email", false)}

@@ -28,11 +28,8 @@ async fn identify(
     parts: &Parts,
     client: Option<std::net::IpAddr>,
 ) -> Result<Option<Identity>, AppError> {
-    let cache = &state.auth_cache.credentials;
     match authorization::parse(&parts.headers)? {
-        Some(Authorization::Bearer(token)) => credentials::authenticate_token(&state.db, cache, &token)
-            .await
-            .map(Some),
+        Some(Authorization::Bearer(token)) => credentials::authenticate_token(state, &token, client).await.map(Some),
         Some(Authorization::Basic { user, secret: given }) => {
             // Passwords stay with the console and docker login; automation uses tokens, which
             // can be read-only, expire, and be revoked one by one.
@@ -41,20 +38,11 @@ async fn identify(
                     "the API takes an application token, not a password: make one on your account page".into(),
                 ));
             }
-            let backoff = credentials::BackoffSettings::of(&state.config);
-            let addr = client.map(|a| a.to_string());
-            // Only application tokens get here: the directory is never asked.
-            credentials::authenticate(&state.db, cache, &backoff, None, &user, &given, addr.as_deref())
-                .await
-                .map(Some)
+            // Only application tokens get here: the directory is never asked for a password.
+            credentials::authenticate(state, &user, &given, client).await.map(Some)
         }
         None => match session_cookie_in(&parts.headers) {
-            Some(cookie) => Ok(session::user_for(&state.db, &cookie).await?.map(|u| Identity {
-                user_id: u.id,
-                name: u.name,
-                admin: u.admin,
-                read_only: false,
-            })),
+            Some(cookie) => Ok(session::user_for(state, &cookie).await?.map(|u| Identity::of_user(&u))),
             None => Ok(None),
         },
     }
