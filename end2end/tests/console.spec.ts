@@ -380,10 +380,16 @@ test.describe.serial("the wharf console", () => {
       await expect(log).toContainText("page 1 of 1 · 1 deliveries");
       await expect(log.getByRole("button", { name: "Older" })).toBeDisabled();
       await shot(admin, "webhooks");
-      // What the receiver got is signed with the secret (HMAC-SHA256 of the body).
+      // What the receiver got is signed with the secret: t=<unix seconds>,v1=<HMAC-SHA256 of "<t>.<body>">,
+      // with t the time of that attempt.
       expect(got.length).toBe(2);
-      const expected = "sha256=" + crypto.createHmac("sha256", secret).update(got[1].body).digest("hex");
-      expect(got[1].headers["x-wharf-signature"]).toBe(expected);
+      const signature = String(got[1].headers["x-wharf-signature"] ?? "");
+      const parts = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signature);
+      expect(parts, signature).not.toBeNull();
+      const [, t, v1] = parts!;
+      expect(Math.abs(Date.now() / 1000 - Number(t))).toBeLessThanOrEqual(300);
+      const expected = crypto.createHmac("sha256", secret).update(`${t}.${got[1].body}`).digest("hex");
+      expect(v1).toBe(expected);
       expect(got[1].headers["x-wharf-event"]).toBe("ping");
       expect(got[1].headers["x-team"]).toBe("devs");
 

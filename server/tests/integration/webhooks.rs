@@ -34,6 +34,8 @@ struct Received {
     headers: BTreeMap<String, String>,
     body: Vec<u8>,
     at: Instant,
+    /// When it arrived, in unix seconds (to compare with the signature's timestamp).
+    unix: i64,
 }
 
 impl Received {
@@ -83,6 +85,7 @@ impl Receiver {
                         headers,
                         body: body.to_vec(),
                         at: Instant::now(),
+                        unix: unix_now(),
                     });
                     let failing = uri.path() == "/always-500"
                         || s.fail_next
@@ -130,14 +133,32 @@ impl Drop for Receiver {
     }
 }
 
-/// What a receiver does with `X-Wharf-Signature`, written here independently of wharf.
+/// What a receiver does with `X-Wharf-Signature: t=<unix seconds>,v1=<hex>`, written here
+/// independently of wharf: the HMAC of `"<t>.<body>"`, and `t` within 5 minutes of now.
 fn signed_by(r: &Received, secret: &str) -> bool {
-    let Some(hex_mac) = r.header("x-wharf-signature").strip_prefix("sha256=") else {
+    let Some((t, v1)) = signature_parts(r) else {
         return false;
     };
+    if (unix_now() - t).abs() > 300 {
+        return false;
+    }
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
     mac.update(&r.body);
-    mac.verify_slice(&hex::decode(hex_mac).unwrap_or_default()).is_ok()
+    mac.verify_slice(&hex::decode(v1).unwrap_or_default()).is_ok()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The `t` and `v1` of a delivery's signature header.
+fn signature_parts(r: &Received) -> Option<(i64, &str)> {
+    let (t, v1) = r.header("x-wharf-signature").split_once(',')?;
+    Some((t.strip_prefix("t=")?.parse().ok()?, v1.strip_prefix("v1=")?))
 }
 
 fn metric(text: &str, series: &str) -> Option<f64> {
@@ -300,6 +321,12 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
         assert_eq!(r.header("authorization"), HEADER_TOKEN);
         assert_eq!(r.header("content-type"), "application/json");
         assert_eq!(r.body, got[0].body, "every attempt sends the same bytes");
+        let (t, _) = signature_parts(r).unwrap();
+        assert!(
+            (r.unix - t).abs() <= 1,
+            "each attempt is signed when it is sent: t={t}, arrived {}",
+            r.unix
+        );
     }
     let body = got[0].json();
     assert_eq!(body["event"], "push");
@@ -399,6 +426,8 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
     assert_eq!(status, 202, "{again}");
     let got = rx.wait_for("/hook", 5).await;
     assert_eq!(got[4].body, got[0].body);
+    let (t, _) = signature_parts(&got[4]).unwrap();
+    assert!((got[4].unix - t).abs() <= 1, "a redelivery is signed when it is sent");
     assert_ne!(got[4].header("x-wharf-delivery"), delivery_id);
     assert_eq!(
         got[4].header("x-wharf-delivery"),

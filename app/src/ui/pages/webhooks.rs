@@ -60,8 +60,8 @@ pub fn NamespaceWebhooks(namespace: String) -> impl IntoView {
             <h2 class=style::H2>"Webhooks"</h2>
             <p class="mb-3 text-sm text-slate-600">
                 "wharf POSTs a JSON event to each URL when images are pushed or deleted here, signed with "
-                <code class="font-mono">"X-Wharf-Signature: sha256=…"</code>
-                " (HMAC-SHA256 of the body) when the hook has a secret. Failed deliveries are retried with growing waits."
+                <code class="font-mono">"X-Wharf-Signature: t=…,v1=…"</code>
+                " (HMAC-SHA256 of the timestamp, a dot and the body) when the hook has a secret. Failed deliveries are retried with growing waits."
             </p>
             <Transition fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {

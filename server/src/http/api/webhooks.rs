@@ -31,8 +31,8 @@ pub struct NewWebhook {
     /// Sent with every delivery; the values are never shown again.
     #[serde(default)]
     pub headers: Vec<WebhookHeader>,
-    /// Signs every delivery (`X-Wharf-Signature: sha256=<HMAC-SHA256 of the body>`); 8–256
-    /// characters; never shown again.
+    /// Signs every delivery (`X-Wharf-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+    /// "<t>.<body>">`); 8–256 characters; never shown again.
     pub secret: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
