@@ -399,9 +399,19 @@ test.describe.serial("the wharf console", () => {
       expect(got[2].headers["x-wharf-delivery"]).not.toBe(got[1].headers["x-wharf-delivery"]);
 
       await hook.getByRole("button", { name: "Edit" }).click();
-      await hook.getByTestId("edit-webhook").getByLabel("enabled").uncheck();
-      await hook.getByTestId("edit-webhook").getByRole("button", { name: "Save" }).click();
+      const edit = hook.getByTestId("edit-webhook");
+      // The form says a new URL clears the secret and headers; saving the same URL keeps them.
+      await expect(edit).toContainText("Changing the URL clears the secret and the custom headers");
+      await expect(edit.getByTestId("url-change-warning")).toHaveCount(0);
+      await edit.getByLabel("Payload URL").fill(url + "/moved");
+      await expect(edit.getByTestId("url-change-warning")).toBeVisible();
+      await edit.getByLabel("Payload URL").fill(url);
+      await expect(edit.getByTestId("url-change-warning")).toHaveCount(0);
+      await edit.getByLabel("enabled").uncheck();
+      await edit.getByRole("button", { name: "Save" }).click();
       await expect(hook).toContainText("disabled");
+      await expect(hook).toContainText("signed");
+      await expect(hook).toContainText("Headers: X-Team");
 
       await hook.getByRole("button", { name: "Delete" }).click();
       await admin.getByRole("dialog").getByRole("button", { name: "Delete" }).click();

@@ -540,6 +540,124 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
     w.stop().await;
 }
 
+/// Alice and a private namespace `devs` she owns, with a receiver and a token for the API.
+async fn owner_with_namespace(w: &TestWharf) -> Client {
+    w.add_user("alice", PW, false).await;
+    let token = w.cli_ok(&["token", "add", "alice", "ci"], None).await.trim().to_owned();
+    w.settle().await;
+    let alice = Client::bearer(w, &token);
+    alice
+        .ok(Method::POST, "/api/v1/teams", Some(json!({"name": "devs"})))
+        .await;
+    alice
+        .ok(
+            Method::POST,
+            "/api/v1/namespaces",
+            Some(json!({"team": "devs", "name": "devs", "visibility": "private"})),
+        )
+        .await;
+    alice
+}
+
+/// Test-fires hook `id` and waits for the `n`-th request at `path`.
+async fn ping(alice: &Client, rx: &Receiver, id: i64, path: &str, n: usize) -> Received {
+    alice
+        .ok(Method::POST, &format!("/api/v1/webhooks/{id}/test"), None)
+        .await;
+    rx.wait_for(path, n).await[n - 1].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_url_drops_the_secret_and_headers_unless_given_again() {
+    let w = TestWharf::start_with(DbKind::Sqlite, |c| {
+        c.webhook_allow = vec!["127.0.0.0/8".parse().unwrap()];
+        c.webhook_poll_ms = 100;
+    })
+    .await;
+    let alice = owner_with_namespace(&w).await;
+    let rx = Receiver::start().await;
+    let hook = alice
+        .ok(
+            Method::POST,
+            "/api/v1/namespaces/devs/webhooks",
+            Some(json!({
+                "url": format!("{}/ci", rx.url),
+                "events": ["push"],
+                "headers": [{"name": "Authorization", "value": HEADER_TOKEN}, {"name": "X-Team", "value": "devs"}],
+                "secret": SECRET,
+            })),
+        )
+        .await;
+    let id = hook["id"].as_i64().unwrap();
+    let url = format!("/api/v1/webhooks/{id}");
+    let got = ping(&alice, &rx, id, "/ci", 1).await;
+    assert!(signed_by(&got, SECRET) && got.header("authorization") == HEADER_TOKEN);
+
+    // Saving the same URL again (as the console's edit form does) keeps everything.
+    let same = alice
+        .ok(
+            Method::PATCH,
+            &url,
+            Some(json!({"url": format!("{}/ci", rx.url), "events": ["push", "delete"]})),
+        )
+        .await;
+    assert_eq!(same["has_secret"], true, "{same}");
+    assert_eq!(same["header_names"], json!(["Authorization", "X-Team"]));
+
+    // Another owner points the hook elsewhere: the secret and header values stay behind.
+    let moved = alice
+        .ok(
+            Method::PATCH,
+            &url,
+            Some(json!({"url": format!("{}/elsewhere", rx.url)})),
+        )
+        .await;
+    assert_eq!(moved["has_secret"], false, "{moved}");
+    assert_eq!(moved["header_names"], json!([]));
+    let got = ping(&alice, &rx, id, "/elsewhere", 1).await;
+    assert_eq!(got.header("x-wharf-signature"), "", "no signature: {:?}", got.headers);
+    assert_eq!(got.header("authorization"), "", "the credential did not follow the URL");
+    assert_eq!(got.header("x-team"), "");
+
+    // Re-entering them with the new URL keeps what was given.
+    let both = alice
+        .ok(
+            Method::PATCH,
+            &url,
+            Some(json!({
+                "url": format!("{}/ci", rx.url),
+                "secret": NEW_SECRET,
+                "headers": [{"name": "Authorization", "value": "Bearer new"}],
+            })),
+        )
+        .await;
+    assert_eq!(both["has_secret"], true, "{both}");
+    assert_eq!(both["header_names"], json!(["Authorization"]));
+    let got = ping(&alice, &rx, id, "/ci", 2).await;
+    assert!(signed_by(&got, NEW_SECRET) && !signed_by(&got, SECRET));
+    assert_eq!(got.header("authorization"), "Bearer new");
+
+    // A new URL with only a new secret: signed with it, the headers gone.
+    let secret_only = alice
+        .ok(
+            Method::PATCH,
+            &url,
+            Some(json!({"url": format!("{}/elsewhere", rx.url), "secret": SECRET})),
+        )
+        .await;
+    assert_eq!(secret_only["has_secret"], true, "{secret_only}");
+    assert_eq!(secret_only["header_names"], json!([]));
+    let got = ping(&alice, &rx, id, "/elsewhere", 2).await;
+    assert!(signed_by(&got, SECRET));
+    assert_eq!(got.header("authorization"), "");
+    let activity = alice.ok(Method::GET, "/api/v1/activities?namespace=devs", None).await;
+    assert!(
+        activity.to_string().contains("URL changed"),
+        "the audit log says what was cleared: {activity}"
+    );
+    w.stop().await;
+}
+
 /// A `wharf serve` process of its own.
 struct Process {
     url: String,
