@@ -105,18 +105,31 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// Whether a redirect from `from` to `to` may be followed: only to the same host, and never
+/// from https to http (that would send the body and headers, a credential among them, in
+/// the clear).
+pub fn redirect_allowed(from: &url::Url, to: &url::Url) -> bool {
+    let same_host = from.host_str().is_some() && from.host_str() == to.host_str();
+    let downgrade = from.scheme() == "https" && to.scheme() != "https";
+    same_host && !downgrade
+}
+
 /// A client that only reaches what `policy` permits: 3 s to connect, 10 s in all, at most
 /// three redirects and only to the same host.
 pub fn client(policy: OutboundPolicy) -> Result<reqwest::Client, OutboundError> {
     let policy = Arc::new(policy);
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
-        let first = attempt.previous().first().and_then(|u| u.host_str()).map(str::to_owned);
         if attempt.previous().len() >= 3 {
             attempt.error("too many redirects")
-        } else if first.as_deref() != attempt.url().host_str() {
-            attempt.error("redirect to another host refused")
-        } else {
+        } else if attempt
+            .previous()
+            .iter()
+            .all(|from| redirect_allowed(from, attempt.url()))
+        {
+            // Checked against every earlier hop: one https hop forbids http after it.
             attempt.follow()
+        } else {
+            attempt.error("redirect refused: only to the same host, and never from https to http")
         }
     });
     reqwest::Client::builder()
@@ -214,6 +227,22 @@ mod tests {
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert_eq!(!none.permits(ip), internal, "{ip}");
+        }
+    }
+
+    #[test]
+    fn redirects_stay_on_the_host_and_never_downgrade() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        for (from, to, allowed) in [
+            ("https://h.example/a", "https://h.example/b", true),
+            ("http://h.example/a", "http://h.example:8080/b", true),
+            ("http://h.example/a", "https://h.example/b", true),
+            ("https://h.example/a", "http://h.example/b", false),
+            ("https://h.example:8443/a", "http://h.example:8443/a", false),
+            ("https://h.example/a", "https://other.example/a", false),
+            ("http://h.example/a", "http://127.0.0.1/a", false),
+        ] {
+            assert_eq!(redirect_allowed(&u(from), &u(to)), allowed, "{from} -> {to}");
         }
     }
 
