@@ -391,10 +391,16 @@ test.describe.serial("the wharf console", () => {
       await expect(log).toContainText("page 1 of 1 · 1 deliveries");
       await expect(log.getByRole("button", { name: "Older" })).toBeDisabled();
       await shot(admin, "webhooks");
-      // What the receiver got is signed with the secret (HMAC-SHA256 of the body).
+      // What the receiver got is signed with the secret: t=<unix seconds>,v1=<HMAC-SHA256 of "<t>.<body>">,
+      // with t the time of that attempt.
       expect(got.length).toBe(2);
-      const expected = "sha256=" + crypto.createHmac("sha256", secret).update(got[1].body).digest("hex");
-      expect(got[1].headers["x-wharf-signature"]).toBe(expected);
+      const signature = String(got[1].headers["x-wharf-signature"] ?? "");
+      const parts = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signature);
+      expect(parts, signature).not.toBeNull();
+      const [, t, v1] = parts!;
+      expect(Math.abs(Date.now() / 1000 - Number(t))).toBeLessThanOrEqual(300);
+      const expected = crypto.createHmac("sha256", secret).update(`${t}.${got[1].body}`).digest("hex");
+      expect(v1).toBe(expected);
       expect(got[1].headers["x-wharf-event"]).toBe("ping");
       expect(got[1].headers["x-team"]).toBe("devs");
 
@@ -404,9 +410,19 @@ test.describe.serial("the wharf console", () => {
       expect(got[2].headers["x-wharf-delivery"]).not.toBe(got[1].headers["x-wharf-delivery"]);
 
       await hook.getByRole("button", { name: "Edit" }).click();
-      await hook.getByTestId("edit-webhook").getByLabel("enabled").uncheck();
-      await hook.getByTestId("edit-webhook").getByRole("button", { name: "Save" }).click();
+      const edit = hook.getByTestId("edit-webhook");
+      // The form says a new URL clears the secret and headers; saving the same URL keeps them.
+      await expect(edit).toContainText("Changing the URL clears the secret and the custom headers");
+      await expect(edit.getByTestId("url-change-warning")).toHaveCount(0);
+      await edit.getByLabel("Payload URL").fill(url + "/moved");
+      await expect(edit.getByTestId("url-change-warning")).toBeVisible();
+      await edit.getByLabel("Payload URL").fill(url);
+      await expect(edit.getByTestId("url-change-warning")).toHaveCount(0);
+      await edit.getByLabel("enabled").uncheck();
+      await edit.getByRole("button", { name: "Save" }).click();
       await expect(hook).toContainText("disabled");
+      await expect(hook).toContainText("signed");
+      await expect(hook).toContainText("Headers: X-Team");
 
       await hook.getByRole("button", { name: "Delete" }).click();
       await admin.getByRole("dialog").getByRole("button", { name: "Delete" }).click();

@@ -118,7 +118,9 @@ pub async fn create_webhook(
 }
 
 /// Changes a webhook; absent fields stay as they are. `secret` replaces the secret;
-/// `remove_secret` stops signing; `headers` replaces every custom header.
+/// `remove_secret` stops signing; `headers` replaces every custom header. A different `url`
+/// clears the secret and the custom headers unless this call gives them again: they were
+/// meant for the old receiver.
 #[server(endpoint = "update_webhook", input = Json)]
 pub async fn update_webhook(
     id: i64,
@@ -151,15 +153,18 @@ pub async fn update_webhook(
             enabled,
         };
         let txn = crate::backend::db::begin_write(&c.state.db).await?;
-        let hook = webhooks::update(&*txn, &hooks.sealer, hook, change).await?;
-        c.audit(
-            &*txn,
-            "webhook.updated",
-            Some(ns.id),
-            &ns.name,
-            &format!("webhook {}", hook.id),
-        )
-        .await?;
+        let (hook, cleared) = webhooks::update(&*txn, &hooks.sealer, hook, change).await?;
+        let mut details = format!("webhook {}", hook.id);
+        if cleared.secret || cleared.headers {
+            let what = match (cleared.secret, cleared.headers) {
+                (true, true) => "secret and custom headers",
+                (true, false) => "secret",
+                _ => "custom headers",
+            };
+            details.push_str(&format!(": URL changed, {what} cleared"));
+        }
+        c.audit(&*txn, "webhook.updated", Some(ns.id), &ns.name, &details)
+            .await?;
         txn.commit().await?;
         webhooks::summary(&c.state.db, &hook, &ns.name).await
     })

@@ -4,7 +4,7 @@
 //! the guard itself and only the addresses it accepted are connected to, so a name that
 //! resolves to an internal address (or changes to one: DNS rebinding) gets nowhere.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,21 +13,10 @@ use ipnet::IpNet;
 /// Addresses no outbound request may reach unless allowed.
 fn internal(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || a == 0
-                // Carrier-grade NAT (100.64.0.0/10) and benchmarking (198.18.0.0/15).
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 198 && (18..20).contains(&b))
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => internal(IpAddr::V4(v4)),
+        IpAddr::V4(v4) => internal_v4(v4),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            // Translated or tunnelled to an IPv4 address: as internal as that address.
+            Some(v4) => internal_v4(v4),
             None => {
                 let first = v6.segments()[0];
                 v6.is_loopback()
@@ -35,8 +24,40 @@ fn internal(ip: IpAddr) -> bool {
                     || v6.is_multicast()
                     || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
                     || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
+                    || (first & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated, still routed in places)
+                    || v6.segments()[..3] == [0x64, 0xff9b, 1] // local-use NAT64 64:ff9b:1::/48
             }
         },
+    }
+}
+
+fn internal_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, c, _] = v4.octets();
+    v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_multicast()
+        || a == 0
+        // Carrier-grade NAT (100.64.0.0/10) and benchmarking (198.18.0.0/15).
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 198 && (18..20).contains(&b))
+        // IETF protocol assignments (192.0.0.0/24), reserved 240.0.0.0/4 with the broadcast address.
+        || (a == 192 && b == 0 && c == 0)
+        || a >= 240
+}
+
+/// The IPv4 address inside an IPv6 one that reaches it: IPv4-mapped `::ffff:a.b.c.d`,
+/// IPv4-compatible `::a.b.c.d` (`::` and `::1` give 0.0.0.0 and 0.0.0.1, internal too),
+/// NAT64 `64:ff9b::a.b.c.d` and 6to4 `2002:aabb:ccdd::`.
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| Some(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+    match s {
+        [0, 0, 0, 0, 0, 0 | 0xffff, hi, lo] => v4(hi, lo),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => v4(hi, lo),
+        [0x2002, hi, lo, ..] => v4(hi, lo),
+        _ => None,
     }
 }
 
@@ -84,18 +105,31 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// Whether a redirect from `from` to `to` may be followed: only to the same host, and never
+/// from https to http (that would send the body and headers, a credential among them, in
+/// the clear).
+pub fn redirect_allowed(from: &url::Url, to: &url::Url) -> bool {
+    let same_host = from.host_str().is_some() && from.host_str() == to.host_str();
+    let downgrade = from.scheme() == "https" && to.scheme() != "https";
+    same_host && !downgrade
+}
+
 /// A client that only reaches what `policy` permits: 3 s to connect, 10 s in all, at most
 /// three redirects and only to the same host.
 pub fn client(policy: OutboundPolicy) -> Result<reqwest::Client, OutboundError> {
     let policy = Arc::new(policy);
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
-        let first = attempt.previous().first().and_then(|u| u.host_str()).map(str::to_owned);
         if attempt.previous().len() >= 3 {
             attempt.error("too many redirects")
-        } else if first.as_deref() != attempt.url().host_str() {
-            attempt.error("redirect to another host refused")
-        } else {
+        } else if attempt
+            .previous()
+            .iter()
+            .all(|from| redirect_allowed(from, attempt.url()))
+        {
+            // Checked against every earlier hop: one https hop forbids http after it.
             attempt.follow()
+        } else {
+            attempt.error("redirect refused: only to the same host, and never from https to http")
         }
     });
     reqwest::Client::builder()
@@ -152,6 +186,64 @@ mod tests {
         let u = url::Url::parse("http://169.254.169.254/latest/meta-data").unwrap();
         assert!(matches!(check_url(&u, &none), Err(OutboundError::Refused(_))));
         assert!(check_url(&url::Url::parse("https://hooks.example.com/x").unwrap(), &none).is_ok());
+    }
+
+    /// Ranges that reach internal IPv4 addresses through IPv6, and reserved IPv4 ranges.
+    #[test]
+    fn embedded_and_reserved_addresses() {
+        let none = OutboundPolicy::default();
+        for (ip, internal) in [
+            // NAT64 (64:ff9b::/96) judged by the IPv4 address inside.
+            ("64:ff9b::7f00:1", true),    // 127.0.0.1
+            ("64:ff9b::a9fe:a9fe", true), // 169.254.169.254
+            ("64:ff9b::10.0.0.1", true),  // 10.0.0.1
+            ("64:ff9b::808:808", false),  // 8.8.8.8
+            ("64:ff9b:1::1", true),       // local-use NAT64
+            // 6to4 (2002::/16): the IPv4 address is bits 16..48.
+            ("2002:7f00:1::", true),     // 127.0.0.1
+            ("2002:a9fe:a9fe::1", true), // 169.254.169.254
+            ("2002:c0a8:101::1", true),  // 192.168.1.1
+            ("2002:808:808::1", false),  // 8.8.8.8
+            // IPv4-compatible ::a.b.c.d.
+            ("::127.0.0.1", true),
+            ("::10.1.2.3", true),
+            ("::169.254.169.254", true),
+            ("::8.8.8.8", false),
+            ("::1", true),
+            ("::", true),
+            ("::ffff:8.8.8.8", false),
+            // Site-local fec0::/10.
+            ("fec0::1", true),
+            ("feff:ffff::1", true),
+            // Reserved 240.0.0.0/4 with the broadcast address; IETF 192.0.0.0/24.
+            ("240.0.0.1", true),
+            ("250.1.2.3", true),
+            ("255.255.255.255", true),
+            ("239.255.255.255", true), // multicast
+            ("192.0.0.8", true),
+            ("192.0.0.170", true),
+            ("192.0.1.1", false),
+            ("193.0.0.1", false),
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(!none.permits(ip), internal, "{ip}");
+        }
+    }
+
+    #[test]
+    fn redirects_stay_on_the_host_and_never_downgrade() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        for (from, to, allowed) in [
+            ("https://h.example/a", "https://h.example/b", true),
+            ("http://h.example/a", "http://h.example:8080/b", true),
+            ("http://h.example/a", "https://h.example/b", true),
+            ("https://h.example/a", "http://h.example/b", false),
+            ("https://h.example:8443/a", "http://h.example:8443/a", false),
+            ("https://h.example/a", "https://other.example/a", false),
+            ("http://h.example/a", "http://127.0.0.1/a", false),
+        ] {
+            assert_eq!(redirect_allowed(&u(from), &u(to)), allowed, "{from} -> {to}");
+        }
     }
 
     /// A tiny loopback server: answers `/ok` with 200 and `/away` with a redirect elsewhere.

@@ -34,6 +34,8 @@ struct Received {
     headers: BTreeMap<String, String>,
     body: Vec<u8>,
     at: Instant,
+    /// When it arrived, in unix seconds (to compare with the signature's timestamp).
+    unix: i64,
 }
 
 impl Received {
@@ -83,6 +85,7 @@ impl Receiver {
                         headers,
                         body: body.to_vec(),
                         at: Instant::now(),
+                        unix: unix_now(),
                     });
                     let failing = uri.path() == "/always-500"
                         || s.fail_next
@@ -130,14 +133,32 @@ impl Drop for Receiver {
     }
 }
 
-/// What a receiver does with `X-Wharf-Signature`, written here independently of wharf.
+/// What a receiver does with `X-Wharf-Signature: t=<unix seconds>,v1=<hex>`, written here
+/// independently of wharf: the HMAC of `"<t>.<body>"`, and `t` within 5 minutes of now.
 fn signed_by(r: &Received, secret: &str) -> bool {
-    let Some(hex_mac) = r.header("x-wharf-signature").strip_prefix("sha256=") else {
+    let Some((t, v1)) = signature_parts(r) else {
         return false;
     };
+    if (unix_now() - t).abs() > 300 {
+        return false;
+    }
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
     mac.update(&r.body);
-    mac.verify_slice(&hex::decode(hex_mac).unwrap_or_default()).is_ok()
+    mac.verify_slice(&hex::decode(v1).unwrap_or_default()).is_ok()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The `t` and `v1` of a delivery's signature header.
+fn signature_parts(r: &Received) -> Option<(i64, &str)> {
+    let (t, v1) = r.header("x-wharf-signature").split_once(',')?;
+    Some((t.strip_prefix("t=")?.parse().ok()?, v1.strip_prefix("v1=")?))
 }
 
 fn metric(text: &str, series: &str) -> Option<f64> {
@@ -300,6 +321,12 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
         assert_eq!(r.header("authorization"), HEADER_TOKEN);
         assert_eq!(r.header("content-type"), "application/json");
         assert_eq!(r.body, got[0].body, "every attempt sends the same bytes");
+        let (t, _) = signature_parts(r).unwrap();
+        assert!(
+            (r.unix - t).abs() <= 1,
+            "each attempt is signed when it is sent: t={t}, arrived {}",
+            r.unix
+        );
     }
     let body = got[0].json();
     assert_eq!(body["event"], "push");
@@ -399,6 +426,8 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
     assert_eq!(status, 202, "{again}");
     let got = rx.wait_for("/hook", 5).await;
     assert_eq!(got[4].body, got[0].body);
+    let (t, _) = signature_parts(&got[4]).unwrap();
+    assert!((got[4].unix - t).abs() <= 1, "a redelivery is signed when it is sent");
     assert_ne!(got[4].header("x-wharf-delivery"), delivery_id);
     assert_eq!(
         got[4].header("x-wharf-delivery"),
@@ -508,6 +537,124 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
         .await;
     let activity = alice.ok(Method::GET, "/api/v1/activities?namespace=devs", None).await;
     assert!(activity.to_string().contains("webhook.created"), "{activity}");
+    w.stop().await;
+}
+
+/// Alice and a private namespace `devs` she owns, with a receiver and a token for the API.
+async fn owner_with_namespace(w: &TestWharf) -> Client {
+    w.add_user("alice", PW, false).await;
+    let token = w.cli_ok(&["token", "add", "alice", "ci"], None).await.trim().to_owned();
+    w.settle().await;
+    let alice = Client::bearer(w, &token);
+    alice
+        .ok(Method::POST, "/api/v1/teams", Some(json!({"name": "devs"})))
+        .await;
+    alice
+        .ok(
+            Method::POST,
+            "/api/v1/namespaces",
+            Some(json!({"team": "devs", "name": "devs", "visibility": "private"})),
+        )
+        .await;
+    alice
+}
+
+/// Test-fires hook `id` and waits for the `n`-th request at `path`.
+async fn ping(alice: &Client, rx: &Receiver, id: i64, path: &str, n: usize) -> Received {
+    alice
+        .ok(Method::POST, &format!("/api/v1/webhooks/{id}/test"), None)
+        .await;
+    rx.wait_for(path, n).await[n - 1].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_url_drops_the_secret_and_headers_unless_given_again() {
+    let w = TestWharf::start_with(DbKind::Sqlite, |c| {
+        c.webhook_allow = vec!["127.0.0.0/8".parse().unwrap()];
+        c.webhook_poll_ms = 100;
+    })
+    .await;
+    let alice = owner_with_namespace(&w).await;
+    let rx = Receiver::start().await;
+    let hook = alice
+        .ok(
+            Method::POST,
+            "/api/v1/namespaces/devs/webhooks",
+            Some(json!({
+                "url": format!("{}/ci", rx.url),
+                "events": ["push"],
+                "headers": [{"name": "Authorization", "value": HEADER_TOKEN}, {"name": "X-Team", "value": "devs"}],
+                "secret": SECRET,
+            })),
+        )
+        .await;
+    let id = hook["id"].as_i64().unwrap();
+    let url = format!("/api/v1/webhooks/{id}");
+    let got = ping(&alice, &rx, id, "/ci", 1).await;
+    assert!(signed_by(&got, SECRET) && got.header("authorization") == HEADER_TOKEN);
+
+    // Saving the same URL again (as the console's edit form does) keeps everything.
+    let same = alice
+        .ok(
+            Method::PATCH,
+            &url,
+            Some(json!({"url": format!("{}/ci", rx.url), "events": ["push", "delete"]})),
+        )
+        .await;
+    assert_eq!(same["has_secret"], true, "{same}");
+    assert_eq!(same["header_names"], json!(["Authorization", "X-Team"]));
+
+    // Another owner points the hook elsewhere: the secret and header values stay behind.
+    let moved = alice
+        .ok(
+            Method::PATCH,
+            &url,
+            Some(json!({"url": format!("{}/elsewhere", rx.url)})),
+        )
+        .await;
+    assert_eq!(moved["has_secret"], false, "{moved}");
+    assert_eq!(moved["header_names"], json!([]));
+    let got = ping(&alice, &rx, id, "/elsewhere", 1).await;
+    assert_eq!(got.header("x-wharf-signature"), "", "no signature: {:?}", got.headers);
+    assert_eq!(got.header("authorization"), "", "the credential did not follow the URL");
+    assert_eq!(got.header("x-team"), "");
+
+    // Re-entering them with the new URL keeps what was given.
+    let both = alice
+        .ok(
+            Method::PATCH,
+            &url,
+            Some(json!({
+                "url": format!("{}/ci", rx.url),
+                "secret": NEW_SECRET,
+                "headers": [{"name": "Authorization", "value": "Bearer new"}],
+            })),
+        )
+        .await;
+    assert_eq!(both["has_secret"], true, "{both}");
+    assert_eq!(both["header_names"], json!(["Authorization"]));
+    let got = ping(&alice, &rx, id, "/ci", 2).await;
+    assert!(signed_by(&got, NEW_SECRET) && !signed_by(&got, SECRET));
+    assert_eq!(got.header("authorization"), "Bearer new");
+
+    // A new URL with only a new secret: signed with it, the headers gone.
+    let secret_only = alice
+        .ok(
+            Method::PATCH,
+            &url,
+            Some(json!({"url": format!("{}/elsewhere", rx.url), "secret": SECRET})),
+        )
+        .await;
+    assert_eq!(secret_only["has_secret"], true, "{secret_only}");
+    assert_eq!(secret_only["header_names"], json!([]));
+    let got = ping(&alice, &rx, id, "/elsewhere", 2).await;
+    assert!(signed_by(&got, SECRET));
+    assert_eq!(got.header("authorization"), "");
+    let activity = alice.ok(Method::GET, "/api/v1/activities?namespace=devs", None).await;
+    assert!(
+        activity.to_string().contains("URL changed"),
+        "the audit log says what was cleared: {activity}"
+    );
     w.stop().await;
 }
 

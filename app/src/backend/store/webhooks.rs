@@ -26,7 +26,8 @@ pub struct NewWebhook<'a> {
     pub created_by: &'a str,
 }
 
-/// What to change; `None` keeps the current value.
+/// What to change; `None` keeps the current value, except that a new URL clears the secret
+/// and the custom headers unless the change gives them again (see [`update`]).
 #[derive(Default)]
 pub struct WebhookChange {
     pub url: Option<String>,
@@ -79,12 +80,34 @@ pub async fn create(
     .await?)
 }
 
+/// What an update cleared because the URL changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Cleared {
+    pub secret: bool,
+    pub headers: bool,
+}
+
+/// Applies `change`. The secret and header values were given for the receiver at the old URL:
+/// a new URL does not inherit them, or anyone who may edit the hook could send them (an
+/// `Authorization` header, a signing key) to a server of their own with one edit and a
+/// test-fire. Those the change gives again are kept.
 pub async fn update(
     db: &impl ConnectionTrait,
     sealer: &Sealer,
     hook: webhook::Model,
-    change: WebhookChange,
-) -> Result<webhook::Model, AppError> {
+    mut change: WebhookChange,
+) -> Result<(webhook::Model, Cleared), AppError> {
+    let mut cleared = Cleared::default();
+    if change.url.as_ref().is_some_and(|u| *u != hook.url) {
+        if change.secret.is_none() {
+            cleared.secret = hook.secret_sealed.is_some();
+            change.secret = Some(None);
+        }
+        if change.headers.is_none() {
+            cleared.headers = hook.headers_sealed.is_some();
+            change.headers = Some(Vec::new());
+        }
+    }
     let mut m: webhook::ActiveModel = hook.into();
     if let Some(url) = change.url {
         m.url = Set(url);
@@ -104,7 +127,7 @@ pub async fn update(
         m.enabled = Set(enabled);
     }
     m.updated_at = Set(Utc::now());
-    Ok(m.update(db).await?)
+    Ok((m.update(db).await?, cleared))
 }
 
 pub async fn delete(db: &impl ConnectionTrait, hook: webhook::Model) -> Result<(), AppError> {

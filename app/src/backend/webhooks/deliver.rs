@@ -1,4 +1,6 @@
 //! One attempt at one delivery: the signed POST through the guarded client, and what came back.
+//! Every attempt is signed with its own time, so retries carry a fresh timestamp (the body
+//! bytes stay the same).
 
 use std::time::Instant;
 
@@ -49,7 +51,7 @@ pub async fn attempt(
 ) -> AttemptRecord {
     let started_at = Utc::now();
     let clock = Instant::now();
-    let result = send(client, policy, sealer, hook, delivery).await;
+    let result = send(client, policy, sealer, hook, delivery, started_at.timestamp()).await;
     let duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
     match result {
         Ok((status, excerpt)) => AttemptRecord {
@@ -75,6 +77,7 @@ async fn send(
     sealer: &Sealer,
     hook: &webhook::Model,
     delivery: &webhook_delivery::Model,
+    now: i64,
 ) -> Result<(u16, String), String> {
     if !hook.enabled {
         return Err("the webhook is disabled".into());
@@ -92,7 +95,7 @@ async fn send(
         req = req.header(h.name.as_str(), h.value.as_str());
     }
     if let Some(secret) = &opened.secret {
-        req = req.header(signature::HEADER, signature::sign(secret, &body));
+        req = req.header(signature::HEADER, signature::sign(secret, now, &body));
     }
     let mut resp = req.body(body).send().await.map_err(describe)?;
     let status = resp.status().as_u16();

@@ -122,6 +122,10 @@ mod tests {
     fn urls() {
         let none = OutboundPolicy::default();
         assert!(url("https://hooks.example.com/x?y=1", &none).is_ok());
+        assert!(
+            url("https://[64:ff9b::808:808]/x", &none).is_ok(),
+            "NAT64 to a public address"
+        );
         for bad_url in [
             "",
             "hooks.example.com",
@@ -130,6 +134,14 @@ mod tests {
             "http://127.0.0.1:9/",
             "http://169.254.169.254/latest",
             "http://[::1]/",
+            // Internal IPv4 through NAT64, 6to4 and IPv4-compatible IPv6; site-local; reserved.
+            "http://[64:ff9b::a9fe:a9fe]/latest",
+            "http://[2002:7f00:1::]:8080/",
+            "http://[::127.0.0.1]/",
+            "http://[fec0::1]/",
+            "http://240.0.0.1/",
+            "http://255.255.255.255/",
+            "http://192.0.0.1/",
         ] {
             assert!(url(bad_url, &none).is_err(), "{bad_url}");
         }

@@ -60,8 +60,8 @@ pub fn NamespaceWebhooks(namespace: String) -> impl IntoView {
             <h2 class=style::H2>"Webhooks"</h2>
             <p class="mb-3 text-sm text-slate-600">
                 "wharf POSTs a JSON event to each URL when images are pushed or deleted here, signed with "
-                <code class="font-mono">"X-Wharf-Signature: sha256=…"</code>
-                " (HMAC-SHA256 of the body) when the hook has a secret. Failed deliveries are retried with growing waits."
+                <code class="font-mono">"X-Wharf-Signature: t=…,v1=…"</code>
+                " (HMAC-SHA256 of the timestamp, a dot and the body) when the hook has a secret. Failed deliveries are retried with growing waits."
             </p>
             <Transition fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
@@ -219,6 +219,11 @@ fn EditWebhook(hook: WebhookSummary, changed: RwSignal<u64>, editing: RwSignal<b
     let remove_secret = RwSignal::new(false);
     let replace_headers = RwSignal::new(false);
     let headers = RwSignal::new(String::new());
+    let has_secret = hook.has_secret;
+    let had_credentials = has_secret || !hook.header_names.is_empty();
+    let original_url = hook.url.clone();
+    // Compared as typed; the server decides on the normalised URL.
+    let url_changed = Memo::new(move |_| url.with(|u| u.trim() != original_url));
     Effect::new(move |_| match update.value().get() {
         Some(Ok(_)) => {
             toast_ok("Webhook saved");
@@ -254,6 +259,14 @@ fn EditWebhook(hook: WebhookSummary, changed: RwSignal<u64>, editing: RwSignal<b
             <div class="sm:col-span-2">
                 <label for=uid("url") class=style::LABEL>"Payload URL"</label>
                 <input id=uid("url") type="url" required class=style::INPUT bind:value=url/>
+                <p class="mt-1 text-xs text-slate-500">"Changing the URL clears the secret and the custom headers unless you enter them again here."</p>
+                {had_credentials.then(|| view! {
+                    <Show when=move || url_changed.get()>
+                        <p class="mt-1 text-sm text-amber-700" role="status" data-testid="url-change-warning">
+                            "The URL changed: on saving, the secret and the custom headers are cleared unless you enter them again below."
+                        </p>
+                    </Show>
+                })}
             </div>
             <fieldset class="flex items-center gap-4 text-sm">
                 <legend class=style::LABEL>"Events"</legend>
@@ -262,7 +275,11 @@ fn EditWebhook(hook: WebhookSummary, changed: RwSignal<u64>, editing: RwSignal<b
                 <label class="flex items-center gap-2"><input type="checkbox" class=CHECKBOX bind:checked=enabled/>"enabled"</label>
             </fieldset>
             <div>
-                <label for=uid("secret") class=style::LABEL>{if hook.has_secret { "New secret (empty: keep the current one)" } else { "Secret (empty: unsigned)" }}</label>
+                <label for=uid("secret") class=style::LABEL>{move || match (has_secret, url_changed.get()) {
+                    (true, false) => "New secret (empty: keep the current one)",
+                    (true, true) => "Secret for the new URL (empty: unsigned)",
+                    (false, _) => "Secret (empty: unsigned)",
+                }}</label>
                 <input id=uid("secret") type="password" autocomplete="new-password" class=style::INPUT bind:value=secret/>
                 {hook.has_secret.then(|| view! {
                     <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" class=CHECKBOX bind:checked=remove_secret/>"Remove the secret"</label>

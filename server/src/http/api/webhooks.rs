@@ -31,8 +31,8 @@ pub struct NewWebhook {
     /// Sent with every delivery; the values are never shown again.
     #[serde(default)]
     pub headers: Vec<WebhookHeader>,
-    /// Signs every delivery (`X-Wharf-Signature: sha256=<HMAC-SHA256 of the body>`); 8–256
-    /// characters; never shown again.
+    /// Signs every delivery (`X-Wharf-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+    /// "<t>.<body>">`); 8–256 characters; never shown again.
     pub secret: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -72,10 +72,13 @@ pub async fn get(api: Api, Path(id): Path<i64>) -> Result<axum::Json<WebhookSumm
     api.run(webhooks::get_webhook(id)).await.map(axum::Json)
 }
 
-/// What to change about a webhook; absent fields stay as they are.
+/// What to change about a webhook; absent fields stay as they are, except that a new URL
+/// clears the secret and the custom headers unless the same request gives them again.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookChange {
+    /// A different URL clears the secret and the custom headers (they were meant for the old
+    /// receiver) unless `secret` and `headers` are given in the same request.
     pub url: Option<String>,
     pub events: Option<Vec<WebhookEvent>>,
     /// Replaces every custom header.
