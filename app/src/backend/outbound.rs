@@ -1,8 +1,9 @@
 //! The guarded HTTP client for requests wharf makes to addresses users give it (outgoing
-//! webhooks): short timeouts, no redirects to another host, and no private, loopback or
-//! link-local targets unless an administrator's allow-list says so. Names are resolved by
-//! the guard itself and only the addresses it accepted are connected to, so a name that
-//! resolves to an internal address (or changes to one: DNS rebinding) gets nowhere.
+//! webhooks): short timeouts, redirects only to the same host and never from https to http,
+//! no proxy from the environment, and no private, loopback, link-local or reserved targets
+//! unless an administrator's allow-list says so. Names are resolved by the guard itself and
+//! only the addresses it accepted are connected to, so a name that resolves to an internal
+//! address (or changes to one: DNS rebinding) gets nowhere.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -115,7 +116,7 @@ pub fn redirect_allowed(from: &url::Url, to: &url::Url) -> bool {
 }
 
 /// A client that only reaches what `policy` permits: 3 s to connect, 10 s in all, at most
-/// three redirects and only to the same host.
+/// three redirects (see [`redirect_allowed`]), and no proxy.
 pub fn client(policy: OutboundPolicy) -> Result<reqwest::Client, OutboundError> {
     let policy = Arc::new(policy);
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
@@ -136,6 +137,9 @@ pub fn client(policy: OutboundPolicy) -> Result<reqwest::Client, OutboundError> 
         .connect_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(10))
         .redirect(redirects)
+        // A proxy from HTTP(S)_PROXY/ALL_PROXY would be connected to instead of the target, past
+        // the guarded resolver, and would see every delivery.
+        .no_proxy()
         .dns_resolver(Arc::new(GuardedResolver(policy)))
         .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
         .build()

@@ -1,9 +1,10 @@
 //! Outgoing webhooks end to end: a hook made through the API, an image pushed with skopeo to
-//! a real registry, and a local receiver that checks every delivery's HMAC signature,
-//! answers 500 a few times (retries with backoff, every attempt logged), and records
-//! test-fires and redeliveries. Secrets never come back and are sealed in the database. Then
-//! two real `wharf serve` processes on one PostgreSQL database deliver every event exactly
-//! once between them.
+//! a real registry, and a local receiver that checks every delivery's timestamped HMAC
+//! signature, answers 500 a few times (retries with backoff, every attempt logged), and
+//! records test-fires and redeliveries. Secrets never come back and are sealed in the
+//! database, and do not follow a hook to a new URL. Then two real `wharf serve` processes on
+//! one PostgreSQL database deliver every event exactly once between them, and a process with
+//! proxy variables set delivers straight to the receiver.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
@@ -664,10 +665,17 @@ struct Process {
     _child: tokio::process::Child,
 }
 
-async fn serve(config: &std::path::Path, data: &std::path::Path, db_url: &str, log: std::fs::File) -> Process {
+async fn serve(
+    config: &std::path::Path,
+    data: &std::path::Path,
+    db_url: &str,
+    log: std::fs::File,
+    env: &[(&str, &str)],
+) -> Process {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .envs(env.iter().copied())
         .arg("--config")
         .arg(config)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -723,12 +731,13 @@ async fn two_processes_on_postgres_deliver_each_event_exactly_once() {
 
     // One after the other: the first creates the keys in the shared data dir.
     let log = dir.path().join("wharf.log");
-    let a = serve(&config, &data, &db.url, std::fs::File::create(&log).unwrap()).await;
+    let a = serve(&config, &data, &db.url, std::fs::File::create(&log).unwrap(), &[]).await;
     let b = serve(
         &config,
         &data,
         &db.url,
         std::fs::File::options().append(true).open(&log).unwrap(),
+        &[],
     )
     .await;
     let admin = Client::at(&a.url, Some(format!("Bearer {token}")));
@@ -835,4 +844,116 @@ async fn two_processes_on_postgres_deliver_each_event_exactly_once() {
     conn.close().await.ok();
     drop((a, b));
     db.drop_db().await;
+}
+
+/// A listener posing as an HTTP proxy: counts connections and answers each with a 502.
+async fn fake_proxy() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let _ = conn
+                    .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    (url, hits, task)
+}
+
+/// The outbound client ignores proxy variables: a proxy would be connected to instead of the
+/// target, past the guarded resolver, and would see every delivery with its credentials. The
+/// variables are set on a `wharf serve` process of its own so no other test sees them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_ignore_proxy_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::fresh(DbKind::Sqlite, dir.path()).await;
+    let data = dir.path().join("data");
+    let config = dir.path().join("wharf.toml");
+    std::fs::write(&config, "webhook_allow = [\"127.0.0.0/8\"]\nwebhook_poll_ms = 50\n").unwrap();
+    let cli = |args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wharf"));
+        c.arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("WHARF_DATA_DIR", &data)
+            .env("WHARF_DATABASE_URL", &db.url)
+            .env("WHARF_LOG", "warn")
+            .stdin(Stdio::piped());
+        c
+    };
+    let mut add = cli(&["user", "add", "admin", "--admin", "--password-stdin"])
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut add.stdin.take().unwrap(), PW.as_bytes()).unwrap();
+    assert!(add.wait().unwrap().success());
+    let out = cli(&["token", "add", "admin", "ci"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let (proxy, proxied, proxy_task) = fake_proxy().await;
+    let mut env: Vec<(&str, &str)> = [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .into_iter()
+    .map(|k| (k, proxy.as_str()))
+    .collect();
+    // Nothing exempts loopback: without the fix the delivery would go to the proxy.
+    env.extend([("NO_PROXY", ""), ("no_proxy", "")]);
+    let wharf = serve(
+        &config,
+        &data,
+        &db.url,
+        std::fs::File::create(dir.path().join("wharf.log")).unwrap(),
+        &env,
+    )
+    .await;
+    let admin = Client::at(&wharf.url, Some(format!("Bearer {token}")));
+    admin
+        .ok(Method::POST, "/api/v1/teams", Some(json!({"name": "ops"})))
+        .await;
+    admin
+        .ok(
+            Method::POST,
+            "/api/v1/namespaces",
+            Some(json!({"team": "ops", "name": "ops", "visibility": "private"})),
+        )
+        .await;
+    let rx = Receiver::start().await;
+    let hook = admin
+        .ok(
+            Method::POST,
+            "/api/v1/namespaces/ops/webhooks",
+            Some(json!({"url": format!("{}/hook", rx.url), "events": ["push"], "secret": SECRET})),
+        )
+        .await;
+    let id = hook["id"].as_i64().unwrap();
+    admin
+        .ok(Method::POST, &format!("/api/v1/webhooks/{id}/test"), None)
+        .await;
+    let attempt = eventually("the ping's first attempt", 30, || async {
+        let log = admin.get(&format!("/api/v1/webhooks/{id}/deliveries")).await.1;
+        let first = log["items"][0]["attempt_log"][0].clone();
+        (!first.is_null()).then_some(first)
+    })
+    .await;
+    assert_eq!(proxied.load(Ordering::SeqCst), 0, "the proxy was used: {attempt}");
+    assert_eq!(attempt["status_code"], 200, "{attempt}");
+    let got = rx.at("/hook");
+    assert_eq!(got.len(), 1);
+    assert!(signed_by(&got[0], SECRET));
+    proxy_task.abort();
+    drop(wharf);
 }
