@@ -179,11 +179,15 @@ pub async fn export(
         .collect())
 }
 
+/// Leading characters that make a spreadsheet read a cell as a formula. Tab and carriage
+/// return count too: some spreadsheets drop them and read on (OWASP's CSV injection list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// The log as CSV (RFC 4180 quoting; cells that a spreadsheet would run as a formula are
 /// prefixed with `'`).
 pub fn to_csv(rows: &[crate::domain::dto::ActivityRow]) -> String {
     fn cell(s: &str) -> String {
-        let s = if s.starts_with(['=', '+', '-', '@']) {
+        let s = if s.starts_with(FORMULA_STARTS) {
             format!("'{s}")
         } else {
             s.to_owned()
@@ -232,6 +236,26 @@ mod tests {
         assert_eq!(
             lines.next(),
             Some("3,2026-12-01T00:00:00+00:00,alice,image.pushed,\"'=HYPERLINK(\"\"x\"\")\",\"a, \"\"b\"\"\nc\",")
+        );
+    }
+
+    #[test]
+    fn csv_defuses_cells_starting_with_tab_or_carriage_return() {
+        let row = ActivityRow {
+            id: 4,
+            at: "2026-12-01T00:00:00+00:00".into(),
+            actor: "\t=1+1".into(),
+            kind: "login.failed".into(),
+            target: "\r=cmd|' /C calc'!A0".into(),
+            details: "+1".into(),
+            client_addr: Some("@x".into()),
+        };
+        let csv = super::to_csv(&[row]);
+        let line = csv.split_once("\r\n").map(|(_, rest)| rest).unwrap_or_default();
+        // Every cell starts with the defusing quote; a carriage return forces RFC 4180 quoting.
+        assert_eq!(
+            line,
+            "4,2026-12-01T00:00:00+00:00,'\t=1+1,login.failed,\"'\r=cmd|' /C calc'!A0\",'+1,'@x\r\n"
         );
     }
 }
