@@ -28,7 +28,7 @@ pub async fn list_activities(
             to,
         };
         let c = super::context::caller().await?;
-        let (page, per_page) = crate::domain::clamp_page(page, per_page, 50);
+        let (page, per_page) = crate::domain::page_request(page, per_page, 50)?;
         let resolved = resolve(&c, &filter).await?;
         crate::backend::store::activity::page(&c.state.db, &resolved.query(), page, per_page).await
     })

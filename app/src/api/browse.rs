@@ -87,7 +87,7 @@ pub async fn list_namespaces(
 ) -> Result<Page<NamespaceSummary>, AppError> {
     super::context::run(async move {
         let c = super::context::caller().await?;
-        let (page, per_page) = crate::domain::clamp_page(page, per_page, 25);
+        let (page, per_page) = crate::domain::page_request(page, per_page, 25)?;
         let text = q.unwrap_or_default().trim().to_lowercase();
         let all: Vec<NamespaceSummary> = c
             .visible_namespaces()
@@ -148,7 +148,7 @@ pub async fn list_repositories(
     super::context::run(async move {
         use crate::backend::store::repositories;
         let c = super::context::caller().await?;
-        let (page, per_page) = crate::domain::clamp_page(page, per_page, 25);
+        let (page, per_page) = crate::domain::page_request(page, per_page, 25)?;
         let ids = match namespace {
             Some(ns) => Some(vec![c.namespace(&ns).await?.0.id]),
             None => c.visible_namespace_ids().await?,
@@ -183,7 +183,7 @@ pub async fn get_repository(
         use crate::backend::store::{stars, tags};
         let c = super::context::caller().await?;
         let (repo, ns, facts) = c.repository(&name).await?;
-        let (page, per_page) = crate::domain::clamp_page(page, per_page, 50);
+        let (page, per_page) = crate::domain::page_request(page, per_page, 50)?;
         let db = &c.state.db;
         let tags = tags::page(
             db,

@@ -27,7 +27,7 @@ pub async fn list_users(
     super::context::run(async move {
         let c = super::context::caller().await?;
         c.require_admin()?;
-        let (page, per_page) = crate::domain::clamp_page(page, per_page, 25);
+        let (page, per_page) = crate::domain::page_request(page, per_page, 25)?;
         let (rows, total) = crate::backend::store::users::page(&c.state.db, q.as_deref(), page, per_page).await?;
         Ok(Page {
             items: rows.into_iter().map(row).collect(),

@@ -247,7 +247,7 @@ pub async fn list_webhook_deliveries(
     super::context::run(async move {
         let c = super::context::caller().await?;
         let (hook, _) = managed_hook(&c, id).await?;
-        let (page, per_page) = crate::domain::clamp_page(page, per_page, 20);
+        let (page, per_page) = crate::domain::page_request(page, per_page, 20)?;
         crate::backend::store::webhooks::deliveries(&c.state.db, hook.id, page, per_page).await
     })
     .await

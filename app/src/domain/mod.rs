@@ -4,10 +4,12 @@
 pub mod dto;
 pub mod error;
 pub mod names;
+pub mod paging;
 pub mod scope;
 
 pub use error::AppError;
 pub use names::{Digest, NameError, NamespaceName, RepositoryName, TagName};
+pub use paging::{page_request, MAX_PAGE, MAX_PER_PAGE};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -163,14 +165,3 @@ string_enum!(
         Failed => "failed",
     }
 );
-
-/// Largest page any list serves.
-pub const MAX_PER_PAGE: u64 = 100;
-
-/// A page request from a query string: 1-based page, page size clamped to 1..=MAX_PER_PAGE.
-pub fn clamp_page(page: Option<u64>, per_page: Option<u64>, default_per_page: u64) -> (u64, u64) {
-    (
-        page.unwrap_or(1).max(1),
-        per_page.unwrap_or(default_per_page).clamp(1, MAX_PER_PAGE),
-    )
-}

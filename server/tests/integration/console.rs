@@ -440,11 +440,14 @@ async fn bad_input(kind: DbKind) {
     // Cross-site form posts are refused before anything runs.
     let (status, _) = admin.call_from("list_users", &[], "http://evil.example").await;
     assert_eq!(status, 403);
-    // Pages past the end are empty, oversize pages are clamped.
+    // Pages past the end are empty; pages and sizes out of range are refused.
     let page = admin.ok("list_repositories", &[("page", "999")]).await;
     assert_eq!(page["items"], json!([]));
-    let page = admin.ok("list_repositories", &[("per_page", "100000")]).await;
-    assert_eq!(page["per_page"], 100);
+    admin.fails("list_repositories", &[("per_page", "100000")], 400).await;
+    admin
+        .fails("list_activities", &[("page", "18446744073709551615")], 400)
+        .await;
+    admin.fails("list_users", &[("page", "0")], 400).await;
     // Exports need a session and a known format.
     let http = reqwest::Client::new();
     let anon = http

@@ -159,6 +159,28 @@ async fn scenario(kind: DbKind) {
     let found = admin.ok(Method::GET, "/api/v1/users?q=car", None).await;
     assert_eq!(found["total"], 1);
     admin.fails(Method::GET, "/api/v1/users?page=x", None, 400).await;
+    // Pages out of range are refused everywhere, never wrapped into another offset.
+    for q in [
+        "page=0",
+        "page=1000001",
+        "page=18446744073709551615",
+        "per_page=0",
+        "per_page=101",
+    ] {
+        for list in ["users", "activities", "namespaces", "repositories", "teams", "tokens"] {
+            let v = admin
+                .fails(Method::GET, &format!("/api/v1/{list}?{q}"), None, 400)
+                .await;
+            assert!(
+                v["error"]["message"].as_str().unwrap().contains("between 1 and"),
+                "{list}?{q}: {v}"
+            );
+        }
+    }
+    let last = admin
+        .ok(Method::GET, "/api/v1/users?page=1000000&per_page=100", None)
+        .await;
+    assert_eq!(last["items"], json!([]));
     let disabled = admin
         .ok(Method::PATCH, "/api/v1/users/carol", Some(json!({"disabled": true})))
         .await;

@@ -22,7 +22,7 @@ pub struct ActivityQuery {
     pub from: Option<String>,
     /// Up to this day (`YYYY-MM-DD`, UTC, inclusive).
     pub to: Option<String>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     /// Default 50, at most 100.
     #[param(minimum = 1, maximum = 100)]

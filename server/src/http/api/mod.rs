@@ -27,7 +27,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wharf_app::backend::error::{json_error, ErrorBody};
+use wharf_app::backend::error::{json_error, ApiError, ErrorBody};
 use wharf_app::backend::AppState;
 
 pub use context::Api;
@@ -124,29 +124,30 @@ enum Errors {
 #[into_params(parameter_in = Query)]
 pub struct Paging {
     /// 1-based page number (default 1).
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     /// Items per page (default 25, at most 100).
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 
-/// One page of a list the service returns whole (tokens, teams: short lists).
-pub fn page_of<T>(all: Vec<T>, paging: &Paging) -> wharf_app::domain::dto::Page<T> {
-    let (page, per_page) = wharf_app::domain::clamp_page(paging.page, paging.per_page, 25);
+/// One page of a list the service returns whole (tokens, teams: short lists); 400 for a
+/// page or page size out of range, as everywhere.
+pub fn page_of<T>(all: Vec<T>, paging: &Paging) -> Result<wharf_app::domain::dto::Page<T>, ApiError> {
+    let (page, per_page) = wharf_app::domain::page_request(paging.page, paging.per_page, 25)?;
     let total = all.len() as u64;
-    let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+    let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
     let items = all
         .into_iter()
         .skip(skip)
         .take(usize::try_from(per_page).unwrap_or(25))
         .collect();
-    wharf_app::domain::dto::Page {
+    Ok(wharf_app::domain::dto::Page {
         items,
         total,
         page,
         per_page,
-    }
+    })
 }
 
 /// The OpenAPI document and the routes it describes, from one list: they cannot disagree.
@@ -254,7 +255,7 @@ mod tests {
         let committed = std::fs::read_to_string(path).unwrap_or_default();
         assert!(
             committed == generated,
-            "docs/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p wharf-server openapi` and commit it"
+            "docs/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p wharf-server --lib committed_document` and commit it"
         );
     }
 }

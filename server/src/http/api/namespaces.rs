@@ -27,7 +27,7 @@ pub(super) fn real_name(name: String) -> String {
 pub struct NamespaceQuery {
     /// Part of the namespace name.
     pub q: Option<String>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,

@@ -19,7 +19,7 @@ pub struct RepositoryQuery {
     /// Part of the repository name.
     pub q: Option<String>,
     pub sort: Option<RepositorySort>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
@@ -44,7 +44,7 @@ pub struct TagQuery {
     /// Part of the tag name.
     pub q: Option<String>,
     pub sort: Option<TagSort>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,

@@ -19,7 +19,7 @@ pub struct TeamQuery {
     /// Only teams you belong to.
     #[serde(default)]
     pub mine: bool,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
@@ -37,13 +37,11 @@ pub async fn list(api: Api, Query(q): Query<TeamQuery>) -> Result<axum::Json<Pag
         .filter(|t| text.is_empty() || t.name.contains(&text))
         .filter(|t| !q.mine || t.my_role.is_some())
         .collect();
-    Ok(axum::Json(page_of(
-        all,
-        &Paging {
-            page: q.page,
-            per_page: q.per_page,
-        },
-    )))
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    page_of(all, &paging).map(axum::Json)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

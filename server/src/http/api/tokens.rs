@@ -15,7 +15,7 @@ use super::{page_of, Api, Errors, Paging};
     responses((status = 200, body = Page<AppTokenRow>), Errors))]
 pub async fn list(api: Api, Query(p): Query<Paging>) -> Result<axum::Json<Page<AppTokenRow>>, ApiError> {
     let all = api.run(account::list_app_tokens()).await?;
-    Ok(axum::Json(page_of(all, &p)))
+    page_of(all, &p).map(axum::Json)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -26,7 +26,7 @@ pub async fn whoami(api: Api) -> Result<axum::Json<CurrentUser>, ApiError> {
 pub struct UserQuery {
     /// Part of the user name or e-mail address.
     pub q: Option<String>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
