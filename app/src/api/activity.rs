@@ -1,6 +1,7 @@
 //! The activity log: administrators see everything; others see what happened in namespaces
-//! they may browse. Exports (CSV, JSON) are plain GET routes in the server using
-//! [`activity_query`], so a browser can download them.
+//! they may browse, with client addresses only on what they did themselves. Exports (CSV,
+//! JSON) are plain GET routes in the server using [`activity_query`], so a browser can
+//! download them.
 
 use leptos::prelude::*;
 
@@ -44,6 +45,7 @@ pub struct ResolvedFilter {
     kind: Option<String>,
     from: Option<chrono::DateTime<chrono::Utc>>,
     until: Option<chrono::DateTime<chrono::Utc>>,
+    addresses: crate::backend::store::activity::AddressView,
 }
 
 #[cfg(feature = "ssr")]
@@ -56,6 +58,7 @@ impl ResolvedFilter {
             kind: self.kind.as_deref(),
             from: self.from,
             until: self.until,
+            addresses: self.addresses,
         }
     }
 }
@@ -95,5 +98,9 @@ pub async fn resolve(
         kind: clean(&filter.kind),
         from,
         until,
+        addresses: crate::backend::store::activity::AddressView::for_reader(
+            crate::authz::is_admin(&c.subject),
+            c.user_id(),
+        ),
     })
 }

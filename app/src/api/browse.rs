@@ -62,6 +62,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         let activity = if c.user.is_some() {
             let q = activity::ActivityQuery {
                 visible_namespaces: Some(&ids),
+                addresses: activity::AddressView::for_reader(crate::authz::is_admin(&c.subject), c.user_id()),
                 ..Default::default()
             };
             activity::page(db, &q, 1, 10).await?.items

@@ -156,6 +156,8 @@ pub struct ActivityRow {
     pub kind: String,
     pub target: String,
     pub details: String,
+    /// Where the request came from: shown to administrators and to the user who acted, null
+    /// for everyone else.
     pub client_addr: Option<String>,
 }
 

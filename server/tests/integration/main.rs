@@ -11,6 +11,7 @@
 mod helpers;
 mod oci;
 
+mod activity_log;
 mod cli;
 mod console;
 mod deploy;

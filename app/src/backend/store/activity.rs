@@ -62,7 +62,40 @@ pub async fn record_login_failure(
     }
 }
 
-/// The newest `limit` entries, newest first.
+/// Whose client addresses a reader of the log sees. An address says where a person was, so
+/// only administrators see every one; anyone else sees the addresses of what they did
+/// themselves, and none of what others did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddressView {
+    /// No addresses (the default, so a reader nobody thought about sees none).
+    #[default]
+    None,
+    /// The addresses of entries this user made.
+    OwnOf(i64),
+    /// Every address: administrators, and the operator at the command line.
+    All,
+}
+
+impl AddressView {
+    /// What a reader sees: everything for an administrator, their own entries otherwise.
+    pub fn for_reader(admin: bool, user_id: Option<i64>) -> Self {
+        match (admin, user_id) {
+            (true, _) => AddressView::All,
+            (false, Some(id)) => AddressView::OwnOf(id),
+            (false, None) => AddressView::None,
+        }
+    }
+
+    fn shows(self, actor_user_id: Option<i64>) -> bool {
+        match self {
+            AddressView::All => true,
+            AddressView::OwnOf(id) => actor_user_id == Some(id),
+            AddressView::None => false,
+        }
+    }
+}
+
+/// The newest `limit` entries, newest first, with every address (the operator's CLI).
 pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<crate::domain::dto::ActivityRow>, AppError> {
     use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
     Ok(activity::Entity::find()
@@ -71,15 +104,7 @@ pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<crate::
         .all(db)
         .await?
         .into_iter()
-        .map(|a| crate::domain::dto::ActivityRow {
-            id: a.id,
-            at: a.created_at.to_rfc3339(),
-            actor: a.actor_name,
-            kind: a.kind,
-            target: a.target,
-            details: a.details,
-            client_addr: a.client_addr,
-        })
+        .map(|a| to_row(a, AddressView::All))
         .collect())
 }
 
@@ -95,6 +120,8 @@ pub struct ActivityQuery<'a> {
     pub from: Option<chrono::DateTime<Utc>>,
     /// Exclusive.
     pub until: Option<chrono::DateTime<Utc>>,
+    /// Which client addresses the reader sees.
+    pub addresses: AddressView,
 }
 
 fn filtered(q: &ActivityQuery<'_>) -> sea_orm::Select<activity::Entity> {
@@ -126,7 +153,8 @@ fn filtered(q: &ActivityQuery<'_>) -> sea_orm::Select<activity::Entity> {
     find
 }
 
-fn to_row(a: activity::Model) -> crate::domain::dto::ActivityRow {
+fn to_row(a: activity::Model, addresses: AddressView) -> crate::domain::dto::ActivityRow {
+    let client_addr = a.client_addr.filter(|_| addresses.shows(a.actor_user_id));
     crate::domain::dto::ActivityRow {
         id: a.id,
         at: a.created_at.to_rfc3339(),
@@ -134,7 +162,7 @@ fn to_row(a: activity::Model) -> crate::domain::dto::ActivityRow {
         kind: a.kind,
         target: a.target,
         details: a.details,
-        client_addr: a.client_addr,
+        client_addr,
     }
 }
 
@@ -153,7 +181,7 @@ pub async fn page(
         .all(db)
         .await?
         .into_iter()
-        .map(to_row)
+        .map(|a| to_row(a, q.addresses))
         .collect();
     Ok(crate::domain::dto::Page {
         items,
@@ -175,7 +203,7 @@ pub async fn export(
         .all(db)
         .await?
         .into_iter()
-        .map(to_row)
+        .map(|a| to_row(a, q.addresses))
         .collect())
 }
 
@@ -218,6 +246,41 @@ pub fn to_csv(rows: &[crate::domain::dto::ActivityRow]) -> String {
 #[cfg(test)]
 mod tests {
     use crate::domain::dto::ActivityRow;
+
+    #[test]
+    fn addresses_show_to_admins_and_to_whoever_acted() {
+        use super::AddressView;
+        let entry = |actor_user_id| crate::backend::entity::activity::Model {
+            id: 1,
+            created_at: chrono::Utc::now(),
+            actor_user_id,
+            actor_name: "alice".into(),
+            kind: "namespace.updated".into(),
+            namespace_id: Some(1),
+            target: "devs".into(),
+            details: String::new(),
+            client_addr: Some("192.0.2.7".into()),
+        };
+        let addr = |view, actor| super::to_row(entry(actor), view).client_addr;
+        let alice = Some(7);
+        assert_eq!(
+            addr(AddressView::for_reader(true, Some(1)), alice).as_deref(),
+            Some("192.0.2.7")
+        );
+        assert_eq!(
+            addr(AddressView::for_reader(false, alice), alice).as_deref(),
+            Some("192.0.2.7")
+        );
+        assert_eq!(
+            addr(AddressView::for_reader(false, Some(8)), alice),
+            None,
+            "another user"
+        );
+        assert_eq!(addr(AddressView::for_reader(false, None), alice), None, "anonymous");
+        // Entries without a user (registry events, unknown names) are the admins' alone.
+        assert_eq!(addr(AddressView::for_reader(false, Some(8)), None), None);
+        assert_eq!(addr(AddressView::default(), alice), None);
+    }
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {

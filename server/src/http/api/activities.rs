@@ -30,7 +30,7 @@ pub struct ActivityQuery {
 }
 
 /// What happened, newest first: administrators see everything, others what happened in
-/// namespaces they may pull from.
+/// namespaces they may pull from, with client addresses only on their own entries.
 #[utoipa::path(get, path = "/api/v1/activities", tag = "activities", params(ActivityQuery),
     responses((status = 200, body = Page<ActivityRow>), Errors))]
 pub async fn list(api: Api, Query(q): Query<ActivityQuery>) -> Result<axum::Json<Page<ActivityRow>>, ApiError> {
