@@ -15,18 +15,21 @@ pub fn state() -> Result<AppState, AppError> {
 /// The session cookie value, if the request has one.
 pub fn session_cookie() -> Option<String> {
     let parts = use_context::<Parts>()?;
-    session_cookie_in(&parts.headers)
+    let secure = state().ok()?.config.secure_cookies();
+    session_cookie_in(&parts.headers, secure)
 }
 
-/// The session cookie value in these request headers.
-pub fn session_cookie_in(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The session cookie value in these request headers: the cookie named for this mode
+/// (`secure`: `Config::secure_cookies`), never the other one.
+pub fn session_cookie_in(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
+    let name = session::cookie_name(secure);
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == session::COOKIE_NAME)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
         .filter(|v| !v.is_empty())
 }

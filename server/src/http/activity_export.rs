@@ -42,7 +42,8 @@ async fn run(
 ) -> Result<Response, AppError> {
     use wharf_app::api::{activity, context};
     let Query(p) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let caller = context::caller_with(state, context::session_cookie_in(&headers)).await?;
+    let cookie = context::session_cookie_in(&headers, state.config.secure_cookies());
+    let caller = context::caller_with(state, cookie).await?;
     let filter = ActivityFilter {
         user: p.user,
         namespace: p.namespace,

@@ -88,7 +88,7 @@ async fn checks(state: &AppState) -> Checks {
 }
 
 pub async fn ready(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let cookie = wharf_app::api::context::session_cookie_in(&headers);
+    let cookie = wharf_app::api::context::session_cookie_in(&headers, state.config.secure_cookies());
     let admin = match cookie {
         Some(_) => wharf_app::api::context::caller_with(state.clone(), cookie)
             .await

@@ -41,7 +41,7 @@ async fn identify(
             // Only application tokens get here: the directory is never asked for a password.
             credentials::authenticate(state, &user, &given, client).await.map(Some)
         }
-        None => match session_cookie_in(&parts.headers) {
+        None => match session_cookie_in(&parts.headers, state.config.secure_cookies()) {
             Some(cookie) => Ok(session::user_for(state, &cookie).await?.map(|u| Identity::of_user(&u))),
             None => Ok(None),
         },

@@ -88,8 +88,9 @@ impl Modify for SecuritySchemes {
         );
         c.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 wharf_app::backend::auth::session::COOKIE_NAME,
+                "The console's session cookie; named `__Host-wharf_session` when wharf is served over https",
             ))),
         );
     }
