@@ -80,7 +80,8 @@ fn data_dir_secret(config: &Config, file: &str) -> Result<String, StartError> {
         }
     }
     let value = secret::generate("");
-    keys::write_private(&path, &value)?;
+    wharf_app::backend::secret_file::write(&path, value.as_bytes())
+        .map_err(|e| StartError::Io(format!("writing {}: {e}", path.display())))?;
     Ok(value)
 }
 

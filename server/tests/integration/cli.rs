@@ -101,3 +101,63 @@ async fn cli_reports_bad_input_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_setting"));
     w.stop().await;
 }
+
+/// The key and every secret wharf generates are its owner's alone (0600) even under the usual
+/// umask 022, while public files (the certificate) keep the umask's 0644.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_keys_and_secrets_are_owner_only_under_umask_022() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = crate::helpers::TestDb::fresh(DbKind::Sqlite, dir.path()).await;
+    let port = crate::helpers::free_port();
+    let wharf = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg("umask 022 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_wharf"))
+            .args(args)
+            .env("WHARF_DATA_DIR", &data)
+            .env("WHARF_DATABASE_URL", &db.url)
+            .env("WHARF_LOG", "warn");
+        cmd
+    };
+    let storage = dir.path().join("storage");
+    let out = wharf(&[
+        "registry-config",
+        "--listen",
+        "127.0.0.1:5000",
+        "--storage",
+        storage.to_str().unwrap(),
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The webhook key is made when the server starts.
+    let mut serve = wharf(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let webhook_key = data.join("webhook-key");
+    let webhook_key = &webhook_key;
+    crate::helpers::eventually("wharf serve to make its webhook key", 30, || async move {
+        webhook_key.exists().then_some(())
+    })
+    .await;
+    let out = wharf(&["key", "rotate"]).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serve.kill().await.ok();
+
+    let mode = |name: &str| std::fs::metadata(data.join(name)).unwrap().permissions().mode() & 0o777;
+    for secret in [
+        "token.key",
+        "notification-secret",
+        "registry-http-secret",
+        "webhook-key",
+    ] {
+        assert_eq!(mode(secret), 0o600, "{secret}");
+    }
+    assert_eq!(mode("token.crt"), 0o644, "the umask really was 022");
+    db.drop_db().await;
+}

@@ -105,17 +105,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
     }
 }
 
-/// Writes a secret file readable by its owner only.
-pub fn write_private(path: &Path, contents: &str) -> Result<(), KeyError> {
-    std::fs::write(path, contents).map_err(io(path))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io(path))?;
-    }
-    Ok(())
-}
-
 fn generate_key_pair(algorithm: SigningAlgorithm) -> Result<KeyPair, KeyError> {
     match algorithm {
         SigningAlgorithm::Es256 => {
@@ -153,7 +142,7 @@ pub fn generate(paths: &KeyPaths, algorithm: SigningAlgorithm, common_name: &str
     if paths.cert.exists() {
         std::fs::copy(&paths.cert, &paths.previous_cert).map_err(io(&paths.previous_cert))?;
     }
-    write_private(&paths.key, &key_pair.serialize_pem())?;
+    crate::backend::secret_file::write(&paths.key, key_pair.serialize_pem().as_bytes()).map_err(io(&paths.key))?;
     std::fs::write(&paths.cert, &cert_pem).map_err(io(&paths.cert))?;
     write_bundle(paths)
 }
@@ -275,6 +264,13 @@ mod tests {
         let again = load_or_generate(&paths, SigningAlgorithm::Es256, "wharf").unwrap();
         assert_eq!(first.kid(), again.kid(), "an existing key is reused");
         assert_eq!(first.algorithm(), SigningAlgorithm::Es256);
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&paths.key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "the private key is its owner's alone");
+        }
 
         generate(&paths, SigningAlgorithm::Es256, "wharf").unwrap();
         let rotated = load(&paths).unwrap();
