@@ -1,5 +1,5 @@
 //! The registries page (administrators): replica health, sync runs, orphans; sync now,
-//! confirm a guarded sync, adopt orphans.
+//! confirm a guarded sync, adopt orphans (the only way they join a namespace).
 
 use leptos::prelude::*;
 
@@ -58,37 +58,37 @@ pub async fn sync_now(confirm_deletions: bool) -> Result<SyncRunSummary, AppErro
     .await
 }
 
-/// Creates the namespace an orphan's name asks for, in `team`; every orphan under that name
-/// moves in.
-#[server(endpoint = "adopt_orphan")]
-pub async fn adopt_orphan(repository: String, team: String) -> Result<String, AppError> {
+/// Adopts the orphan repositories under `namespace` (`""`: those without a slash) into that
+/// namespace; administrators only. When the namespace does not exist, `team` names the team to
+/// create it (private) in; when it does, `team` may be empty, or must be its owning team.
+#[server(endpoint = "adopt_orphans")]
+pub async fn adopt_orphans(namespace: String, team: Option<String>) -> Result<crate::domain::dto::Adoption, AppError> {
     super::context::run(async move {
-        use crate::backend::store::{namespaces, teams};
+        use crate::backend::orphans::{self, AdoptRequest, Adopter};
         let c = super::context::caller().await?;
-        c.require_admin()?;
-        let name = crate::domain::RepositoryName::try_from(repository.clone())?;
-        let txn = crate::backend::db::begin_write(&c.state.db).await?;
-        let ns = match name.namespace() {
-            Some(ns_name) => {
-                let t = teams::require_by_name(&*txn, team.trim()).await?;
-                namespaces::create_for_team(&*txn, &ns_name, &t, crate::domain::Visibility::Private, "").await?
-            }
-            None => {
-                let ns = namespaces::ensure_global(&*txn, c.state.config.global_visibility).await?;
-                crate::backend::store::repositories::adopt_orphans(&*txn, &ns).await?;
-                ns
-            }
-        };
-        c.audit(
-            &*txn,
-            "namespace.created",
-            Some(ns.id),
-            &ns.name,
-            &format!("to adopt {repository}"),
+        let admin = c.require_admin()?;
+        let grant = crate::authz::authorize_admin(&c.subject)
+            .ok_or_else(|| AppError::Forbidden("only administrators may adopt orphans".into()))?;
+        let namespace = namespace.trim();
+        let name = (!namespace.is_empty())
+            .then(|| crate::domain::NamespaceName::try_from(namespace.to_owned()))
+            .transpose()?;
+        let addr = super::context::client_addr();
+        orphans::adopt(
+            &c.state.db,
+            grant,
+            Adopter {
+                user_id: Some(admin.id),
+                name: &admin.name,
+                client_addr: addr.as_deref(),
+            },
+            AdoptRequest {
+                namespace: name.as_ref(),
+                team: team.as_deref(),
+            },
+            c.state.config.global_visibility,
         )
-        .await?;
-        txn.commit().await?;
-        Ok(ns.name)
+        .await
     })
     .await
 }

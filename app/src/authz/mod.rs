@@ -158,6 +158,27 @@ pub fn is_admin(subject: &Subject) -> bool {
     matches!(subject, Subject::User(u) if u.admin && !u.disabled && !u.read_only)
 }
 
+/// Proof that an administrator (or the operator at the server's command line) asked. Only
+/// [`authorize_admin`] and [`AdminGrant::operator`] make one; services that only
+/// administrators may run require it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminGrant {
+    _private: (),
+}
+
+impl AdminGrant {
+    /// The operator running `wharf` on the server: whoever can read its configuration can
+    /// change the database anyway.
+    pub fn operator() -> Self {
+        AdminGrant { _private: () }
+    }
+}
+
+/// An [`AdminGrant`] for `subject`, if [`is_admin`].
+pub fn authorize_admin(subject: &Subject) -> Option<AdminGrant> {
+    is_admin(subject).then_some(AdminGrant { _private: () })
+}
+
 fn active_user(subject: &Subject) -> Option<&UserSubject> {
     match subject {
         Subject::User(u) if !u.disabled && !u.read_only => Some(u),

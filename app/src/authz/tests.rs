@@ -278,8 +278,10 @@ fn console_management_rights() {
         }
     }
     assert!(is_admin(&subject(Who::Admin)));
+    assert!(authorize_admin(&subject(Who::Admin)).is_some());
     for who in [Who::Owner, Who::Anonymous, Who::ReadOnlyToken, Who::Disabled] {
         assert!(!is_admin(&subject(who)), "{who:?}");
+        assert!(authorize_admin(&subject(who)).is_none(), "{who:?}");
     }
     // Describing a repository follows push.
     let settings = PolicySettings::default();

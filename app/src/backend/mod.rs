@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod markdown;
 pub mod metrics;
+pub mod orphans;
 pub mod outbound;
 pub mod registry_auth;
 pub mod secret_file;

@@ -43,7 +43,12 @@ pub async fn grant(
     for scope in scopes {
         let actions: Vec<String> = match &scope.resource {
             Resource::Repository(name) => {
-                let facts = facts_cached(db, cache, name.namespace().as_ref(), user_id).await?;
+                let mut facts = facts_cached(db, cache, name.namespace().as_ref(), user_id).await?;
+                // An orphan is in no namespace, whatever its name says: whoever created a
+                // namespace of that name later gets nothing on it until an admin adopts it.
+                if facts.is_some() && orphan_cached(db, cache, name.as_str()).await? {
+                    facts = None;
+                }
                 authz::allowed(settings, &subject, Target::Namespace(facts.as_ref()), scope.requested).names()
             }
             // The catalog is only ever granted as "*", the one action the registry checks.
@@ -99,6 +104,16 @@ async fn facts_cached(
     };
     cache.facts.insert(key, facts).await;
     Ok(facts)
+}
+
+/// Whether the repository `name` is an orphan, from the cache when possible.
+async fn orphan_cached(db: &impl ConnectionTrait, cache: &AuthCache, name: &str) -> Result<bool, AppError> {
+    if let Some(hit) = cache.orphans.get(name).await {
+        return Ok(hit);
+    }
+    let orphan = super::store::repositories::is_orphan(db, name).await?;
+    cache.orphans.insert(name.to_owned(), orphan).await;
+    Ok(orphan)
 }
 
 /// Checks the service, parses scopes, decides and signs.

@@ -377,6 +377,18 @@ pub struct OrphanRow {
     pub updated_at: String,
 }
 
+/// What an adoption of orphan repositories did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Adoption {
+    /// The namespace they moved into (`""`: the global one).
+    pub namespace: String,
+    /// Whether the namespace was created for them (in the team the request named).
+    pub created: bool,
+    /// The repositories adopted, by name (empty when there were none).
+    pub repositories: Vec<String>,
+}
+
 /// The registries page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -145,6 +145,17 @@ pub enum RepoCommand {
     },
     /// Forget an empty repository (the registry keeps its directory; a push brings it back).
     Remove { name: String },
+    /// Adopt the orphan repositories NAMESPACE/… into the namespace NAMESPACE (`_`: those
+    /// without a slash, into the global namespace). Nothing else ever adopts orphans.
+    Adopt {
+        namespace: String,
+        /// Create the namespace (private) in this team when it does not exist; when it does,
+        /// it must belong to this team.
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -392,6 +403,7 @@ pub async fn repo(config: &Config, cmd: RepoCommand) -> Result<(), CliError> {
             println!("repository {name} removed");
             return Ok(());
         }
+        RepoCommand::Adopt { namespace, team, json } => return adopt(config, &db, &namespace, team, json).await,
     };
     let ns_id = match namespace {
         Some(n) => {
@@ -428,6 +440,51 @@ pub async fn repo(config: &Config, cmd: RepoCommand) -> Result<(), CliError> {
             r.pulls,
             short_time(Some(&r.updated_at))
         );
+    }
+    Ok(())
+}
+
+async fn adopt(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+    namespace: &str,
+    team: Option<String>,
+    json: bool,
+) -> Result<(), CliError> {
+    use wharf_app::backend::orphans::{self, AdoptRequest, Adopter};
+    let name = (namespace != "_")
+        .then(|| NamespaceName::try_from(namespace.to_owned()))
+        .transpose()
+        .map_err(AppError::from)?;
+    let done = orphans::adopt(
+        db,
+        wharf_app::authz::AdminGrant::operator(),
+        Adopter {
+            user_id: None,
+            name: "cli",
+            client_addr: None,
+        },
+        AdoptRequest {
+            namespace: name.as_ref(),
+            team: team.as_deref(),
+        },
+        config.global_visibility,
+    )
+    .await?;
+    if json {
+        return print_json(&done);
+    }
+    let into = if done.namespace.is_empty() {
+        "(global)"
+    } else {
+        &done.namespace
+    };
+    if done.created {
+        println!("namespace {into} created");
+    }
+    println!("{} orphan repositories adopted into {into}", done.repositories.len());
+    for r in &done.repositories {
+        println!("  {r}");
     }
     Ok(())
 }

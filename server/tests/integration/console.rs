@@ -279,14 +279,20 @@ async fn admin_rules(kind: DbKind) {
     seed(&w).await;
     let mut admin = Browser::signed_in(&w, "admin", "admin-password-1").await;
 
-    // Orphans are listed on the registries page and adopted into a team's new namespace.
+    // Orphans are listed on the registries page and adopted into a team's new namespace
+    // (administrators only).
     let overview = admin.ok("registry_overview", &[]).await;
     assert_eq!(overview["orphans"][0]["name"], "legacy/old");
+    let mut alice = Browser::signed_in(&w, "alice", "alice-password-1").await;
+    alice
+        .fails("adopt_orphans", &[("namespace", "legacy"), ("team", "devs")], 403)
+        .await;
+    admin.fails("adopt_orphans", &[("namespace", "legacy")], 404).await;
     assert_eq!(
         admin
-            .ok("adopt_orphan", &[("repository", "legacy/old"), ("team", "devs")])
+            .ok("adopt_orphans", &[("namespace", "legacy"), ("team", "devs")])
             .await,
-        "legacy"
+        json!({"namespace": "legacy", "created": true, "repositories": ["legacy/old"]})
     );
     assert_eq!(admin.ok("registry_overview", &[]).await["orphans"], json!([]));
     let adopted = admin.ok("list_repositories", &[("namespace", "legacy")]).await;

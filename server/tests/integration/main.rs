@@ -20,6 +20,7 @@ mod lb_ha;
 mod ldap;
 mod malformed;
 mod observability;
+mod orphans;
 mod rate_limits;
 mod registry_clients;
 mod registry_events;

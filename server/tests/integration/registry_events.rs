@@ -280,9 +280,24 @@ async fn contract(kind: DbKind) {
         .unwrap();
     assert!(ghost["namespace"].is_null(), "{ghost}");
     assert_eq!(w.tags("ghost/tool").await.len(), 1);
-    // Creating the namespace adopts it.
+    // Creating the namespace does not adopt it, nor does another push; the operator does.
     w.cli_ok(&["team", "add", "ghosts", "--owner", "alice"], None).await;
     w.cli_ok(&["namespace", "add", "ghost", "--team", "ghosts"], None).await;
+    s.send(&[push(
+        "o2",
+        "2026-11-28T10:07:30Z",
+        "ghost/tool",
+        "v2",
+        D1,
+        MANIFEST_MEDIA_TYPES[3],
+    )])
+    .await;
+    assert_eq!(w.cli_json(&["repo", "list", "--namespace", "ghost"]).await, json!([]));
+    let adopted = w.cli_json(&["repo", "adopt", "ghost"]).await;
+    assert_eq!(
+        adopted,
+        json!({"namespace": "ghost", "created": false, "repositories": ["ghost/tool"]})
+    );
     let repos = w.cli_json(&["repo", "list", "--namespace", "ghost"]).await;
     assert_eq!(repos[0]["name"], "ghost/tool", "{repos}");
     assert_eq!(repos[0]["namespace"], "ghost");
@@ -310,6 +325,13 @@ async fn contract(kind: DbKind) {
     assert!(
         kinds.contains(&"image.pushed") && kinds.contains(&"image.deleted"),
         "{kinds:?}"
+    );
+    assert!(
+        acts.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "repository.adopted" && a["target"] == "ghost/tool" && a["actor"] == "cli"),
+        "the CLI's adoption is in the log: {acts}"
     );
 
     // The replica named in the URL is credited with the events.

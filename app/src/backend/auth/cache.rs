@@ -1,5 +1,5 @@
-//! The caches that make `/v2/token` cheap: verified credentials and the policy facts of
-//! namespaces. Both are dropped whenever the `auth_changes` log moves — at once for changes
+//! The caches that make `/v2/token` cheap: verified credentials, the policy facts of
+//! namespaces, and which repositories are orphans. All are dropped whenever the `auth_changes` log moves — at once for changes
 //! made by this process, within `auth_sync_interval_ms` for changes made elsewhere (another
 //! wharf process, the CLI) — and expire after `credential_cache_ttl_secs` in any case.
 
@@ -21,6 +21,8 @@ pub struct AuthCache {
     pub credentials: CredentialCache,
     /// `None` values mean "this namespace does not exist".
     pub facts: Cache<FactsKey, Option<NamespaceFacts>>,
+    /// Repository name → whether it is an orphan (adopting one records an auth change).
+    pub orphans: Cache<String, bool>,
     seen_change: Arc<Mutex<Option<auth_changes::LogPosition>>>,
 }
 
@@ -32,6 +34,10 @@ impl AuthCache {
                 .max_capacity(100_000)
                 .time_to_live(ttl.max(Duration::from_millis(1)))
                 .build(),
+            orphans: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl.max(Duration::from_millis(1)))
+                .build(),
             seen_change: Arc::new(Mutex::new(None)),
         }
     }
@@ -39,6 +45,7 @@ impl AuthCache {
     pub fn clear(&self) {
         self.credentials.clear();
         self.facts.invalidate_all();
+        self.orphans.invalidate_all();
     }
 
     /// Clears the caches if the change log moved since the last look.

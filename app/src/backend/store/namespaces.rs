@@ -11,7 +11,8 @@ use crate::backend::entity::{namespace, repository, tag, team, team_member};
 use crate::domain::dto::{NamespaceSummary, RepositorySummary};
 use crate::domain::{AppError, NamespaceKindName, NamespaceName, Role, Visibility};
 
-/// Creates a namespace owned by a team.
+/// Creates a namespace owned by a team. Orphan repositories under its name stay orphans
+/// (see [`crate::backend::orphans`]).
 pub async fn create_for_team(
     db: &impl ConnectionTrait,
     name: &NamespaceName,
@@ -38,7 +39,7 @@ pub async fn create_for_team(
     }
     .insert(db)
     .await?;
-    super::repositories::adopt_orphans(db, &ns).await?;
+    // Orphans named after it stay orphans: adopting them is an administrator's decision.
     Ok(ns)
 }
 

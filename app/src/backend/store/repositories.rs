@@ -17,8 +17,9 @@ pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> Result<Optio
 }
 
 /// The repository called `name`, created when missing (in its namespace, or as an orphan) and
-/// marked updated at `at`. An orphan whose namespace exists by now is adopted. Returns whether
-/// it was created.
+/// marked updated at `at`. An orphan stays one even when its namespace exists by now: whoever
+/// made that namespace must not inherit its images, only an administrator adopts them
+/// ([`crate::backend::orphans`]). Returns whether it was created.
 pub async fn ensure(
     db: &impl ConnectionTrait,
     name: &RepositoryName,
@@ -29,20 +30,12 @@ pub async fn ensure(
         .col_expr(repository::Column::UpdatedAt, Expr::value(at))
         .filter(repository::Column::Name.eq(name.as_str()))
         .filter(repository::Column::UpdatedAt.lt(at))
-        .filter(repository::Column::NamespaceId.is_not_null())
         .exec_with_returning(db)
         .await?;
     if let Some(repo) = touched.into_iter().next() {
         return Ok((repo, false));
     }
     if let Some(repo) = find_by_name(db, name.as_str()).await? {
-        if repo.namespace_id.is_none() {
-            if let Some(ns) = namespaces::find(db, name.namespace().as_ref()).await? {
-                let mut active: repository::ActiveModel = repo.into();
-                active.namespace_id = Set(Some(ns.id));
-                return Ok((active.update(db).await?, false));
-            }
-        }
         return Ok((repo, false));
     }
     let namespace_id = namespaces::find(db, name.namespace().as_ref()).await?.map(|ns| ns.id);
@@ -163,37 +156,50 @@ pub async fn rows(
         .collect())
 }
 
-/// Moves orphans named `NS/…` into the namespace `ns` just created.
+/// Whether `name` is a repository wharf keeps as an orphan (outside every namespace).
+pub async fn is_orphan(db: &impl ConnectionTrait, name: &str) -> Result<bool, AppError> {
+    Ok(find_by_name(db, name).await?.is_some_and(|r| r.namespace_id.is_none()))
+}
+
+/// Moves the orphans named `NS/…` (or, for the global namespace, those without a slash) into
+/// `ns`, and returns their names. Only [`crate::backend::orphans::adopt`] calls this.
 pub async fn adopt_orphans(
     db: &impl ConnectionTrait,
     ns: &crate::backend::entity::namespace::Model,
-) -> Result<u64, AppError> {
-    if ns.name.is_empty() {
-        return Ok(0);
-    }
+) -> Result<Vec<String>, AppError> {
     // Compared in Rust: SQL LIKE would treat '_' in a namespace name as a wildcard.
     let prefix = format!("{}/", ns.name);
+    let belongs = |name: &str| {
+        if ns.name.is_empty() {
+            !name.contains('/')
+        } else {
+            name.starts_with(&prefix)
+        }
+    };
     let ids: Vec<i64> = repository::Entity::find()
         .filter(repository::Column::NamespaceId.is_null())
         .all(db)
         .await?
         .into_iter()
-        .filter(|r| r.name.starts_with(&prefix))
+        .filter(|r| belongs(&r.name))
         .map(|r| r.id)
         .collect();
     if ids.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
-    let adopted = repository::Entity::update_many()
+    let mut names: Vec<String> = repository::Entity::update_many()
         .col_expr(repository::Column::NamespaceId, Expr::value(Some(ns.id)))
         .filter(repository::Column::Id.is_in(ids))
-        .exec(db)
+        // Adopted by someone else meanwhile: left where it is, and not reported.
+        .filter(repository::Column::NamespaceId.is_null())
+        .exec_with_returning(db)
         .await?
-        .rows_affected;
-    if adopted > 0 {
-        tracing::info!(namespace = %ns.name, adopted, "orphan repositories adopted");
-    }
-    Ok(adopted)
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    names.sort();
+    tracing::info!(namespace = %ns.name, adopted = names.len(), "orphan repositories adopted");
+    Ok(names)
 }
 
 /// What a console or API list of repositories asks for.

@@ -112,7 +112,7 @@ async fn insert_in(
     }
     .insert(txn)
     .await?;
-    let ns = namespace::ActiveModel {
+    namespace::ActiveModel {
         name: Set(name),
         kind: Set(NamespaceKindName::Personal.as_str().into()),
         team_id: Set(None),
@@ -124,7 +124,7 @@ async fn insert_in(
     }
     .insert(txn)
     .await?;
-    super::repositories::adopt_orphans(txn, &ns).await?;
+    // Orphans under the user's name stay orphans: an administrator adopts them, if anyone.
     super::auth_changes::record(txn, "user.created").await?;
     Ok(user)
 }

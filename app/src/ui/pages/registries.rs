@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::registries::{get_registry_overview, AdoptOrphan, DeploymentConfigs, SyncNow};
+use crate::api::registries::{get_registry_overview, AdoptOrphans, DeploymentConfigs, SyncNow};
 use crate::domain::dto::{ReplicaStatus, SyncRunSummary};
 use crate::ui::components::{style, toast_outcome, Badge, CopyButton, Empty, ErrorBox, Loading};
 use crate::ui::short_time;
@@ -13,9 +13,9 @@ use crate::ui::short_time;
 pub fn RegistriesPage() -> impl IntoView {
     let changed = RwSignal::new(0u64);
     let sync = ServerAction::<SyncNow>::new();
-    let adopt = ServerAction::<AdoptOrphan>::new();
+    let adopt = ServerAction::<AdoptOrphans>::new();
     toast_outcome(sync, "Sync finished", Some(changed));
-    toast_outcome(adopt, "Namespace created; orphans adopted", Some(changed));
+    toast_outcome(adopt, "Orphans adopted", Some(changed));
     let data = Resource::new(move || changed.get(), |_| get_registry_overview());
     // Live health: reload every 10 s while the page is open.
     Effect::new(move |_| {
@@ -64,7 +64,7 @@ pub fn RegistriesPage() -> impl IntoView {
                     </section>
                     <section>
                         <h2 class=style::H2>"Orphan repositories"</h2>
-                        <p class="mb-3 text-sm text-slate-600">"In the registry under a namespace wharf does not know. Adopting creates that namespace (private) in a team."</p>
+                        <p class="mb-3 text-sm text-slate-600">"In the registry under a namespace wharf did not know when they appeared; nobody may pull, push or delete them until adopted. Adopting moves every orphan of that namespace into it: leave the team empty when the namespace exists, or name the team to create it (private) in."</p>
                         {if o.orphans.is_empty() {
                             view! { <Empty text="No orphans."/> }.into_any()
                         } else {
@@ -75,12 +75,17 @@ pub fn RegistriesPage() -> impl IntoView {
                                             <th scope="col" class=style::TH>"Repository"</th>
                                             <th scope="col" class=format!("{} text-right", style::TH)>"Tags"</th>
                                             <th scope="col" class=style::TH>"Updated"</th>
-                                            <th scope="col" class=style::TH>"Adopt into team"</th>
+                                            <th scope="col" class=style::TH>"Adopt (team, if new)"</th>
                                         </tr></thead>
                                         <tbody>
                                             {o.orphans.into_iter().map(|r| {
                                                 let team = RwSignal::new(String::new());
-                                                let name = r.name.clone();
+                                                // Only the namespace its name starts with can hold it.
+                                                let namespace = crate::domain::RepositoryName::try_from(r.name.clone())
+                                                    .ok()
+                                                    .and_then(|n| n.namespace())
+                                                    .map(|n| n.to_string())
+                                                    .unwrap_or_default();
                                                 view! {
                                                     <tr class=style::TR>
                                                         <td class=format!("{} font-mono", style::TD)>{r.name.clone()}</td>
@@ -89,10 +94,10 @@ pub fn RegistriesPage() -> impl IntoView {
                                                         <td class=style::TD>
                                                             <form class="flex gap-2" on:submit=move |ev: leptos::ev::SubmitEvent| {
                                                                 ev.prevent_default();
-                                                                adopt.dispatch(AdoptOrphan { repository: name.clone(), team: team.get_untracked() });
+                                                                adopt.dispatch(AdoptOrphans { namespace: namespace.clone(), team: Some(team.get_untracked()) });
                                                             }>
                                                                 <label class="sr-only" for=format!("adopt-{}", r.id)>"Team"</label>
-                                                                <input id=format!("adopt-{}", r.id) type="text" placeholder="team" class="rounded border border-slate-300 px-2 py-1 text-sm" bind:value=team/>
+                                                                <input id=format!("adopt-{}", r.id) type="text" placeholder="team (new namespace)" class="rounded border border-slate-300 px-2 py-1 text-sm" bind:value=team/>
                                                                 <button type="submit" class=style::BUTTON_SECONDARY>"Adopt"</button>
                                                             </form>
                                                         </td>

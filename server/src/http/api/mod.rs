@@ -10,6 +10,7 @@ mod context;
 mod extract;
 mod health;
 mod namespaces;
+mod orphans;
 mod repositories;
 mod teams;
 mod tokens;
@@ -55,7 +56,7 @@ pub const PREFIX: &str = "/api/v1";
         (name = "namespaces", description = "Namespaces: where repositories live"),
         (name = "repositories", description = "Repositories and their tags"),
         (name = "activities", description = "The activity (audit) log"),
-        (name = "registries", description = "Registry replicas, their health, and catalog sync"),
+        (name = "registries", description = "Registry replicas, their health, catalog sync, and orphan repositories"),
         (name = "webhooks", description = "Outgoing webhooks of a namespace and their delivery log"),
     )
 )]
@@ -171,6 +172,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(activities::list))
         .routes(routes!(health::registries))
         .routes(routes!(health::sync))
+        .routes(routes!(orphans::adopt))
         .routes(routes!(health::health))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
