@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Benchmarks of issue 3: notification ingest (SQLite and PostgreSQL, 20% duplicates) and sync of
-# a real registry holding REPOS x TAGS tags, against a read-only pass over the same registry.
+# Benchmarks of issues 3 and 15: notification ingest (SQLite and PostgreSQL, 20% duplicates;
+# registry 2.8's v1 envelope and registry 3's v2 envelope) and sync of a real registry (2.8.2
+# and 3.1.1 on the same storage) holding REPOS x TAGS tags, against a read-only pass over it.
 # Usage: scripts/bench-registry.sh   (needs `cargo leptos build --release`, wrk, docker-registry,
-# PostgreSQL on 127.0.0.1:5432). Prints a Markdown report; docs/BENCHMARKS.md records it.
+# ../shared/tools/registry3.sh, PostgreSQL on 127.0.0.1:5432). Prints a Markdown report;
+# docs/BENCHMARKS.md records it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 wharf="$target_dir/release/wharf"
 [ -x "$wharf" ] || { echo "build first: cargo leptos build --release" >&2; exit 1; }
 
+registry3=$(bash ../shared/tools/registry3.sh)
+registry_bin() { if [ "$1" = 3 ]; then echo "$registry3"; else echo docker-registry; fi; }
 DURATION=${DURATION:-10}
 REPOS=${REPOS:-2000}
 TAGS=${TAGS:-5}
@@ -58,9 +62,14 @@ ingest() { # name env...
   done | sort -t'|' -k1,1 -g | awk -F'|' '{r[NR]=$0; v[NR]=$1} END {printf "%s|%s–%s", r[2], v[1], v[3]}'
   kill "${pids[-1]}" 2>/dev/null || true
 }
-sqlite_ingest=$(ingest ingest-sqlite)
-psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
-pg_ingest=$(ingest ingest-pg WHARF_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db")
+declare -A ingested
+for envelope in v1 v2; do
+  export BENCH_ENVELOPE=$envelope
+  ingested[sqlite-$envelope]=$(ingest "ingest-sqlite-$envelope")
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" postgres
+  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
+  ingested[pg-$envelope]=$(ingest "ingest-pg-$envelope" WHARF_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db")
+done
 
 # --- sync of a real registry ---------------------------------------------------------------
 storage="$work/storage"
@@ -78,8 +87,8 @@ t0=$(now); python3 scripts/bench/fill_registry.py "http://127.0.0.1:$fill_port" 
 fill_time=$(secs "$t0" "$t1")
 kill "$fill_pid"
 
-sync_bench() { # name env...
-  local name=$1; shift
+sync_bench() { # name registry-version env...
+  local name=$1 version=$2; shift 2
   local port reg_port
   port=$(free_port); reg_port=$(free_port)
   start_wharf "$name" "$port" "$@"
@@ -88,9 +97,9 @@ sync_bench() { # name env...
     WHARF_SYNC_CONCURRENCY="$CONCURRENCY" "$@" "$wharf")
   # Without notifications: every manifest HEAD would queue a pull event that the registry
   # delivers long after the pass that caused it, blurring the next measurement.
-  "${cli[@]}" registry-config --listen "127.0.0.1:$reg_port" --storage "$storage" |
+  "${cli[@]}" registry-config --registry-version "$version" --listen "127.0.0.1:$reg_port" --storage "$storage" |
     sed '/^notifications:/,$d' >"$work/$name-reg.yml"
-  docker-registry serve "$work/$name-reg.yml" >"$work/$name-reg.log" 2>&1 &
+  "$(registry_bin "$version")" serve "$work/$name-reg.yml" >"$work/$name-reg.log" 2>&1 &
   local reg_pid=$!
   pids+=($reg_pid)
   wait_http "http://127.0.0.1:$reg_port/v2/"
@@ -106,10 +115,13 @@ sync_bench() { # name env...
   wait "$reg_pid" "$wharf_pid" 2>/dev/null || true
   echo "$(secs "$a" "$b")|$(secs "$c" "$d")|$(secs "$e" "$f")|$(secs "$g" "$h")|$added"
 }
-sqlite_sync=$(sync_bench sync-sqlite)
-psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $pg_db WITH (FORCE)" postgres
-psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
-pg_sync=$(sync_bench sync-pg WHARF_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db")
+declare -A synced
+for version in 2 3; do
+  synced[sqlite-$version]=$(sync_bench "sync-sqlite-$version" "$version")
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" postgres
+  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
+  synced[pg-$version]=$(sync_bench "sync-pg-$version" "$version" WHARF_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db")
+done
 
 # --- report ----------------------------------------------------------------------------------
 row_ingest() { IFS='|' read -r rps p50 p99 bad range <<<"$2"; echo "| $1 | **$rps events/s** ($range) | $p50 | $p99 | $bad |"; }
@@ -125,16 +137,20 @@ Command: \`scripts/bench-registry.sh\` (DURATION=$DURATION, REPOS=$REPOS, TAGS=$
 Event ingest (\`wrk -t2 -c8\` on the same 2 cores, one push event per POST, every 5th a
 duplicate id; after a 3 s warm-up, median of 3 runs of ${DURATION} s, range in brackets):
 
-| database | rate (range) | p50 | p99 | non-2xx |
+| database, envelope | rate (range) | p50 | p99 | non-2xx |
 |---|---|---|---|---|
-$(row_ingest SQLite "$sqlite_ingest")
-$(row_ingest PostgreSQL "$pg_ingest")
+$(row_ingest "SQLite, v1 (registry 2.8)" "${ingested[sqlite-v1]}")
+$(row_ingest "SQLite, v2 (registry 3)" "${ingested[sqlite-v2]}")
+$(row_ingest "PostgreSQL, v1 (registry 2.8)" "${ingested[pg-v1]}")
+$(row_ingest "PostgreSQL, v2 (registry 3)" "${ingested[pg-v2]}")
 
 Sync of a registry holding $REPOS repositories × $TAGS tags (filled in $fill_time s; registry
 notifications off during this part, each database's processes stopped before the next):
 
-| database | read-only pass (before / after) | first sync (ratio to read-only; tags added) | no-change re-sync |
+| database, registry | read-only pass (before / after) | first sync (ratio to read-only; tags added) | no-change re-sync |
 |---|---|---|---|
-$(row_sync SQLite "$sqlite_sync")
-$(row_sync PostgreSQL "$pg_sync")
+$(row_sync "SQLite, 2.8.2" "${synced[sqlite-2]}")
+$(row_sync "SQLite, 3.1.1" "${synced[sqlite-3]}")
+$(row_sync "PostgreSQL, 2.8.2" "${synced[pg-2]}")
+$(row_sync "PostgreSQL, 3.1.1" "${synced[pg-3]}")
 MD

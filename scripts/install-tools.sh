@@ -2,7 +2,8 @@
 # Installs what building and testing wharf needs, skipping whatever is already there.
 # Offline-friendly: everything comes from Debian, crates.io or npm, never GitHub downloads.
 #   scripts/install-tools.sh          build tools only (wasm target, cargo-leptos, wasm-bindgen, npm)
-#   scripts/install-tools.sh --test   also the real pieces the tests drive (registry, skopeo, podman, …)
+#   scripts/install-tools.sh --test   also the real pieces the tests drive (registry 2.8 and 3,
+#                                     skopeo, podman, …)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_pkgs+=("$1"); }
 need_pkg pkg-config
 need_pkg libssl-dev
 if [ "$want_test" = 1 ]; then
-  for p in docker-registry skopeo podman nginx chromium wrk openssl keepalived iproute2 curl docker-compose slapd ldap-utils; do need_pkg "$p"; done
+  for p in docker-registry skopeo podman nginx chromium wrk openssl keepalived iproute2 curl docker.io docker-compose slapd ldap-utils; do need_pkg "$p"; done
 fi
 if [ "${#apt_pkgs[@]}" -gt 0 ]; then
   log "apt-get install ${apt_pkgs[*]}"
@@ -34,6 +35,13 @@ if [ "$want_test" = 1 ] && ! command -v kubernetes-validate >/dev/null 2>&1; the
   log "pip install kubernetes-validate"
   python3 -m pip install -q --disable-pip-version-check kubernetes-validate==1.37.0
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+
+# distribution 3.1.1 (`registry:3`), built once from the released source in ../shared/vendor
+# and cached under /var/tmp/wharf-tools; the tests run it beside Debian's 2.8.2.
+if [ "$want_test" = 1 ]; then
+  registry3=$(bash ../shared/tools/registry3.sh)
+  log "registry 3: $registry3"
 fi
 
 if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then

@@ -63,7 +63,15 @@ pub async fn record_declared_registries(config: &Config, db: &DatabaseConnection
         let public_host = declared.public_host.as_ref().or(config.registry_host.as_ref());
         let reg = store::registries::upsert(db, &declared.name, public_host.map_or("", String::as_str)).await?;
         for r in &declared.replicas {
-            store::registries::upsert_replica(db, &reg, r.name.as_deref(), &r.url, r.debug_url.as_deref()).await?;
+            store::registries::upsert_replica(
+                db,
+                &reg,
+                r.name.as_deref(),
+                &r.url,
+                r.debug_url.as_deref(),
+                r.registry_version,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -129,6 +137,7 @@ pub fn signing_key(config: &Config) -> Result<keys::SigningKey, StartError> {
         &keys::KeyPaths::in_dir(&config.data_dir),
         config.signing_algorithm,
         &config.issuer,
+        config.token_header,
     )?)
 }
 

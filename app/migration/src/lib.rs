@@ -10,6 +10,7 @@ mod m0004_console;
 mod m0005_webhooks;
 mod m0006_directory;
 mod m0007_security;
+mod m0008_registry_version;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_webhooks::Migration),
             Box::new(m0006_directory::Migration),
             Box::new(m0007_security::Migration),
+            Box::new(m0008_registry_version::Migration),
         ]
     }
 }

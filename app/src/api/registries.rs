@@ -58,6 +58,36 @@ pub async fn sync_now(confirm_deletions: bool) -> Result<SyncRunSummary, AppErro
     .await
 }
 
+/// Changes a registry's public endpoint: the `host:port` users `docker login` to, shown in every
+/// pull and push line of the console. Administrators only; audited.
+#[server(endpoint = "set_registry_endpoint")]
+pub async fn set_registry_endpoint(
+    registry: String,
+    public_host: String,
+) -> Result<crate::domain::dto::RegistryEndpoint, AppError> {
+    super::context::run(async move {
+        use crate::backend::store::registries;
+        let c = super::context::caller().await?;
+        c.require_admin()?;
+        let db = &c.state.db;
+        let before = registries::require(db, registry.trim()).await?;
+        let after = registries::upsert(db, &before.name, public_host.trim()).await?;
+        c.audit(
+            db,
+            "registry.updated",
+            None,
+            &format!("registry:{}", after.name),
+            &format!("public endpoint {} -> {}", before.public_host, after.public_host),
+        )
+        .await?;
+        Ok(crate::domain::dto::RegistryEndpoint {
+            name: after.name,
+            public_host: after.public_host,
+        })
+    })
+    .await
+}
+
 /// Adopts the orphan repositories under `namespace` (`""`: those without a slash) into that
 /// namespace; administrators only. When the namespace does not exist, `team` names the team to
 /// create it (private) in; when it does, `team` may be empty, or must be its owning team.

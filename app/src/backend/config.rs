@@ -21,6 +21,16 @@ pub enum SigningAlgorithm {
     Rs256,
 }
 
+/// How a registry token names the key that signed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenHeader {
+    /// The certificate (`x5c`) and the libtrust `kid`: registry 2.8 and 3 with `rootcertbundle`.
+    X5c,
+    /// Only `kid`, the key's RFC 7638 thumbprint: registry 3 with `rootcertbundle` or `jwks`.
+    Kid,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -54,6 +64,9 @@ pub struct Config {
     pub token_ttl_secs: u64,
     /// Key type generated on first start: `ES256` (default) or `RS256`.
     pub signing_algorithm: SigningAlgorithm,
+    /// How tokens name their key: `x5c` (default; every registry version) or `kid` (registry
+    /// 3 only: smaller tokens, and a registry trusting `token-jwks.json` needs it).
+    pub token_header: TokenHeader,
     /// `host:port` of the registry as clients know it (shown in `docker pull` lines).
     pub registry_host: Option<String>,
     /// Shared secret the registry sends with notifications; generated under the data dir when
@@ -176,6 +189,9 @@ pub struct DeclaredReplica {
     pub url: String,
     /// `http://host:port` of its debug server (`/debug/health`).
     pub debug_url: Option<String>,
+    /// `2` or `3` (default for a new replica: 3, the current release).
+    #[serde(default)]
+    pub registry_version: Option<crate::domain::RegistryVersion>,
 }
 
 impl Default for Config {
@@ -191,6 +207,7 @@ impl Default for Config {
             issuer: "wharf".into(),
             token_ttl_secs: 300,
             signing_algorithm: SigningAlgorithm::Es256,
+            token_header: TokenHeader::X5c,
             registry_host: None,
             notification_secret: None,
             notification_secret_file: None,

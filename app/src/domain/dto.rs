@@ -109,6 +109,15 @@ pub struct TagRow {
     pub last_pulled_at: Option<String>,
 }
 
+/// A registry and the endpoint users reach it at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RegistryEndpoint {
+    pub name: String,
+    /// `host:port` users give to `docker login` (the load balancer).
+    pub public_host: String,
+}
+
 /// One replica's health as `wharf registry status --json` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

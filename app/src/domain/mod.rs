@@ -104,6 +104,17 @@ string_enum!(
 );
 
 string_enum!(
+    /// The major version of the distribution registry a replica runs: the configuration
+    /// keys and the notification envelope differ between them.
+    RegistryVersion {
+        /// distribution 2.8 (Debian's `docker-registry`, `registry:2`).
+        V2 => "2",
+        /// distribution 3.x (`registry:3`, the current release).
+        V3 => "3",
+    }
+);
+
+string_enum!(
     /// How a sync run ended.
     SyncStatus {
         Running => "running",

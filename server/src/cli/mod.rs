@@ -9,7 +9,7 @@ use serde::Serialize;
 use wharf_app::backend::config::{Config, LogFormat};
 use wharf_app::backend::store::{namespaces, registries, teams, tokens, users};
 use wharf_app::backend::token::keys;
-use wharf_app::domain::{NamespaceName, Role, Visibility};
+use wharf_app::domain::{NamespaceName, RegistryVersion, Role, Visibility};
 
 use wharf_app::backend::deploy::registry_yaml::{
     self, ReplicaOptions, HTTP_SECRET_PLACEHOLDER, NOTIFICATION_SECRET_PLACEHOLDER, PUBLIC_URL_PLACEHOLDER,
@@ -242,6 +242,14 @@ pub struct RegistryConfigArgs {
     /// (e.g. `http://wharf:8080`); default: the public URL.
     #[arg(long)]
     pub notify_url: Option<String>,
+    /// The registry release the file is for: 3 (distribution 3.x, `registry:3`) or 2
+    /// (distribution 2.8, Debian's `docker-registry`). Remembered with the replica.
+    #[arg(long, default_value = "3")]
+    pub registry_version: RegistryVersion,
+    /// Registry 3: trust wharf's keys from the JWKS beside the bundle (`auth.token.jwks`); with
+    /// `token_header = "kid"` the bundle is then left out.
+    #[arg(long)]
+    pub jwks: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -343,15 +351,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             std::fs::create_dir_all(&config.data_dir)?;
             let paths = keys::KeyPaths::in_dir(&config.data_dir);
             keys::generate(&paths, config.signing_algorithm, &config.issuer)?;
-            let key = keys::load(&paths)?;
-            println!("new signing key {}; bundle {}", key.kid(), paths.bundle.display());
-            println!("restart the registries (to load the bundle), then wharf");
+            let key = keys::load(&paths, config.token_header)?;
+            println!(
+                "new signing key {}; bundle {}, JWKS {}",
+                key.kid(),
+                paths.bundle.display(),
+                paths.jwks.display()
+            );
+            println!("restart the registries (to load the bundle or JWKS), then wharf");
             Ok(())
         }
         Command::Key(KeyCommand::Show) => {
             let key = startup::signing_key(&config)?;
             println!("kid: {}", key.kid());
-            println!("bundle: {}", keys::KeyPaths::in_dir(&config.data_dir).bundle.display());
+            let paths = keys::KeyPaths::in_dir(&config.data_dir);
+            println!("bundle: {}", paths.bundle.display());
+            println!("jwks: {}", paths.jwks.display());
             Ok(())
         }
         Command::RegistryConfig(args) => registry_config(&config, args).await,
@@ -405,6 +420,7 @@ async fn registry_config(config: &Config, args: RegistryConfigArgs) -> Result<()
         }
     }
     let mut config = config.clone();
+    registry_yaml::check(&config, args.registry_version, args.jwks).map_err(CliError::Usage)?;
     if args.template && args.public_url.is_none() {
         config.public_url = PUBLIC_URL_PLACEHOLDER.into();
     }
@@ -428,7 +444,17 @@ async fn registry_config(config: &Config, args: RegistryConfigArgs) -> Result<()
         let public_host = config.registry_host.clone().unwrap_or_else(|| args.listen.to_string());
         let reg = match registries::find(&db, &args.registry).await? {
             Some(r) => r,
-            None => registries::upsert(&db, &args.registry, &public_host).await?,
+            None => {
+                let reg = registries::upsert(&db, &args.registry, &public_host).await?;
+                // Said on stderr, so the YAML on stdout stays clean: the pull/push lines in the
+                // console use this endpoint until it is changed.
+                eprintln!(
+                    "registry {:?} created with public endpoint {public_host} (what users docker login to); \
+                     change it with `wharf registry add {} --public HOST:PORT`",
+                    reg.name, reg.name
+                );
+                reg
+            }
         };
         let replica = registries::upsert_replica(
             &db,
@@ -436,6 +462,7 @@ async fn registry_config(config: &Config, args: RegistryConfigArgs) -> Result<()
             args.name.as_deref(),
             &format!("http://{}", args.listen),
             args.debug_addr.map(|a| format!("http://{a}")).as_deref(),
+            Some(args.registry_version),
         )
         .await?;
         (http_secret, notification_secret, replica.name)
@@ -445,6 +472,8 @@ async fn registry_config(config: &Config, args: RegistryConfigArgs) -> Result<()
         registry_yaml::render(
             config,
             &ReplicaOptions {
+                version: args.registry_version,
+                jwks: args.jwks,
                 listen: args.listen,
                 storage: &args.storage,
                 debug_addr: args.debug_addr,

@@ -11,7 +11,7 @@ use wharf_app::backend::config::Config;
 use wharf_app::backend::store::{activity, namespaces, registries, repositories, tags};
 use wharf_app::backend::sync::{self, delete, Progress};
 use wharf_app::domain::dto::TagRow;
-use wharf_app::domain::{AppError, NamespaceName, RepositoryName, SyncStrategy, TagName};
+use wharf_app::domain::{AppError, NamespaceName, RegistryVersion, RepositoryName, SyncStrategy, TagName};
 
 use super::CliError;
 use crate::startup;
@@ -54,6 +54,9 @@ pub enum ReplicaCommand {
         /// Replica name (default: host:port).
         #[arg(long)]
         name: Option<String>,
+        /// The registry release it runs: 2 (distribution 2.8) or 3 (default for a new replica).
+        #[arg(long)]
+        registry_version: Option<RegistryVersion>,
     },
     /// Remove a replica.
     Remove { registry: String, url: String },
@@ -215,10 +218,16 @@ pub async fn registry(config: &Config, cmd: RegistryCommand) -> Result<(), CliEr
             url,
             debug_url,
             name,
+            registry_version,
         }) => {
             let reg = registries::require(&db, &registry).await?;
-            let r = registries::upsert_replica(&db, &reg, name.as_deref(), &url, debug_url.as_deref()).await?;
-            println!("replica {} ({}) added to {}", r.name, r.url, reg.name);
+            let r =
+                registries::upsert_replica(&db, &reg, name.as_deref(), &url, debug_url.as_deref(), registry_version)
+                    .await?;
+            println!(
+                "replica {} ({}, registry {}) added to {}",
+                r.name, r.url, r.registry_version, reg.name
+            );
         }
         RegistryCommand::Replica(ReplicaCommand::Remove { registry, url }) => {
             let reg = registries::require(&db, &registry).await?;

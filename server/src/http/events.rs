@@ -17,8 +17,13 @@ use wharf_app::backend::metrics::EventOutcome;
 use wharf_app::backend::AppState;
 use wharf_app::domain::AppError;
 
-/// The media type registries send; plain JSON is accepted too (curl, proxies).
-const EVENTS_MEDIA_TYPE: &str = "application/vnd.docker.distribution.events.v1+json";
+/// The envelope media types: registry 2.8 sends v1, registry 3 sends v2 (the same envelope;
+/// v3's `target` embeds the OCI descriptor). Plain JSON is accepted too (curl, proxies).
+const EVENTS_MEDIA_TYPES: [&str; 3] = [
+    "application/vnd.docker.distribution.events.v1+json",
+    "application/vnd.docker.distribution.events.v2+json",
+    "application/json",
+];
 
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
@@ -38,7 +43,7 @@ fn content_type_ok(headers: &HeaderMap) -> bool {
         return true;
     };
     let essence = ct.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case(EVENTS_MEDIA_TYPE) || essence.eq_ignore_ascii_case("application/json")
+    EVENTS_MEDIA_TYPES.iter().any(|m| essence.eq_ignore_ascii_case(m))
 }
 
 pub async fn receive(
@@ -62,7 +67,7 @@ async fn receive_inner(state: &AppState, query: EventsQuery, headers: &HeaderMap
         .into_response();
     }
     if !content_type_ok(headers) {
-        let err = AppError::BadRequest(format!("send {EVENTS_MEDIA_TYPE}"));
+        let err = AppError::BadRequest(format!("send one of {}", EVENTS_MEDIA_TYPES.join(", ")));
         let mut resp = ApiError(err).into_response();
         *resp.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return resp;

@@ -288,6 +288,7 @@ async fn a_replica_starts_from_the_template_and_reports_under_its_declared_name(
                 name: Some("replica-a".into()),
                 url: format!("http://127.0.0.1:{port}"),
                 debug_url: Some(format!("http://127.0.0.1:{debug_port}")),
+                registry_version: Some(wharf_app::domain::RegistryVersion::V3),
             }],
         }];
     })
@@ -339,7 +340,10 @@ async fn a_replica_starts_from_the_template_and_reports_under_its_declared_name(
     let log = work.path().join("registry.log");
     let mut registry = std::process::Command::new("sh")
         .arg(deploy_dir().join("registry-entrypoint.sh"))
-        .env("REGISTRY_BIN", "docker-registry")
+        .env(
+            "REGISTRY_BIN",
+            crate::helpers::registry_binary(crate::helpers::RegistryVersion::V3),
+        )
         .env("REGISTRY_TEMPLATE", work.path().join("registry.yml"))
         .env("REGISTRY_CONFIG", work.path().join("config.yml"))
         .env("SECRETS_DIR", &secrets)

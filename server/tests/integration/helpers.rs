@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database};
 use wharf_app::backend::config::Config;
+pub use wharf_app::domain::RegistryVersion;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +179,14 @@ impl TestWharf {
             .env("WHARF_DATA_DIR", &self.data_dir)
             .env("WHARF_DATABASE_URL", &self.db.url)
             .env("WHARF_PUBLIC_URL", &self.url)
+            // The CLI signs and configures registries as the server does.
+            .env(
+                "WHARF_TOKEN_HEADER",
+                serde_json::to_value(self.config.token_header)
+                    .unwrap()
+                    .as_str()
+                    .unwrap(),
+            )
             .env("WHARF_LOG", "warn")
             .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
@@ -263,12 +272,43 @@ pub struct RegistryOpts<'a> {
     pub notify_url: Option<&'a str>,
     /// Listen on this address instead of 127.0.0.1 (a bridge other network namespaces reach).
     pub listen_ip: Option<std::net::IpAddr>,
+    /// Which registry release runs (default: 3, the current one).
+    pub version: Option<RegistryVersion>,
+    /// `registry-config --jwks`.
+    pub jwks: bool,
+    /// YAML appended to the generated file (top-level keys such as `catalog:`).
+    pub extra_yaml: Option<&'a str>,
 }
 
-/// A `docker-registry` process configured by `wharf registry-config`.
+/// The registry binary of a release: Debian's `docker-registry` (2.8.2), or 3.1.1 built from
+/// the released source by `../shared/tools/registry3.sh` (cached; `REGISTRY3_BIN` overrides).
+pub fn registry_binary(version: RegistryVersion) -> PathBuf {
+    static V3: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    match version {
+        RegistryVersion::V2 => PathBuf::from("docker-registry"),
+        RegistryVersion::V3 => V3
+            .get_or_init(|| {
+                if let Some(bin) = std::env::var_os("REGISTRY3_BIN") {
+                    return PathBuf::from(bin);
+                }
+                let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/registry3.sh");
+                let out = Command::new("bash")
+                    .arg(&script)
+                    .stderr(Stdio::inherit())
+                    .output()
+                    .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+                assert!(out.status.success(), "{} failed", script.display());
+                PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+            })
+            .clone(),
+    }
+}
+
+/// A registry process (2.8 or 3) configured by `wharf registry-config`.
 pub struct TestRegistry {
     pub addr: SocketAddr,
     pub host: String,
+    pub version: RegistryVersion,
     child: Child,
     pub log: PathBuf,
     _dir: tempfile::TempDir,
@@ -277,6 +317,18 @@ pub struct TestRegistry {
 impl TestRegistry {
     pub async fn start(wharf: &TestWharf) -> TestRegistry {
         Self::start_with(wharf, RegistryOpts::default()).await
+    }
+
+    /// A registry of the given release, otherwise as [`TestRegistry::start`].
+    pub async fn start_version(wharf: &TestWharf, version: RegistryVersion) -> TestRegistry {
+        Self::start_with(
+            wharf,
+            RegistryOpts {
+                version: Some(version),
+                ..RegistryOpts::default()
+            },
+        )
+        .await
     }
 
     pub async fn start_with(wharf: &TestWharf, opts: RegistryOpts<'_>) -> TestRegistry {
@@ -304,7 +356,15 @@ impl TestRegistry {
         if let Some(name) = opts.name {
             args.extend(["--name", name]);
         }
+        let version = opts.version.unwrap_or(RegistryVersion::V3);
+        args.extend(["--registry-version", version.as_str()]);
+        if opts.jwks {
+            args.push("--jwks");
+        }
         let mut yaml = wharf.cli_ok(&args, None).await;
+        if let Some(extra) = opts.extra_yaml {
+            yaml.push_str(extra);
+        }
         if let Some(other) = opts.notify_url {
             let from = format!("{}/v2/webhooks/events", wharf.url);
             assert!(yaml.contains(&from), "{yaml}");
@@ -313,16 +373,17 @@ impl TestRegistry {
         let config = dir.path().join("config.yml");
         std::fs::write(&config, yaml).unwrap();
         let log = dir.path().join("registry.log");
-        let child = Command::new("docker-registry")
+        let child = Command::new(registry_binary(version))
             .arg("serve")
             .arg(&config)
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::options().append(true).open(&log).unwrap())
             .spawn()
-            .expect("docker-registry (apt-get install docker-registry)");
+            .expect("the registry (scripts/install-tools.sh --test installs both versions)");
         let reg = TestRegistry {
             addr,
             host: addr.to_string(),
+            version,
             child,
             log,
             _dir: dir,

@@ -16,12 +16,9 @@ fn write_blob(dir: &Path, data: &[u8]) -> String {
     digest
 }
 
-/// Writes an OCI layout at `dir` holding one image tagged `tag`, whose single file contains
-/// `content` (so different contents give different digests). Returns the manifest digest.
-pub fn write_image(dir: &Path, tag: &str, content: &str) -> String {
-    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-
+/// One platform's image manifest (a one-file layer and its config) written into `dir`'s blobs:
+/// returns (manifest digest, manifest size, total size with config and layer).
+fn write_platform_image(dir: &Path, content: &str, os: &str, architecture: &str) -> (String, usize, usize) {
     let mut tar_bytes = Vec::new();
     {
         let mut builder = tar::Builder::new(&mut tar_bytes);
@@ -41,8 +38,8 @@ pub fn write_image(dir: &Path, tag: &str, content: &str) -> String {
     let layer_digest = write_blob(dir, &layer);
 
     let config = serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
+        "architecture": architecture,
+        "os": os,
         "config": {},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
     })
@@ -57,16 +54,67 @@ pub fn write_image(dir: &Path, tag: &str, content: &str) -> String {
     })
     .to_string();
     let manifest_digest = write_blob(dir, manifest.as_bytes());
+    (
+        manifest_digest,
+        manifest.len(),
+        manifest.len() + config.len() + layer.len(),
+    )
+}
 
+fn write_layout(dir: &Path, tag: &str, media_type: &str, digest: &str, size: usize) {
     let index = serde_json::json!({
         "schemaVersion": 2,
         "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest_digest,
-            "size": manifest.len(),
+            "mediaType": media_type,
+            "digest": digest,
+            "size": size,
             "annotations": {"org.opencontainers.image.ref.name": tag},
         }],
     });
     std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
-    manifest_digest
+}
+
+/// Writes an OCI layout at `dir` holding one image tagged `tag`, whose single file contains
+/// `content` (so different contents give different digests). Returns the manifest digest.
+pub fn write_image(dir: &Path, tag: &str, content: &str) -> String {
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let (digest, size, _) = write_platform_image(dir, content, "linux", "amd64");
+    write_layout(dir, tag, "application/vnd.oci.image.manifest.v1+json", &digest, size);
+    digest
+}
+
+/// Writes an OCI layout at `dir` holding a two-platform index (linux/amd64, linux/arm64)
+/// tagged `tag` (push it with `skopeo copy --all`). Returns the index digest and the total
+/// size of everything it references (index, manifests, configs, layers).
+pub fn write_index(dir: &Path, tag: &str, content: &str) -> (String, usize) {
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let mut total = 0;
+    let mut manifests = Vec::new();
+    for arch in ["amd64", "arm64"] {
+        let (digest, size, all) = write_platform_image(dir, &format!("{content} ({arch})"), "linux", arch);
+        total += all;
+        manifests.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest,
+            "size": size,
+            "platform": {"os": "linux", "architecture": arch},
+        }));
+    }
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    })
+    .to_string();
+    let digest = write_blob(dir, index.as_bytes());
+    write_layout(
+        dir,
+        tag,
+        "application/vnd.oci.image.index.v1+json",
+        &digest,
+        index.len(),
+    );
+    (digest, total + index.len())
 }

@@ -1,11 +1,11 @@
-//! The real thing: Debian's `docker-registry` trusting wharf, driven by `skopeo` and `podman`.
-//! Pushes and pulls succeed exactly where the policy says so.
+//! The real thing: registry 3.1.1 (and Debian's `docker-registry` 2.8.2) trusting wharf, driven
+//! by `skopeo` and `podman`. Pushes and pulls succeed exactly where the policy says so.
 
 use std::path::{Path, PathBuf};
 
 use tokio::process::Command;
 
-use crate::helpers::{run, DbKind, TestRegistry, TestWharf};
+use crate::helpers::{run, DbKind, RegistryVersion, TestRegistry, TestWharf};
 use crate::oci;
 
 const PW: &str = "correct-horse-battery";
@@ -136,10 +136,10 @@ fn expect(result: (bool, String), ok: bool, what: &str, registry: &TestRegistry)
     }
 }
 
-async fn scenario(kind: DbKind) {
+async fn scenario(kind: DbKind, version: RegistryVersion) {
     let w = TestWharf::start(kind).await;
     let ro_token = seed(&w).await;
-    let registry = TestRegistry::start(&w).await;
+    let registry = TestRegistry::start_version(&w, version).await;
     let work = tempfile::tempdir().unwrap();
     let image = work.path().join("image");
     oci::write_image(&image, "v1", "hello from wharf");
@@ -448,10 +448,15 @@ async fn podman_login_and_pull(registry: &TestRegistry, work: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_registry_and_clients_on_sqlite() {
-    scenario(DbKind::Sqlite).await;
+    scenario(DbKind::Sqlite, RegistryVersion::V3).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_registry_and_clients_on_postgres() {
-    scenario(DbKind::Postgres).await;
+    scenario(DbKind::Postgres, RegistryVersion::V3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_registry_2_8_and_clients() {
+    scenario(DbKind::Sqlite, RegistryVersion::V2).await;
 }

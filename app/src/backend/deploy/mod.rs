@@ -69,6 +69,8 @@ pub fn for_console(
         let yaml = registry_yaml::render(
             config,
             &registry_yaml::ReplicaOptions {
+                version: r.version()?,
+                jwks: false,
                 listen,
                 storage: Path::new(req.storage.trim()),
                 debug_addr,

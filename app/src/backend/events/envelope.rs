@@ -1,5 +1,6 @@
-//! The notification envelope (`application/vnd.docker.distribution.events.v1+json`) and the
-//! checks that turn it into events wharf acts on.
+//! The notification envelope (`application/vnd.docker.distribution.events.v1+json` from
+//! registry 2.8, `…events.v2+json` from registry 3, whose `target` embeds the OCI descriptor
+//! and whose ids are UUIDv7) and the checks that turn it into events wharf acts on.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -323,6 +324,44 @@ mod tests {
         assert_eq!(
             parse_envelope(&envelope(&mount)).unwrap()[0].action,
             EventAction::Ignored
+        );
+    }
+
+    /// A push as registry 3.1.1 sends it: a UUIDv7 id, the OCI descriptor inline in `target`
+    /// (with `annotations` and `artifactType`), every record present even when empty.
+    #[test]
+    fn registry_3_events_are_understood() {
+        let v3 = format!(
+            r#"{{"id":"019ae3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b","timestamp":"2026-12-01T10:11:12.131415161Z",
+            "action":"push","target":{{"mediaType":"application/vnd.oci.image.index.v1+json",
+            "digest":"{D1}","size":900,"annotations":{{"org.opencontainers.image.created":"x"}},
+            "artifactType":"","length":900,"repository":"alice/app","url":"http://r/v2/alice/app/manifests/{D1}",
+            "tag":"v3","references":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json",
+            "digest":"{D1}","size":500,"platform":{{"architecture":"arm64","os":"linux"}}}}]}},
+            "request":{{"id":"r","addr":"127.0.0.1:5555","host":"lb","method":"PUT","useragent":"skopeo"}},
+            "actor":{{"name":"alice"}},"source":{{"addr":"reg-3:5000","instanceID":"i3"}}}}"#
+        );
+        let pull = v3.replace("\"push\"", "\"pull\"").replace("PUT", "GET");
+        let repo_delete = r#"{"id":"019ae3b4-0000-7000-8000-000000000000","timestamp":"2026-12-01T10:11:12Z",
+            "action":"delete","target":{"repository":"alice/app"},"request":{"id":"","method":""},
+            "actor":{},"source":{}}"#;
+        let events = parse_envelope(&envelope(&format!("{v3},{pull},{repo_delete}"))).unwrap();
+        match &events[0].action {
+            EventAction::PushManifest {
+                tag, size, media_type, ..
+            } => {
+                assert_eq!(tag.as_ref().unwrap().as_str(), "v3");
+                assert_eq!(*size, 1400);
+                assert_eq!(media_type, "application/vnd.oci.image.index.v1+json");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(events[0].id, "019ae3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b");
+        assert!(matches!(events[1].action, EventAction::PullManifest { .. }));
+        assert_eq!(
+            events[2].action,
+            EventAction::Ignored,
+            "a repository delete must never be refused"
         );
     }
 

@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::backend::entity::{registry, replica, replica_probe};
-use crate::domain::AppError;
+use crate::domain::{AppError, RegistryVersion};
 
 /// The registry a single-registry install uses.
 pub const DEFAULT_REGISTRY: &str = "default";
@@ -101,6 +101,7 @@ pub async fn upsert_replica(
     name: Option<&str>,
     url: &str,
     debug_url: Option<&str>,
+    version: Option<RegistryVersion>,
 ) -> Result<replica::Model, AppError> {
     let url = normalize_url(url)?;
     let debug_url = debug_url.map(normalize_url).transpose()?;
@@ -115,6 +116,9 @@ pub async fn upsert_replica(
         let mut active: replica::ActiveModel = existing.into();
         active.debug_url = Set(debug_url);
         active.name = Set(name);
+        if let Some(v) = version {
+            active.registry_version = Set(v.as_str().to_owned());
+        }
         return Ok(active.update(db).await?);
     }
     Ok(replica::ActiveModel {
@@ -122,6 +126,8 @@ pub async fn upsert_replica(
         name: Set(name),
         url: Set(url),
         debug_url: Set(debug_url),
+        // New replicas run the current release unless told otherwise.
+        registry_version: Set(version.unwrap_or(RegistryVersion::V3).as_str().to_owned()),
         ..Default::default()
     }
     .insert(db)

@@ -208,15 +208,26 @@ impl RegistryClient {
     }
 
     /// Every repository name, following the catalog's pagination.
+    ///
+    /// Registry 3 answers 400 to an `n` above its `catalog.maxentries` (2.8 clamps it), so a
+    /// refused page size is halved until the registry takes it.
     pub async fn catalog(&self) -> Result<Vec<String>, RegistryError> {
         let auth = self.bearer("registry", "catalog", &["*"])?;
-        self.paginate(
-            format!("/v2/_catalog?n={PAGE_SIZE}"),
-            &auth,
-            |p: CatalogPage| p.repositories.unwrap_or_default(),
-            false,
-        )
-        .await
+        let mut n = PAGE_SIZE;
+        loop {
+            let listed = self
+                .paginate(
+                    format!("/v2/_catalog?n={n}"),
+                    &auth,
+                    |p: CatalogPage| p.repositories.unwrap_or_default(),
+                    false,
+                )
+                .await;
+            match listed {
+                Err(RegistryError::Status { status: 400, .. }) if n > 1 => n /= 2,
+                other => return other,
+            }
+        }
     }
 
     /// Every tag of `repository` (empty when the registry does not know it).

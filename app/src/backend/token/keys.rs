@@ -5,8 +5,13 @@
 //! (`auth.token.rootcertbundle`), which holds the current certificate and, after a rotation,
 //! the previous one until tokens it signed have expired.
 //!
-//! Every token carries `kid` (the libtrust id of the key, which registry 2.8 resolves against
-//! the bundle) and `x5c` (the certificate), so either lookup path works.
+//! The same keys are published as a JWKS (`token-jwks.json`, each key's `kid` its RFC 7638
+//! thumbprint), which registry 3 can trust instead of the bundle (`auth.token.jwks`).
+//!
+//! How a token names its key is [`TokenHeader`]: by default `x5c` (the certificate, checked
+//! against `rootcertbundle` by registry 2.8 and 3) plus `kid` (the libtrust id 2.8 also
+//! resolves); or `kid` alone, the RFC 7638 thumbprint registry 3 finds in its JWKS or among
+//! its bundle's keys: smaller tokens, no certificate chain to verify on every request.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +25,7 @@ use ring::signature::{EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
 use rustls_pki_types::{pem::PemObject, CertificateDer};
 use sha2::{Digest, Sha256};
 
-use crate::backend::config::SigningAlgorithm;
+use crate::backend::config::{SigningAlgorithm, TokenHeader};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -73,6 +78,8 @@ pub struct KeyPaths {
     /// What the registry's `rootcertbundle` points to.
     pub bundle: PathBuf,
     pub previous_cert: PathBuf,
+    /// The bundle's keys as a JWKS, for registry 3's `auth.token.jwks`.
+    pub jwks: PathBuf,
 }
 
 impl KeyPaths {
@@ -82,6 +89,7 @@ impl KeyPaths {
             cert: dir.join("token.crt"),
             bundle: dir.join("token-bundle.crt"),
             previous_cert: dir.join("token-previous.crt"),
+            jwks: dir.join("token-jwks.json"),
         }
     }
 }
@@ -147,13 +155,93 @@ pub fn generate(paths: &KeyPaths, algorithm: SigningAlgorithm, common_name: &str
     write_bundle(paths)
 }
 
-/// The bundle is the current certificate followed by the previous one, if any.
+/// The bundle is the current certificate followed by the previous one, if any; the JWKS holds
+/// the same keys in the same order.
 fn write_bundle(paths: &KeyPaths) -> Result<(), KeyError> {
     let mut bundle = std::fs::read_to_string(&paths.cert).map_err(io(&paths.cert))?;
     if let Ok(prev) = std::fs::read_to_string(&paths.previous_cert) {
         bundle.push_str(&prev);
     }
-    std::fs::write(&paths.bundle, bundle).map_err(io(&paths.bundle))
+    std::fs::write(&paths.bundle, &bundle).map_err(io(&paths.bundle))?;
+    write_jwks(paths, &bundle)
+}
+
+fn write_jwks(paths: &KeyPaths, bundle_pem: &str) -> Result<(), KeyError> {
+    let invalid = |reason: String| KeyError::Invalid {
+        path: paths.bundle.clone(),
+        reason,
+    };
+    let keys = CertificateDer::pem_slice_iter(bundle_pem.as_bytes())
+        .map(|cert| {
+            let cert = cert.map_err(|e| invalid(e.to_string()))?;
+            let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).map_err(|e| invalid(e.to_string()))?;
+            Jwk::from_spki(parsed.public_key().raw).map_err(invalid)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let jwks = serde_json::json!({ "keys": keys.iter().map(Jwk::to_json).collect::<Vec<_>>() });
+    std::fs::write(&paths.jwks, format!("{jwks:#}\n")).map_err(io(&paths.jwks))
+}
+
+/// A public key as a JSON Web Key (RFC 7517), the members its thumbprint covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Jwk {
+    /// P-256: the point's coordinates, 32 bytes each.
+    Ec { x: Vec<u8>, y: Vec<u8> },
+    /// RSA: modulus and exponent, big-endian without leading zeros.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+}
+
+impl Jwk {
+    /// From a DER SubjectPublicKeyInfo (what a certificate and `rcgen` hold).
+    pub fn from_spki(spki_der: &[u8]) -> Result<Jwk, String> {
+        use x509_parser::prelude::FromDer;
+        use x509_parser::public_key::PublicKey;
+        let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| e.to_string())?;
+        match spki.parsed().map_err(|e| e.to_string())? {
+            PublicKey::EC(point) if point.data().len() == 65 && point.data()[0] == 4 => {
+                let data = point.data();
+                Ok(Jwk::Ec {
+                    x: data[1..33].to_vec(),
+                    y: data[33..].to_vec(),
+                })
+            }
+            PublicKey::RSA(key) => {
+                let trim = |b: &[u8]| b.iter().skip_while(|&&x| x == 0).copied().collect::<Vec<u8>>();
+                Ok(Jwk::Rsa {
+                    n: trim(key.modulus),
+                    e: trim(key.exponent),
+                })
+            }
+            _ => Err("only P-256 and RSA keys can sign registry tokens".into()),
+        }
+    }
+
+    /// The required members in lexicographic order, as RFC 7638 hashes them.
+    fn canonical(&self) -> String {
+        let b = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
+        match self {
+            Jwk::Ec { x, y } => format!(r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#, b(x), b(y)),
+            Jwk::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b(e), b(n)),
+        }
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint, base64url: registry 3's key id for bundle keys.
+    pub fn thumbprint(&self) -> String {
+        URL_SAFE_NO_PAD.encode(Sha256::digest(self.canonical().as_bytes()))
+    }
+
+    /// The JWKS entry: the key, its thumbprint as `kid`, its algorithm and use.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_str(&self.canonical()).unwrap_or_default();
+        v["kid"] = self.thumbprint().into();
+        v["use"] = "sig".into();
+        v["alg"] = match self {
+            Jwk::Ec { .. } => "ES256",
+            Jwk::Rsa { .. } => "RS256",
+        }
+        .into();
+        v
+    }
 }
 
 /// Loads the key, generating it first when the data dir has none.
@@ -161,17 +249,18 @@ pub fn load_or_generate(
     paths: &KeyPaths,
     algorithm: SigningAlgorithm,
     common_name: &str,
+    header: TokenHeader,
 ) -> Result<SigningKey, KeyError> {
     if !paths.key.exists() {
         generate(paths, algorithm, common_name)?;
-    } else if !paths.bundle.exists() {
+    } else if !paths.bundle.exists() || !paths.jwks.exists() {
         write_bundle(paths)?;
     }
-    load(paths)
+    load(paths, header)
 }
 
 /// Loads the current key and certificate; the algorithm follows the key.
-pub fn load(paths: &KeyPaths) -> Result<SigningKey, KeyError> {
+pub fn load(paths: &KeyPaths, header: TokenHeader) -> Result<SigningKey, KeyError> {
     let key_pem = std::fs::read_to_string(&paths.key).map_err(io(&paths.key))?;
     let cert_pem = std::fs::read_to_string(&paths.cert).map_err(io(&paths.cert))?;
     let invalid = |path: &Path, reason: String| KeyError::Invalid {
@@ -191,13 +280,25 @@ pub fn load(paths: &KeyPaths) -> Result<SigningKey, KeyError> {
     };
     let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| invalid(&paths.cert, e.to_string()))?;
     let spki_der = key_pair.subject_public_key_info();
-    let kid = libtrust_kid(&spki_der);
-    let header = serde_json::json!({
-        "alg": match algorithm { SigningAlgorithm::Es256 => "ES256", SigningAlgorithm::Rs256 => "RS256" },
-        "typ": "JWT",
-        "kid": kid,
-        "x5c": [STANDARD.encode(cert.as_ref())],
-    });
+    let alg = match algorithm {
+        SigningAlgorithm::Es256 => "ES256",
+        SigningAlgorithm::Rs256 => "RS256",
+    };
+    let (kid, header) = match header {
+        TokenHeader::X5c => {
+            let kid = libtrust_kid(&spki_der);
+            let header = serde_json::json!({
+                "alg": alg, "typ": "JWT", "kid": kid, "x5c": [STANDARD.encode(cert.as_ref())],
+            });
+            (kid, header)
+        }
+        TokenHeader::Kid => {
+            let kid = Jwk::from_spki(&spki_der)
+                .map_err(|reason| invalid(&paths.key, reason))?
+                .thumbprint();
+            (kid.clone(), serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid }))
+        }
+    };
     Ok(SigningKey {
         signer: Arc::new(signer),
         rng,
@@ -260,8 +361,8 @@ mod tests {
     fn generates_once_then_rotates_with_the_old_certificate_kept_in_the_bundle() {
         let dir = tempfile::tempdir().unwrap();
         let paths = KeyPaths::in_dir(dir.path());
-        let first = load_or_generate(&paths, SigningAlgorithm::Es256, "wharf").unwrap();
-        let again = load_or_generate(&paths, SigningAlgorithm::Es256, "wharf").unwrap();
+        let first = load_or_generate(&paths, SigningAlgorithm::Es256, "wharf", TokenHeader::X5c).unwrap();
+        let again = load_or_generate(&paths, SigningAlgorithm::Es256, "wharf", TokenHeader::X5c).unwrap();
         assert_eq!(first.kid(), again.kid(), "an existing key is reused");
         assert_eq!(first.algorithm(), SigningAlgorithm::Es256);
 
@@ -273,10 +374,58 @@ mod tests {
         }
 
         generate(&paths, SigningAlgorithm::Es256, "wharf").unwrap();
-        let rotated = load(&paths).unwrap();
+        let rotated = load(&paths, TokenHeader::X5c).unwrap();
         assert_ne!(first.kid(), rotated.kid());
         let bundle = std::fs::read_to_string(&paths.bundle).unwrap();
         assert_eq!(bundle.matches("BEGIN CERTIFICATE").count(), 2);
+
+        // The JWKS holds the same two keys, current first, each under its thumbprint.
+        let jwks: serde_json::Value = serde_json::from_slice(&std::fs::read(&paths.jwks).unwrap()).unwrap();
+        let kids: Vec<&str> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap())
+            .collect();
+        let thumb = |spki: &[u8]| Jwk::from_spki(spki).unwrap().thumbprint();
+        assert_eq!(kids, [thumb(&rotated.spki_der), thumb(&first.spki_der)]);
+        assert_eq!(jwks["keys"][0]["kty"], "EC");
+        assert_eq!(jwks["keys"][0]["crv"], "P-256");
+        assert_eq!(jwks["keys"][0]["alg"], "ES256");
+    }
+
+    /// RFC 7638 section 3.1: the thumbprint of its example RSA key.
+    #[test]
+    fn thumbprints_follow_rfc_7638() {
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        let jwk = Jwk::Rsa {
+            n: URL_SAFE_NO_PAD.decode(n).unwrap(),
+            e: URL_SAFE_NO_PAD.decode("AQAB").unwrap(),
+        };
+        assert_eq!(jwk.thumbprint(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(jwk.to_json()["n"], n);
+    }
+
+    /// `kid` headers name the key by thumbprint and carry no certificate; `x5c` headers carry
+    /// both the certificate and the libtrust id.
+    #[test]
+    fn token_headers_name_the_key_as_configured() {
+        for alg in [SigningAlgorithm::Es256, SigningAlgorithm::Rs256] {
+            let dir = tempfile::tempdir().unwrap();
+            let paths = KeyPaths::in_dir(dir.path());
+            let x5c = load_or_generate(&paths, alg, "wharf", TokenHeader::X5c).unwrap();
+            let kid = load(&paths, TokenHeader::Kid).unwrap();
+            let claims = serde_json::json!({"sub": "alice"});
+            let h = jsonwebtoken::decode_header(&x5c.sign(&claims).unwrap()).unwrap();
+            assert_eq!(h.kid.as_deref(), Some(libtrust_kid(&x5c.spki_der).as_str()));
+            assert_eq!(h.x5c.map(|c| c.len()), Some(1));
+            let h = jsonwebtoken::decode_header(&kid.sign(&claims).unwrap()).unwrap();
+            let thumbprint = Jwk::from_spki(&kid.spki_der).unwrap().thumbprint();
+            assert_eq!(h.kid.as_deref(), Some(thumbprint.as_str()));
+            assert!(h.x5c.is_none());
+            let jwks: serde_json::Value = serde_json::from_slice(&std::fs::read(&paths.jwks).unwrap()).unwrap();
+            assert_eq!(jwks["keys"][0]["kid"], thumbprint.as_str());
+        }
     }
 
     #[test]
@@ -288,7 +437,7 @@ mod tests {
         ] {
             let dir = tempfile::tempdir().unwrap();
             let paths = KeyPaths::in_dir(dir.path());
-            let key = load_or_generate(&paths, alg, "wharf").unwrap();
+            let key = load_or_generate(&paths, alg, "wharf", TokenHeader::X5c).unwrap();
             assert_eq!(key.algorithm(), alg);
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let claims = serde_json::json!({"iss": "wharf", "aud": "svc", "sub": "alice", "exp": now + 60});

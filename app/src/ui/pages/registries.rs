@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::registries::{get_registry_overview, AdoptOrphans, DeploymentConfigs, SyncNow};
+use crate::api::registries::{get_registry_overview, AdoptOrphans, DeploymentConfigs, SetRegistryEndpoint, SyncNow};
 use crate::domain::dto::{ReplicaStatus, SyncRunSummary};
 use crate::ui::components::{style, toast_outcome, Badge, CopyButton, Empty, ErrorBox, Loading};
 use crate::ui::short_time;
@@ -14,6 +14,8 @@ pub fn RegistriesPage() -> impl IntoView {
     let changed = RwSignal::new(0u64);
     let sync = ServerAction::<SyncNow>::new();
     let adopt = ServerAction::<AdoptOrphans>::new();
+    let endpoint = ServerAction::<SetRegistryEndpoint>::new();
+    toast_outcome(endpoint, "Public endpoint saved", Some(changed));
     toast_outcome(sync, "Sync finished", Some(changed));
     toast_outcome(adopt, "Orphans adopted", Some(changed));
     let data = Resource::new(move || changed.get(), |_| get_registry_overview());
@@ -41,7 +43,34 @@ pub fn RegistriesPage() -> impl IntoView {
                     Err(e) => return view! { <ErrorBox message=e.to_string()/> }.into_any(),
                 };
                 let needs_confirmation = o.sync_runs.first().is_some_and(|r| r.status == "needs-confirmation");
+                // One public endpoint per registry (the replicas of one registry share it).
+                let mut endpoints: Vec<(String, String)> =
+                    o.replicas.iter().map(|r| (r.registry.clone(), r.public_host.clone())).collect();
+                endpoints.sort();
+                endpoints.dedup();
                 view! {
+                    {(!endpoints.is_empty()).then(|| view! {
+                        <section class="mb-8">
+                            <h2 class=style::H2>"Public endpoint"</h2>
+                            <p class="mb-3 text-sm text-slate-600">"What users give to docker login: the load balancer in front of the replicas. Every pull and push line in the console shows it."</p>
+                            {endpoints.into_iter().map(|(registry, host)| {
+                                let value = RwSignal::new(host);
+                                let input_id = format!("endpoint-{registry}");
+                                view! {
+                                    <form class="mb-2 flex flex-wrap items-center gap-2" data-testid="registry-endpoint"
+                                        on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                            ev.prevent_default();
+                                            endpoint.dispatch(SetRegistryEndpoint { registry: registry.clone(), public_host: value.get_untracked() });
+                                        }>
+                                        <label class="text-sm font-medium" for=input_id.clone()>{format!("Registry {}", input_id.trim_start_matches("endpoint-"))}</label>
+                                        <input id=input_id type="text" required placeholder="registry.example.com:443"
+                                            class="min-w-0 flex-1 rounded border border-slate-300 px-2 py-1 font-mono text-sm" bind:value=value/>
+                                        <button type="submit" class=style::BUTTON_SECONDARY disabled=endpoint.pending()>"Save"</button>
+                                    </form>
+                                }
+                            }).collect_view()}
+                        </section>
+                    })}
                     <section class="mb-8">
                         <h2 class=style::H2>"Replicas"</h2>
                         {if o.replicas.is_empty() {

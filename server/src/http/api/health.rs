@@ -6,9 +6,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use wharf_app::api::registries;
 use wharf_app::backend::error::ApiError;
-use wharf_app::domain::dto::{RegistryOverview, SyncRunSummary};
+use wharf_app::domain::dto::{RegistryEndpoint, RegistryOverview, SyncRunSummary};
 
-use super::extract::Json;
+use super::extract::{Json, Path};
 use super::{Api, Errors};
 use crate::http::health::{readiness, Readiness};
 
@@ -17,6 +17,27 @@ use crate::http::health::{readiness, Readiness};
     responses((status = 200, body = RegistryOverview), Errors))]
 pub async fn registries(api: Api) -> Result<axum::Json<RegistryOverview>, ApiError> {
     api.run(registries::get_registry_overview()).await.map(axum::Json)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryUpdate {
+    /// `host:port` users give to `docker login` (the load balancer in front of the replicas).
+    pub public_host: String,
+}
+
+/// Changes a registry's public endpoint (shown in every pull and push line). Administrators only.
+#[utoipa::path(patch, path = "/api/v1/registries/{name}", tag = "registries", request_body = RegistryUpdate,
+    params(("name" = String, Path, description = "Registry name (`default` for a single-registry install)")),
+    responses((status = 200, body = RegistryEndpoint), Errors))]
+pub async fn update_registry(
+    api: Api,
+    Path(name): Path<String>,
+    Json(r): Json<RegistryUpdate>,
+) -> Result<axum::Json<RegistryEndpoint>, ApiError> {
+    api.run(registries::set_registry_endpoint(name, r.public_host))
+        .await
+        .map(axum::Json)
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -172,6 +172,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(activities::list))
         .routes(routes!(health::registries))
         .routes(routes!(health::sync))
+        .routes(routes!(health::update_registry))
         .routes(routes!(orphans::adopt))
         .routes(routes!(health::health))
         .routes(routes!(webhooks::list, webhooks::create))
