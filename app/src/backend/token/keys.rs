@@ -416,10 +416,10 @@ mod tests {
             let x5c = load_or_generate(&paths, alg, "wharf", TokenHeader::X5c).unwrap();
             let kid = load(&paths, TokenHeader::Kid).unwrap();
             let claims = serde_json::json!({"sub": "alice"});
-            let h = jsonwebtoken::decode_header(&x5c.sign(&claims).unwrap()).unwrap();
+            let h = jsonwebtoken::decode_header(x5c.sign(&claims).unwrap()).unwrap();
             assert_eq!(h.kid.as_deref(), Some(libtrust_kid(&x5c.spki_der).as_str()));
             assert_eq!(h.x5c.map(|c| c.len()), Some(1));
-            let h = jsonwebtoken::decode_header(&kid.sign(&claims).unwrap()).unwrap();
+            let h = jsonwebtoken::decode_header(kid.sign(&claims).unwrap()).unwrap();
             let thumbprint = Jwk::from_spki(&kid.spki_der).unwrap().thumbprint();
             assert_eq!(h.kid.as_deref(), Some(thumbprint.as_str()));
             assert!(h.x5c.is_none());
