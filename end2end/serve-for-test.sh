@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts wharf for the browser tests: a fresh SQLite data dir without users, and a
-# real docker-registry (distribution 2.8) on free loopback ports that trusts this wharf's tokens
+# real registry (distribution 3.1.1, `REGISTRY3_BIN` or ../shared/tools/registry3.sh) on free loopback ports that trusts this wharf's tokens
 # and sends it notifications.
 #
 #   bash serve-for-test.sh PORT
@@ -57,9 +57,10 @@ export WHARF_PROBE_INTERVAL_SECS=1
 export WHARF_WEBHOOK_ALLOW='["127.0.0.0/8"]' WHARF_WEBHOOK_BACKOFF_MS=500
 
 # Also records the replica (registry "default", public host $WHARF_REGISTRY_HOST) in wharf.
-"$wharf" registry-config --listen "$registry_addr" --debug-addr "127.0.0.1:$dbgport" \
+registry_bin=${REGISTRY3_BIN:-$(bash "$root/../shared/tools/registry3.sh")}
+"$wharf" registry-config --registry-version 3 --listen "$registry_addr" --debug-addr "127.0.0.1:$dbgport" \
   --storage "$data/registry" >"$data/registry.yml"
-docker-registry serve "$data/registry.yml" >"$state/registry.log" 2>&1 &
+"$registry_bin" serve "$data/registry.yml" >"$state/registry.log" 2>&1 &
 registry_pid=$!
 
 # Wait (up to 15 s) until the registry answers its health check.
@@ -76,13 +77,13 @@ for _ in $(seq 1 150); do
   sleep 0.1
 done
 if [ "$healthy" != 1 ]; then
-  echo "serve-for-test: docker-registry did not become healthy on $registry_addr; its log:" >&2
+  echo "serve-for-test: the registry did not become healthy on $registry_addr; its log:" >&2
   tail -n 30 "$state/registry.log" >&2 || true
   exit 1
 fi
 echo "$registry_addr" >"$state/registry.tmp"
 mv "$state/registry.tmp" "$state/registry"
-echo "serve-for-test: docker-registry on $registry_addr (log: $state/registry.log)" >&2
+echo "serve-for-test: registry 3.1.1 on $registry_addr (log: $state/registry.log)" >&2
 
 rm -f "$state/setup-token"
 "$wharf" serve --listen "127.0.0.1:$port" &

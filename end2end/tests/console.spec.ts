@@ -266,6 +266,17 @@ test.describe.serial("the wharf console", () => {
     await expect(admin.getByRole("status").filter({ hasText: "Sync finished" })).toBeVisible({ timeout: 20_000 });
     await expect(admin.getByTestId("sync-runs")).toContainText("succeeded");
     await shot(admin, "registries");
+    // The public endpoint is editable; put it back afterwards (other tests pull through it).
+    const endpoint = admin.getByTestId("registry-endpoint");
+    const input = endpoint.getByRole("textbox");
+    const original = await input.inputValue();
+    await input.fill("registry.example.com:443");
+    await endpoint.getByRole("button", { name: "Save" }).click();
+    await expect(admin.getByRole("status").filter({ hasText: "Public endpoint saved" })).toBeVisible();
+    await expect(admin.getByTestId("replica").first()).toContainText("registry.example.com:443");
+    await admin.getByTestId("registry-endpoint").getByRole("textbox").fill(original);
+    await admin.getByTestId("registry-endpoint").getByRole("button", { name: "Save" }).click();
+    await expect(admin.getByTestId("replica").first()).toContainText(original);
   });
 
   test("the registries page generates registry, nginx and keepalived configurations", async () => {
@@ -287,7 +298,15 @@ test.describe.serial("the wharf console", () => {
     await expect(files.nth(2)).toContainText("state MASTER");
     await expect(files.nth(3)).toContainText("state BACKUP");
     await expect(files.nth(3)).toContainText("10.0.0.100/24 dev eth0");
+    // The replica records registry 3: its Redis keys; the form can ask for 2.8's instead.
+    await expect(admin.getByTestId("replica-version").first()).toHaveText("3.x");
+    await expect(files.nth(0)).toContainText("addrs: [\"127.0.0.1:6379\"]");
     await shot(admin, "registries-configuration");
+    await form.getByLabel("Registry version").selectOption("2");
+    await form.getByTestId("generate-configs").click();
+    await expect(files.nth(0)).toContainText("distribution 2.8");
+    await expect(files.nth(0)).toContainText("addr: \"127.0.0.1:6379\"");
+    await expect(files.nth(0)).not.toContainText("addrs:");
   });
 
   test("the activity log filters by kind and exports CSV and JSON", async () => {

@@ -131,6 +131,7 @@ pub async fn deployment_configs(
     storage: String,
     redis: String,
     lb_listen: String,
+    registry_version: String,
     vip: String,
     interface: String,
     vrrp_password: String,
@@ -156,6 +157,11 @@ pub async fn deployment_configs(
         };
         let non_empty = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
         let (redis, vip, interface) = (non_empty(&redis), non_empty(&vip), non_empty(&interface));
+        // Empty: each replica's recorded version.
+        let version = non_empty(&registry_version)
+            .map(|v| v.parse::<crate::domain::RegistryVersion>())
+            .transpose()
+            .map_err(|e| AppError::BadRequest(format!("registry version: {e}")))?;
         let replicas = registries::replicas(&c.state.db, None).await?;
         for_console(
             cfg,
@@ -166,6 +172,7 @@ pub async fn deployment_configs(
                 storage: storage.trim(),
                 redis: redis.as_deref(),
                 lb_listen: &lb_listen,
+                version,
                 vip: vip.as_deref(),
                 interface: interface.as_deref(),
                 vrrp_password: &password,

@@ -108,6 +108,17 @@ async fn facts_cached(
 
 /// Whether the repository `name` is an orphan, from the cache when possible.
 async fn orphan_cached(db: &impl ConnectionTrait, cache: &AuthCache, name: &str) -> Result<bool, AppError> {
+    match cache.any_orphans.get() {
+        Ok(false) => return Ok(false),
+        Ok(true) => {}
+        Err(generation) => {
+            let any = super::store::repositories::any_orphans(db).await?;
+            cache.any_orphans.learn(generation, any);
+            if !any {
+                return Ok(false);
+            }
+        }
+    }
     if let Some(hit) = cache.orphans.get(name).await {
         return Ok(hit);
     }

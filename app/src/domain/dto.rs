@@ -128,6 +128,8 @@ pub struct ReplicaStatus {
     pub name: String,
     pub url: String,
     pub debug_url: Option<String>,
+    /// The registry release it runs: `2` (2.8) or `3` (3.x).
+    pub registry_version: String,
     /// `"up"`, `"down"` or `"unknown"` (not probed yet).
     pub status: String,
     pub last_probe_at: Option<String>,

@@ -23,6 +23,8 @@ pub struct ConsoleRequest<'a> {
     pub redis: Option<&'a str>,
     /// Where nginx listens.
     pub lb_listen: &'a str,
+    /// The registry release to write for; `None`: each replica's recorded version.
+    pub version: Option<crate::domain::RegistryVersion>,
     /// VIP and interface for keepalived; no keepalived files without them.
     pub vip: Option<&'a str>,
     pub interface: Option<&'a str>,
@@ -69,7 +71,10 @@ pub fn for_console(
         let yaml = registry_yaml::render(
             config,
             &registry_yaml::ReplicaOptions {
-                version: r.version()?,
+                version: match req.version {
+                    Some(v) => v,
+                    None => r.version()?,
+                },
                 jwks: false,
                 listen,
                 storage: Path::new(req.storage.trim()),

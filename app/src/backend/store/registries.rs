@@ -301,6 +301,7 @@ pub async fn status(db: &impl ConnectionTrait) -> Result<Vec<crate::domain::dto:
                 history,
                 registry: reg.name.clone(),
                 public_host: reg.public_host.clone(),
+                registry_version: r.registry_version.clone(),
                 status: match r.healthy {
                     Some(true) => "up",
                     Some(false) => "down",

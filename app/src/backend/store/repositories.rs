@@ -157,6 +157,15 @@ pub async fn rows(
 }
 
 /// Whether `name` is a repository wharf keeps as an orphan (outside every namespace).
+/// Whether any repository is an orphan.
+pub async fn any_orphans(db: &impl ConnectionTrait) -> Result<bool, AppError> {
+    Ok(repository::Entity::find()
+        .filter(repository::Column::NamespaceId.is_null())
+        .one(db)
+        .await?
+        .is_some())
+}
+
 pub async fn is_orphan(db: &impl ConnectionTrait, name: &str) -> Result<bool, AppError> {
     Ok(find_by_name(db, name).await?.is_some_and(|r| r.namespace_id.is_none()))
 }

@@ -169,6 +169,14 @@ fn Configurations() -> impl IntoView {
                 {field("storage", "Registry storage", "/var/lib/registry", "/var/lib/registry")}
                 {field("redis", "Redis (host:port)", "", "optional")}
                 {field("lb_listen", "nginx listens on", "0.0.0.0:443", "0.0.0.0:443")}
+                <div>
+                    <label class=style::LABEL for="registry_version">"Registry version"</label>
+                    <select id="registry_version" name="registry_version" class=style::INPUT>
+                        <option value="" selected>"As each replica records"</option>
+                        <option value="3">"3.x (registry:3)"</option>
+                        <option value="2">"2.8"</option>
+                    </select>
+                </div>
                 {field("vip", "Virtual IP (keepalived)", "", "e.g. 10.0.0.100/24")}
                 {field("interface", "Interface", "eth0", "eth0")}
                 <div>
@@ -213,6 +221,7 @@ fn ReplicaCard(replica: ReplicaStatus) -> impl IntoView {
             <dl class="grid grid-cols-3 gap-x-2 gap-y-1 text-sm">
                 <dt class="text-slate-500">"URL"</dt><dd class="col-span-2 font-mono text-xs break-all">{replica.url.clone()}</dd>
                 <dt class="text-slate-500">"Public"</dt><dd class="col-span-2 font-mono text-xs">{replica.public_host.clone()}</dd>
+                <dt class="text-slate-500">"Registry"</dt><dd class="col-span-2" data-testid="replica-version">{if replica.registry_version == "2" { "2.8" } else { "3.x" }}</dd>
                 <dt class="text-slate-500">"Last probe"</dt><dd class="col-span-2">{replica.last_probe_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</dd>
                 <dt class="text-slate-500">"Last event"</dt><dd class="col-span-2">{replica.last_event_at.as_deref().map(short_time).unwrap_or_else(|| "none yet".into())}</dd>
                 {replica.last_error.clone().filter(|e| !e.is_empty()).map(|e| view! {
