@@ -83,4 +83,10 @@ if [ "$want_test" = 1 ] && [ -f end2end/package.json ] && [ ! -d end2end/node_mo
   log "npm ci in end2end (playwright, uses Debian's chromium)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The unused-dependency check of scripts/test.sh (reads the sources; builds nothing).
+CARGO_MACHETE_VERSION=0.9.2
+if [ "$want_test" = 1 ] && ! cargo machete --version 2>/dev/null | grep -q "$CARGO_MACHETE_VERSION"; then
+  log "installing cargo-machete $CARGO_MACHETE_VERSION"
+  cargo install -q --locked cargo-machete --version "$CARGO_MACHETE_VERSION"
+fi
 log "tools ready"

@@ -16,6 +16,8 @@ export REGISTRY3_BIN
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+step "unused dependencies (cargo machete)"
+cargo machete
 
 step "clippy (server side, all targets)"
 cargo clippy -p wharf-server -p wharf-app -p wharf-migration --all-targets --features wharf-app/ssr -- -D warnings

@@ -96,7 +96,7 @@ fn data_dir_secret(config: &Config, file: &str) -> Result<String, StartError> {
 /// The secret registries send with notifications: from the config, a file, or the data dir.
 pub fn notification_secret(config: &Config) -> Result<String, StartError> {
     let secret = if let Some(s) = &config.notification_secret {
-        s.trim().to_owned()
+        s.expose().trim().to_owned()
     } else if let Some(f) = &config.notification_secret_file {
         std::fs::read_to_string(f)
             .map(|s| s.trim().to_owned())
@@ -115,7 +115,7 @@ pub fn notification_secret(config: &Config) -> Result<String, StartError> {
 /// The key sealing webhook secrets: from the config, a file, or the data dir.
 pub fn webhook_sealer(config: &Config) -> Result<Sealer, StartError> {
     let text = if let Some(k) = &config.webhook_key {
-        k.clone()
+        k.expose().to_owned()
     } else if let Some(f) = &config.webhook_key_file {
         std::fs::read_to_string(f).map_err(|e| StartError::Io(format!("reading {}: {e}", f.display())))?
     } else {
@@ -193,6 +193,17 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
         config: Arc::new(config),
         db,
     })
+}
+
+/// The shared state for a command-line command that calls the service layer: the database
+/// (migrated) and the same caches and keys the server has; no console.
+pub async fn cli_state(config: &Config) -> Result<AppState, StartError> {
+    let db = open_database(config).await?;
+    state(
+        config.clone(),
+        db,
+        LeptosOptions::builder().output_name("wharf").build(),
+    )
 }
 
 /// The sync options the configuration asks for.

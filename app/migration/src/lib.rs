@@ -11,6 +11,8 @@ mod m0005_webhooks;
 mod m0006_directory;
 mod m0007_security;
 mod m0008_registry_version;
+mod m0009_drop_account_lockout;
+mod m0010_enum_checks;
 
 pub struct Migrator;
 
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_directory::Migration),
             Box::new(m0007_security::Migration),
             Box::new(m0008_registry_version::Migration),
+            Box::new(m0009_drop_account_lockout::Migration),
+            Box::new(m0010_enum_checks::Migration),
         ]
     }
 }

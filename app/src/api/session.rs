@@ -20,8 +20,8 @@ fn to_dto(u: &crate::backend::entity::user::Model) -> CurrentUser {
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     super::context::with_status(
         async move {
-            let c = super::context::caller().await?;
-            Ok(c.user.as_ref().map(to_dto))
+            let (_, c) = super::context::caller().await?;
+            Ok(c.current_user())
         }
         .await,
     )
@@ -83,17 +83,17 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "viewer")]
 pub async fn get_viewer() -> Result<Viewer, AppError> {
     super::context::run(async move {
-        let c = super::context::caller().await?;
-        let setup_required = crate::backend::store::users::enabled_admin_count(&c.state.db).await? == 0;
+        let (state, c) = super::context::caller().await?;
+        let setup_required = crate::backend::store::users::enabled_admin_count(&state.db).await? == 0;
         Ok(Viewer {
             user: c.user.as_ref().map(to_dto),
             subject: c.subject,
             settings: crate::domain::dto::ConsoleSettings {
-                signup_enabled: c.state.config.signup || setup_required,
+                signup_enabled: state.config.signup || setup_required,
                 setup_required,
-                anonymous_browsing: c.state.config.anonymous_browsing,
-                registry_host: super::context::registry_host(&c.state).await?,
-                policy: c.policy(),
+                anonymous_browsing: state.config.anonymous_browsing,
+                registry_host: crate::backend::services::registry_host(&state).await?,
+                policy: state.config.policy(),
             },
         })
     })

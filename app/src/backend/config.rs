@@ -11,6 +11,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use super::secret_value::Secret;
 use crate::authz::PolicySettings;
 use crate::domain::{PushPolicy, SyncStrategy, Visibility};
 
@@ -38,7 +39,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Every setting wharf has. Field docs are the README's configuration reference.
+/// Every setting wharf has. Field docs are the configuration reference (docs/CONFIGURATION.md).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -50,7 +51,7 @@ pub struct Config {
     /// Where wharf keeps its SQLite database and signing key.
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default: `sqlite://DATA_DIR/wharf.db`.
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     /// A file holding the database URL (a mounted secret: it carries the password); used
     /// when `database_url` is unset.
     pub database_url_file: Option<PathBuf>,
@@ -71,7 +72,7 @@ pub struct Config {
     pub registry_host: Option<String>,
     /// Shared secret the registry sends with notifications; generated under the data dir when
     /// unset. `WHARF_NOTIFICATION_SECRET_FILE` reads it from a file.
-    pub notification_secret: Option<String>,
+    pub notification_secret: Option<Secret>,
     pub notification_secret_file: Option<PathBuf>,
     /// Who may push: `allow-teams`, `allow-personal` or `admin-only`.
     pub push_policy: PushPolicy,
@@ -138,11 +139,11 @@ pub struct Config {
     /// Serve `/metrics` (Prometheus text format). Off: nothing is recorded and it answers 404.
     pub metrics: bool,
     /// When set, `/metrics` demands `Authorization: Bearer <this>`.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
     /// The AES-256-GCM key (base64 of 32 bytes) that seals webhook secrets and custom header
     /// values in the database; generated under the data dir when unset. Every wharf process
     /// sharing a database needs the same key. `WHARF_WEBHOOK_KEY_FILE` reads it from a file.
-    pub webhook_key: Option<String>,
+    pub webhook_key: Option<Secret>,
     pub webhook_key_file: Option<PathBuf>,
     /// Attempts per webhook delivery before it is marked failed.
     pub webhook_attempts: u32,
@@ -161,7 +162,7 @@ pub struct Config {
     /// Internal address ranges (CIDR) webhooks may reach anyway. Private, loopback and
     /// link-local targets are refused otherwise.
     pub webhook_allow: Vec<ipnet::IpNet>,
-    /// Sign-in through an LDAP directory (`[ldap]` table; see the README).
+    /// Sign-in through an LDAP directory (`[ldap]` table; see docs/CONFIGURATION.md).
     pub ldap: Option<crate::backend::auth::ldap::LdapConfig>,
     /// Registries and their replicas declared here (deployments, where no one runs
     /// `wharf registry-config`): recorded, or updated, each time wharf starts.
@@ -289,7 +290,7 @@ impl Config {
         if let (None, Some(file)) = (&config.database_url, &config.database_url_file) {
             let url = std::fs::read_to_string(file)
                 .map_err(|e| ConfigError::Invalid(format!("database_url_file {}: {e}", file.display())))?;
-            config.database_url = Some(url.trim().to_owned());
+            config.database_url = Some(url.trim().into());
         }
         config.validate()?;
         Ok(config)
@@ -368,7 +369,8 @@ impl Config {
     /// the configuration is loaded), else SQLite in the data dir.
     pub fn database_url(&self) -> String {
         self.database_url
-            .clone()
+            .as_ref()
+            .map(|u| u.expose().to_owned())
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("wharf.db").display()))
     }
 

@@ -16,6 +16,8 @@ pub mod orphans;
 pub mod outbound;
 pub mod registry_auth;
 pub mod secret_file;
+pub mod secret_value;
+pub mod services;
 pub mod state;
 pub mod store;
 pub mod sync;

@@ -15,13 +15,26 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// A word that is none of an enum's values (from the CLI, the configuration or the database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownWord(pub String);
+
+impl fmt::Display for UnknownWord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnknownWord {}
+
 /// Defines a string-backed enum with `as_str`, `FromStr` (for the CLI, config and database)
-/// and `Display`.
+/// and `Display`. On the server it is also a database column type (stored as its word; a
+/// stored word that is none of the variants is an error, never a default).
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
         pub enum $name { $($(#[$vm])* #[serde(rename = $text)] $variant),+ }
 
         impl $name {
@@ -32,14 +45,14 @@ macro_rules! string_enum {
         }
 
         impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = UnknownWord;
+            fn from_str(s: &str) -> Result<Self, UnknownWord> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(format!(
+                    _ => Err(UnknownWord(format!(
                         "{s:?} is not one of: {}",
                         [$($text),+].join(", ")
-                    )),
+                    ))),
                 }
             }
         }

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use wharf_app::backend::config::{Config, LogFormat};
-use wharf_app::backend::store::{namespaces, registries, teams, tokens, users};
+use wharf_app::backend::services::{namespaces, teams, tokens, users, Caller};
+use wharf_app::backend::store::registries;
 use wharf_app::backend::token::keys;
-use wharf_app::domain::{NamespaceName, RegistryVersion, Role, Visibility};
+use wharf_app::domain::{RegistryVersion, Role, Visibility};
 
 use wharf_app::backend::deploy::registry_yaml::{
     self, ReplicaOptions, HTTP_SECRET_PLACEHOLDER, NOTIFICATION_SECRET_PLACEHOLDER, PUBLIC_URL_PLACEHOLDER,
@@ -268,6 +269,27 @@ pub enum CliError {
     Io(#[from] std::io::Error),
 }
 
+/// How the `wharf` command ends, for scripts: 0 done, 1 an internal failure, 2 wrong usage or
+/// input (clap's own code for bad arguments), 3 not found or refused (unknown name, a conflict,
+/// not allowed), 4 unavailable (the database, a registry or a file cannot be reached: retry).
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        use wharf_app::domain::AppError;
+        let of_app = |e: &AppError| match e {
+            AppError::BadRequest(_) | AppError::PayloadTooLarge(_) => 2,
+            AppError::NotFound(_) | AppError::Conflict(_) | AppError::Forbidden(_) | AppError::Unauthorized(_) => 3,
+            AppError::Unavailable(_) | AppError::TooManyRequests(_) | AppError::Transport(_) => 4,
+            AppError::Internal(_) => 1,
+        };
+        match self {
+            CliError::Usage(_) | CliError::Config(_) => 2,
+            CliError::App(e) | CliError::Start(startup::StartError::App(e)) => of_app(e),
+            CliError::Start(startup::StartError::Database { .. } | startup::StartError::Io(_)) | CliError::Io(_) => 4,
+            CliError::Start(startup::StartError::Key(_)) | CliError::Key(_) => 1,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Overrides<'a> {
     #[serde(flatten)]
@@ -331,11 +353,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             visibility,
             description,
         }) => {
-            let db = startup::open_database(&config).await?;
-            let name = NamespaceName::try_from(name).map_err(wharf_app::domain::AppError::from)?;
-            let team = teams::require_by_name(&db, &team).await?;
-            namespaces::create_for_team(&db, &name, &team, visibility, &description).await?;
-            println!("namespace {name} created for team {} ({visibility})", team.name);
+            let state = startup::cli_state(&config).await?;
+            let new = namespaces::NewNamespace {
+                team: team.clone(),
+                name,
+                visibility,
+                description,
+            };
+            let name = namespaces::create(&state, &Caller::operator(), new).await?;
+            println!("namespace {name} created for team {} ({visibility})", team.trim());
             Ok(())
         }
         Command::Token(cmd) => token_command(&config, cmd).await,
@@ -490,7 +516,8 @@ async fn registry_config(config: &Config, args: RegistryConfigArgs) -> Result<()
 }
 
 async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), CliError> {
-    let db = startup::open_database(config).await?;
+    let state = startup::cli_state(config).await?;
+    let operator = Caller::operator();
     match cmd {
         UserCommand::Add {
             name,
@@ -498,28 +525,21 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), CliError>
             email,
             password_stdin: _,
         } => {
-            let name = NamespaceName::try_from(name).map_err(wharf_app::domain::AppError::from)?;
-            let password = read_password_stdin()?;
-            let user = users::create(
-                &db,
-                users::NewUser {
-                    name,
-                    email,
-                    password,
-                    admin,
-                },
-            )
-            .await?;
+            let new = users::NewUser {
+                name,
+                email: email.unwrap_or_default(),
+                password: read_password_stdin()?,
+                admin,
+            };
+            let user = users::create(&state, &operator, new).await?;
             println!("user {} created{}", user.name, if user.admin { " (admin)" } else { "" });
         }
         UserCommand::Disable { name } => {
-            let user = users::require_by_name(&db, &name).await?;
-            users::set_disabled(&db, user, true).await?;
+            users::set_disabled(&state, &operator, &name, true).await?;
             println!("user {name} disabled");
         }
         UserCommand::Enable { name } => {
-            let user = users::require_by_name(&db, &name).await?;
-            users::set_disabled(&db, user, false).await?;
+            users::set_disabled(&state, &operator, &name, false).await?;
             println!("user {name} enabled");
         }
     }
@@ -527,9 +547,12 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), CliError>
 }
 
 async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
-    let db = startup::open_database(config).await?;
-    let fmt_time =
-        |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+    let state = startup::cli_state(config).await?;
+    let operator = Caller::operator();
+    let fmt_time = |t: Option<&str>| {
+        t.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+    };
     match cmd {
         TokenCommand::Add {
             user,
@@ -537,73 +560,76 @@ async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), CliErro
             read_only,
             expires,
         } => {
-            let user = users::require_by_name(&db, &user).await?;
-            let (_, token) = tokens::create_app_token(&db, &user, &name, read_only, expires, None).await?;
-            println!("{token}");
+            let new = tokens::NewToken {
+                of: Some(user),
+                name,
+                read_only,
+                expires_in_days: expires,
+            };
+            let created = tokens::create(&state, &operator, new).await?;
+            println!("{}", created.token);
         }
         TokenCommand::List { user } => {
-            let user = users::require_by_name(&db, &user).await?;
             println!("{:<24} {:<10} {:<17} {:<17}", "NAME", "ACCESS", "EXPIRES", "LAST USED");
-            for t in tokens::list_app_tokens(&db, user.id).await? {
+            for t in tokens::list(&state, &operator, Some(&user)).await? {
                 let access = if t.read_only { "read-only" } else { "full" };
                 println!(
                     "{:<24} {:<10} {:<17} {:<17}",
                     t.name,
                     access,
-                    fmt_time(t.expires_at),
-                    fmt_time(t.last_used_at)
+                    fmt_time(t.expires_at.as_deref()),
+                    fmt_time(t.last_used_at.as_deref())
                 );
             }
         }
         TokenCommand::Revoke { user, name } => {
-            let user = users::require_by_name(&db, &user).await?;
-            tokens::revoke_app_token(&db, user.id, &name).await?;
-            println!("token {name} of {} revoked", user.name);
+            tokens::revoke(&state, &operator, Some(&user), &name).await?;
+            println!("token {name} of {user} revoked");
         }
         TokenCommand::Devices { user } => {
-            let user = users::require_by_name(&db, &user).await?;
             println!(
                 "{:<6} {:<24} {:<17} {:<17} USER AGENT",
                 "ID", "CLIENT", "CREATED", "LAST USED"
             );
-            for d in tokens::list_refresh_tokens(&db, user.id).await? {
+            for d in tokens::devices(&state, &operator, Some(&user)).await? {
                 println!(
                     "{:<6} {:<24} {:<17} {:<17} {}",
                     d.id,
                     d.client_id,
-                    fmt_time(Some(d.created_at)),
-                    fmt_time(d.last_used_at),
+                    fmt_time(Some(&d.created_at)),
+                    fmt_time(d.last_used_at.as_deref()),
                     d.user_agent
                 );
             }
         }
         TokenCommand::RevokeDevice { user, id } => {
-            let user = users::require_by_name(&db, &user).await?;
-            tokens::revoke_refresh_token(&db, user.id, id, chrono::Utc::now()).await?;
-            println!("device {id} of {} revoked", user.name);
+            tokens::revoke_device(&state, &operator, Some(&user), id).await?;
+            println!("device {id} of {user} revoked");
         }
     }
     Ok(())
 }
 
 async fn team_command(config: &Config, cmd: TeamCommand) -> Result<(), CliError> {
-    let db = startup::open_database(config).await?;
+    let state = startup::cli_state(config).await?;
+    let operator = Caller::operator();
     match cmd {
         TeamCommand::Add {
             name,
             owner,
             description,
         } => {
-            let name = NamespaceName::try_from(name).map_err(wharf_app::domain::AppError::from)?;
-            let owner = users::require_by_name(&db, &owner).await?;
-            teams::create(&db, &name, &description, &owner).await?;
-            println!("team {name} created, owner {}", owner.name);
+            let new = teams::NewTeam {
+                name,
+                description,
+                owner: Some(owner.clone()),
+            };
+            let name = teams::create(&state, &operator, new).await?;
+            println!("team {name} created, owner {}", owner.trim());
         }
         TeamCommand::Member(MemberCommand::Add { team, user, role }) => {
-            let team = teams::require_by_name(&db, &team).await?;
-            let user = users::require_by_name(&db, &user).await?;
-            teams::set_member(&db, &team, &user, role).await?;
-            println!("{} is now {role} of team {}", user.name, team.name);
+            teams::set_member(&state, &operator, &team, &user, role).await?;
+            println!("{} is now {role} of team {team}", user.trim());
         }
     }
     Ok(())

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use wharf_app::backend::config::Config;
+use wharf_app::backend::services::{tags as tag_service, Caller};
 use wharf_app::backend::store::{activity, namespaces, registries, repositories, tags};
-use wharf_app::backend::sync::{self, delete, Progress};
+use wharf_app::backend::sync::{self, Progress};
 use wharf_app::domain::dto::TagRow;
 use wharf_app::domain::{AppError, NamespaceName, RegistryVersion, RepositoryName, SyncStrategy, TagName};
 
@@ -538,7 +539,9 @@ pub async fn tag(config: &Config, cmd: TagCommand) -> Result<(), CliError> {
         }
         TagCommand::Delete { reference, yes, json } => {
             let (repo, tag) = parse_reference(&reference)?;
-            let plan = delete::preview(&db, &repo, &tag).await?;
+            let state = startup::cli_state(config).await?;
+            let operator = Caller::operator();
+            let plan = tag_service::preview_delete(&state, &operator, repo.as_str(), tag.as_str()).await?;
             if !yes {
                 eprintln!(
                     "deleting {reference} deletes manifest {} and with it the tags: {}",
@@ -547,8 +550,8 @@ pub async fn tag(config: &Config, cmd: TagCommand) -> Result<(), CliError> {
                 );
                 return Err(CliError::Usage("add --yes to delete them".into()));
             }
-            let issuer = Arc::new(startup::issuer(config)?);
-            let done = delete::delete_tag(&db, &issuer, &repo, &tag, "cli", config.registry_host.as_deref()).await?;
+            let confirmed = Some(plan.digest.as_str());
+            let done = tag_service::delete(&state, &operator, repo.as_str(), tag.as_str(), confirmed).await?;
             if json {
                 return print_json(&done);
             }

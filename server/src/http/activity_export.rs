@@ -10,9 +10,6 @@ use wharf_app::backend::{ApiError, AppState};
 use wharf_app::domain::dto::ActivityFilter;
 use wharf_app::domain::AppError;
 
-/// Most rows one export holds.
-const MAX_ROWS: u64 = 100_000;
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportParams {
@@ -40,10 +37,11 @@ async fn run(
     headers: HeaderMap,
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    use wharf_app::api::{activity, context};
+    use wharf_app::api::context;
+    use wharf_app::backend::services::{activity, Caller};
     let Query(p) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let cookie = context::session_cookie_in(&headers, state.config.secure_cookies());
-    let caller = context::caller_with(state, cookie).await?;
+    let caller = Caller::for_session(&state, cookie.as_deref(), None).await?;
     let filter = ActivityFilter {
         user: p.user,
         namespace: p.namespace,
@@ -51,8 +49,7 @@ async fn run(
         from: p.from,
         to: p.to,
     };
-    let resolved = activity::resolve(&caller, &filter).await?;
-    let rows = wharf_app::backend::store::activity::export(&caller.state.db, &resolved.query(), MAX_ROWS).await?;
+    let rows = activity::export(&state, &caller, &filter).await?;
     let (body, content_type, ext) = match p.format.as_str() {
         "csv" => (
             wharf_app::backend::store::activity::to_csv(&rows),

@@ -90,9 +90,9 @@ async fn checks(state: &AppState) -> Checks {
 pub async fn ready(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let cookie = wharf_app::api::context::session_cookie_in(&headers, state.config.secure_cookies());
     let admin = match cookie {
-        Some(_) => wharf_app::api::context::caller_with(state.clone(), cookie)
+        Some(c) => wharf_app::backend::services::Caller::for_session(&state, Some(&c), None)
             .await
-            .is_ok_and(|c| wharf_app::authz::is_admin(&c.subject)),
+            .is_ok_and(|c| c.is_admin()),
         None => false,
     };
     let (code, body) = readiness(&state, admin).await;

@@ -16,7 +16,7 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
         return ApiError(AppError::NotFound("metrics are turned off (metrics = false)".into())).into_response();
     }
     if let Some(token) = &state.config.metrics_token {
-        let expected = format!("Bearer {token}");
+        let expected = format!("Bearer {}", token.expose());
         let given = headers
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes())

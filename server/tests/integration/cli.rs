@@ -1,4 +1,5 @@
-//! The `wharf` command line: clear messages and non-zero exits on bad input.
+//! The `wharf` command line: clear messages and meaningful exit codes on bad input, and its
+//! changes audited like the console's.
 
 use crate::helpers::{DbKind, TestWharf};
 
@@ -99,6 +100,79 @@ async fn cli_reports_bad_input_clearly() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_setting"));
+    w.stop().await;
+}
+
+/// The command line acts through the same services as the console: every change it makes is
+/// in the activity log, under `wharf:cli`; and its exit codes tell scripts what went wrong
+/// (2 usage or input, 3 not found or refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_changes_are_audited_and_exit_codes_say_why() {
+    let w = TestWharf::start(DbKind::Sqlite).await;
+    w.add_user("alice", "long-enough-pw", false).await;
+    w.add_user("bob", "long-enough-pw", false).await;
+    w.cli_ok(&["team", "add", "devs", "--owner", "alice"], None).await;
+    w.cli_ok(&["team", "member", "add", "devs", "bob", "--role", "contributor"], None)
+        .await;
+    w.cli_ok(&["namespace", "add", "web", "--team", "devs"], None).await;
+    let token = w.cli_ok(&["token", "add", "alice", "ci", "--read-only"], None).await;
+    assert!(token.trim().starts_with("wharf_at_"), "{token}");
+    w.cli_ok(&["token", "revoke", "alice", "ci"], None).await;
+    w.cli_ok(&["user", "disable", "bob"], None).await;
+
+    let log = w.cli_json(&["activity", "list"]).await;
+    let by_cli: Vec<(String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["actor"] == "wharf:cli")
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["target"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (kind, target) in [
+        ("user.created", "alice"),
+        ("user.created", "bob"),
+        ("team.created", "devs"),
+        ("team.member_set", "devs"),
+        ("namespace.created", "web"),
+        ("token.created", "alice/ci"),
+        ("token.revoked", "alice/ci"),
+        ("user.disabled", "bob"),
+    ] {
+        assert!(
+            by_cli.iter().any(|(k, t)| k == kind && t == target),
+            "no {kind} {target} by wharf:cli in {by_cli:?}"
+        );
+    }
+
+    let code = |args: &'static [&'static str], stdin: Option<&'static str>| {
+        let w = &w;
+        async move { w.cli(args, stdin).await.status.code() }
+    };
+    assert_eq!(
+        code(&["user", "add", "Bad Name", "--password-stdin"], Some("long-enough-pw")).await,
+        Some(2)
+    );
+    assert_eq!(
+        code(&["team", "add", "devs", "--owner", "alice"], None).await,
+        Some(3),
+        "taken"
+    );
+    assert_eq!(
+        code(&["token", "add", "ghost", "ci"], None).await,
+        Some(3),
+        "no such user"
+    );
+    assert_eq!(code(&["user", "enable", "ghost"], None).await, Some(3));
+    assert_eq!(
+        code(&["registry-config", "--storage", "/tmp/x"], None).await,
+        Some(2),
+        "clap"
+    );
     w.stop().await;
 }
 

@@ -18,6 +18,20 @@ pub enum DbKind {
 
 const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// The first column of the one row `sql` returns (a count, a flag): what the tests read back
+/// from the database to check what the server wrote.
+pub async fn scalar<T: sea_orm::TryGetable>(db: &sea_orm::DatabaseConnection, sql: &str) -> T {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_else(|| panic!("{sql}: no row"));
+    row.try_get_by_index::<T>(0).unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+}
+
 /// A database made for one test, dropped at the end (PostgreSQL) or with its directory.
 pub struct TestDb {
     pub url: String,
@@ -50,13 +64,32 @@ impl TestDb {
     }
 
     /// Drops a PostgreSQL test database (SQLite files go with their temp dir).
-    pub async fn drop_db(self) {
-        if let Some(name) = self.pg_name {
-            if let Ok(admin) = Database::connect(PG_ADMIN_URL).await {
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await;
-            }
+    pub async fn drop_db(mut self) {
+        if let Some(name) = self.pg_name.take() {
+            drop_pg_database(&name).await;
+        }
+    }
+}
+
+async fn drop_pg_database(name: &str) {
+    if let Ok(admin) = Database::connect(PG_ADMIN_URL).await {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
+    }
+}
+
+/// A test that panics never reaches `drop_db`: its database goes here, on a thread of its own
+/// (the test's runtime may be the one unwinding).
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            let dropper = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(drop_pg_database(&name));
+                }
+            });
+            let _ = dropper.join();
         }
     }
 }
@@ -103,7 +136,7 @@ impl TestWharf {
             listen: addr,
             public_url: url.clone(),
             data_dir: data_dir.clone(),
-            database_url: Some(db.url.clone()),
+            database_url: Some(db.url.clone().into()),
             database_max_connections: 8,
             // Changes made through the CLI reach the server's caches quickly in tests.
             auth_sync_interval_ms: 50,

@@ -6,7 +6,7 @@
 //! `wharf registry-config` printed and drive them with `skopeo`, `podman` and `docker`.
 
 // Test fixtures fail loudly: a panic with context is the right outcome here.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
 mod oci;
@@ -16,6 +16,7 @@ mod cli;
 mod console;
 mod deploy;
 mod docker_cli;
+mod harness;
 mod https;
 mod lb_ha;
 mod ldap;
@@ -28,6 +29,7 @@ mod registry_events;
 mod registry_replicas;
 mod registry_versions;
 mod rest_api;
+mod schema;
 mod security;
 mod token_endpoint;
 mod webhooks;

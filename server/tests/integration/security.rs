@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 
 use crate::console::Browser;
-use crate::helpers::{DbKind, TestWharf};
+use crate::helpers::{scalar, DbKind, TestWharf};
 use crate::rest_api::Client;
 
 const PW: &str = "correct horse battery staple";
@@ -135,19 +135,13 @@ async fn a_refresh_token_carries_the_rights_and_life_of_its_credential() {
         .trim()
         .to_owned();
     let from_expiring = offline(&w, "alice", &expiring).await;
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT r.expires_at <= t.expires_at FROM refresh_tokens r JOIN app_tokens t ON t.id = r.app_token_id \
-             WHERE t.name = 'deploy'",
-        ))
-        .await
-        .unwrap()
-        .expect("the refresh token names its application token");
-    assert!(
-        row.try_get_by_index::<bool>(0).unwrap(),
-        "expires no later than the token"
-    );
+    let no_later: bool = scalar(
+        &db,
+        "SELECT r.expires_at <= t.expires_at FROM refresh_tokens r JOIN app_tokens t ON t.id = r.app_token_id \
+         WHERE t.name = 'deploy'",
+    )
+    .await;
+    assert!(no_later, "expires no later than the token");
     assert_eq!(refresh(&w, &from_expiring, "alice/app").await.0, 200);
     db.execute_unprepared("UPDATE app_tokens SET expires_at = '2000-01-01T00:00:00+00:00' WHERE name = 'deploy'")
         .await
@@ -332,15 +326,8 @@ async fn parallel_failures_each_count() {
     let statuses = futures::future::join_all(attempts).await;
     assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
     let db = Database::connect(&w.db.url).await.unwrap();
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT failures FROM login_failures WHERE account = 'carol'",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 50, "no lost update");
+    let failures: i32 = scalar(&db, "SELECT failures FROM login_failures WHERE account = 'carol'").await;
+    assert_eq!(failures, 50, "no lost update");
     w.stop().await;
 }
 
@@ -444,16 +431,7 @@ async fn the_first_administrator_needs_the_setup_token() {
     statuses.sort();
     assert_eq!(statuses, [200, 403], "{a:?} {b2:?}");
     let db = Database::connect(&w.db.url).await.unwrap();
-    let admins = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) FROM users WHERE admin",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap();
+    let admins: i64 = scalar(&db, "SELECT COUNT(*) FROM users WHERE admin").await;
     assert_eq!(admins, 1);
     // Used up.
     Browser::new(&w).fails("signup", &form("three", leak), 403).await;
@@ -486,17 +464,7 @@ async fn two_admins_disabling_each_other_keep_one(kind: DbKind) {
     w.add_user("ann", PW, true).await;
     w.add_user("ben", PW, true).await;
     let db = Database::connect(&w.db.url).await.unwrap();
-    let enabled_admins = || async {
-        db.query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) FROM users WHERE admin AND NOT disabled",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
-    };
+    let enabled_admins = || scalar::<i64>(&db, "SELECT COUNT(*) FROM users WHERE admin AND NOT disabled");
     for round in 0..6 {
         let mut ann = Browser::signed_in(&w, "ann", PW).await;
         let mut ben = Browser::signed_in(&w, "ben", PW).await;

@@ -805,17 +805,7 @@ async fn two_processes_on_postgres_deliver_each_event_exactly_once() {
     let conn = sea_orm::Database::connect(&db.url).await.unwrap();
     let count = |sql: &'static str| {
         let conn = conn.clone();
-        async move {
-            let row = conn
-                .query_one_raw(Statement::from_string(
-                    sea_orm::DatabaseBackend::Postgres,
-                    sql.to_owned(),
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            row.try_get_by_index::<i64>(0).unwrap()
-        }
+        async move { crate::helpers::scalar::<i64>(&conn, sql).await }
     };
     eventually("every delivery to succeed", 60, || async {
         let done = count("SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'").await;

@@ -50,9 +50,7 @@ pub struct CredentialCache {
 impl CredentialCache {
     pub fn new(ttl: Duration) -> Self {
         let mut key = [0u8; 32];
-        if let Err(e) = getrandom::fill(&mut key) {
-            panic!("the operating system refused random bytes: {e}");
-        }
+        super::secret::fill_random(&mut key);
         CredentialCache {
             cache: Cache::builder()
                 .max_capacity(100_000)
@@ -88,12 +86,19 @@ impl CredentialCache {
         None
     }
 
-    async fn remember(&self, key: [u8; 32], entry: Cached) {
+    /// Keeps a verification that started at `epoch` and hands back its identity.
+    async fn remember(&self, key: [u8; 32], epoch: u64, (identity, expires_at): Verified) -> Identity {
         // Verified against data read before a clear: not worth keeping (and `fresh` would
         // refuse it anyway).
-        if entry.epoch == self.epoch() {
+        if epoch == self.epoch() {
+            let entry = Cached {
+                identity: identity.clone(),
+                expires_at,
+                epoch,
+            };
             self.cache.insert(key, entry).await;
         }
+        identity
     }
 
     /// Forgets every cached credential, including verifications still in flight.
@@ -161,17 +166,7 @@ pub async fn authenticate(
         }
         (result?, expires_at)
     };
-    cache
-        .remember(
-            key,
-            Cached {
-                identity: identity.clone(),
-                expires_at,
-                epoch,
-            },
-        )
-        .await;
-    Ok(identity)
+    Ok(cache.remember(key, epoch, (identity, expires_at)).await)
 }
 
 /// Checks an application token given on its own (`Authorization: Bearer`, the REST API): the
@@ -197,18 +192,8 @@ pub async fn authenticate_token(state: &AppState, token: &str, client: Option<Ip
         .await?
         .ok_or_else(bad_credentials)?;
     let owner = user::Entity::find_by_id(row.user_id).one(&state.db).await?;
-    let (identity, expires_at) = authenticate_app_token(state, owner.as_ref(), token).await?;
-    cache
-        .remember(
-            key,
-            Cached {
-                identity: identity.clone(),
-                expires_at,
-                epoch,
-            },
-        )
-        .await;
-    Ok(identity)
+    let verified = authenticate_app_token(state, owner.as_ref(), token).await?;
+    Ok(cache.remember(key, epoch, verified).await)
 }
 
 type Verified = (Identity, Option<chrono::DateTime<Utc>>);
@@ -309,18 +294,15 @@ mod tests {
         assert_ne!(c.cache_key("a", "b"), other.cache_key("a", "b"), "keys are per process");
     }
 
-    fn entry(epoch: u64) -> Cached {
-        Cached {
-            identity: Identity {
-                user_id: 1,
-                name: "a".into(),
-                admin: false,
-                read_only: false,
-                app_token: None,
-            },
-            expires_at: None,
-            epoch,
-        }
+    fn verified() -> Verified {
+        let identity = Identity {
+            user_id: 1,
+            name: "a".into(),
+            admin: false,
+            read_only: false,
+            app_token: None,
+        };
+        (identity, None)
     }
 
     #[tokio::test]
@@ -331,12 +313,12 @@ mod tests {
         let started = c.epoch();
         c.clear();
         // …and only then does the verification finish.
-        c.remember(key, entry(started)).await;
+        c.remember(key, started, verified()).await;
         assert!(
             c.fresh(&key).await.is_none(),
             "verified before the change: not trusted after it"
         );
-        c.remember(key, entry(c.epoch())).await;
+        c.remember(key, c.epoch(), verified()).await;
         assert!(
             c.fresh(&key).await.is_some(),
             "a verification after the change is cached"

@@ -26,7 +26,7 @@ pub struct LdapConfig {
     pub ca_file: Option<std::path::PathBuf>,
     /// The service account wharf searches with; anonymous when unset.
     pub bind_dn: Option<String>,
-    pub bind_password: Option<String>,
+    pub bind_password: Option<crate::backend::secret_value::Secret>,
     pub bind_password_file: Option<std::path::PathBuf>,
     /// Where users are searched (subtree).
     pub base_dn: String,
@@ -147,7 +147,7 @@ impl Directory {
             return Err(LdapError::Config("base_dn is required".into()));
         }
         let bind_password = match (&config.bind_password, &config.bind_password_file) {
-            (Some(p), _) => Some(p.clone()),
+            (Some(p), _) => Some(p.expose().to_owned()),
             (None, Some(f)) => Some(
                 std::fs::read_to_string(f)
                     .map_err(|e| LdapError::Config(format!("bind_password_file {}: {e}", f.display())))?

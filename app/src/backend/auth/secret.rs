@@ -7,13 +7,20 @@ use sha2::{Digest, Sha256};
 pub const APP_TOKEN_PREFIX: &str = "wharf_at_";
 pub const REFRESH_TOKEN_PREFIX: &str = "wharf_rt_";
 
+/// Fills `buf` with random bytes from the operating system. getrandom only fails when the OS
+/// has no entropy source at all: no key, token or nonce wharf makes could then be trusted, so
+/// it stops rather than answer with a weak one. The one place wharf panics on purpose.
+#[allow(clippy::panic)]
+pub fn fill_random(buf: &mut [u8]) {
+    if let Err(e) = getrandom::fill(buf) {
+        panic!("the operating system refused random bytes: {e}");
+    }
+}
+
 /// 256 random bits, base64url without padding, after `prefix`.
 pub fn generate(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
-    // getrandom only fails when the OS has no entropy source at all; wharf cannot run then.
-    if let Err(e) = getrandom::fill(&mut bytes) {
-        panic!("the operating system refused random bytes: {e}");
-    }
+    fill_random(&mut bytes);
     format!(
         "{prefix}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

@@ -73,7 +73,7 @@ pub fn for_console(
             &registry_yaml::ReplicaOptions {
                 version: match req.version {
                     Some(v) => v,
-                    None => r.version()?,
+                    None => r.registry_version,
                 },
                 jwks: false,
                 listen,

@@ -9,11 +9,11 @@ pub struct Model {
     #[sea_orm(unique)]
     pub name: String,
     /// `global`, `personal` or `team` (see `domain::NamespaceKindName`).
-    pub kind: String,
+    pub kind: crate::domain::NamespaceKindName,
     pub team_id: Option<i64>,
     pub owner_user_id: Option<i64>,
     /// `private`, `protected` or `public`.
-    pub visibility: String,
+    pub visibility: crate::domain::Visibility,
     pub description: String,
     pub created_at: DateTimeUtc,
 }

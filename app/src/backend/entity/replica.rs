@@ -16,17 +16,8 @@ pub struct Model {
     pub source_addr: Option<String>,
     pub last_error: Option<String>,
     pub status_changed_at: Option<DateTimeUtc>,
-    /// `2` or `3` ([`crate::domain::RegistryVersion`]).
-    pub registry_version: String,
-}
-
-impl Model {
     /// The registry version this replica runs.
-    pub fn version(&self) -> Result<crate::domain::RegistryVersion, crate::domain::AppError> {
-        self.registry_version.parse().map_err(|e| {
-            crate::domain::AppError::Internal(format!("replica {}: stored registry version {e}", self.name))
-        })
-    }
+    pub registry_version: crate::domain::RegistryVersion,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,7 +8,7 @@ pub struct Model {
     pub team_id: i64,
     pub user_id: i64,
     /// `owner`, `contributor` or `viewer` (see `domain::Role`).
-    pub role: String,
+    pub role: crate::domain::Role,
     /// `local` (made in wharf) or `directory` (from the user's LDAP groups).
     pub source: String,
     pub created_at: DateTimeUtc,

@@ -11,8 +11,6 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub admin: bool,
     pub disabled: bool,
-    pub failed_logins: i32,
-    pub locked_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 

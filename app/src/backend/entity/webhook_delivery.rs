@@ -9,10 +9,10 @@ pub struct Model {
     pub webhook_id: i64,
     #[sea_orm(unique)]
     pub delivery_id: String,
-    pub event: String,
+    pub event: crate::domain::WebhookEvent,
     pub cause: String,
     pub payload: String,
-    pub status: String,
+    pub status: crate::domain::DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub claimed_by: Option<String>,

@@ -285,20 +285,25 @@ async fn apply(
                 return applied();
             }
             repositories::touch(db, repo.id, e.occurred_at).await?;
+            // wharf's own delete (console, API, CLI) is audited under the person who asked,
+            // by `sync::delete`; its notification must not add a second entry.
+            let own = !settings.own_subject.is_empty() && actor == settings.own_subject;
             let details = format!("{digest} (tags {})", removed.join(", "));
-            activity::record(
-                db,
-                NewActivity {
-                    actor_name: actor,
-                    kind: "image.deleted",
-                    namespace_id: repo.namespace_id,
-                    target: e.repository.as_str(),
-                    details: &details,
-                    client_addr: e.client_addr.as_deref(),
-                    ..Default::default()
-                },
-            )
-            .await?;
+            if !own {
+                activity::record(
+                    db,
+                    NewActivity {
+                        actor_name: actor,
+                        kind: "image.deleted",
+                        namespace_id: repo.namespace_id,
+                        target: e.repository.as_str(),
+                        details: &details,
+                        client_addr: e.client_addr.as_deref(),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
             notify_hooks(
                 db,
                 settings,

@@ -13,6 +13,9 @@ pub mod tokens;
 pub mod users;
 pub mod webhooks;
 
+#[cfg(test)]
+pub(crate) mod test_db;
+
 /// A LIKE pattern matching `text` anywhere (lower-cased: names are lower case), with `%`, `_`
 /// and `\` taken literally.
 pub fn like_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {

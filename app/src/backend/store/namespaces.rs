@@ -29,10 +29,10 @@ pub async fn create_for_team(
     super::auth_changes::record(db, "namespace.created").await?;
     let ns = namespace::ActiveModel {
         name: Set(name.to_string()),
-        kind: Set(NamespaceKindName::Team.as_str().into()),
+        kind: Set(NamespaceKindName::Team),
         team_id: Set(Some(team.id)),
         owner_user_id: Set(None),
-        visibility: Set(visibility.as_str().into()),
+        visibility: Set(visibility),
         description: Set(description.to_owned()),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -50,10 +50,10 @@ pub async fn ensure_global(db: &impl ConnectionTrait, visibility: Visibility) ->
     }
     Ok(namespace::ActiveModel {
         name: Set(String::new()),
-        kind: Set(NamespaceKindName::Global.as_str().into()),
+        kind: Set(NamespaceKindName::Global),
         team_id: Set(None),
         owner_user_id: Set(None),
-        visibility: Set(visibility.as_str().into()),
+        visibility: Set(visibility),
         description: Set("Repositories without a namespace".into()),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -74,11 +74,6 @@ pub async fn find(
         .await?)
 }
 
-fn parse_visibility(ns: &namespace::Model) -> Visibility {
-    // Unknown values can only come from manual edits; treat them as the strictest.
-    ns.visibility.parse().unwrap_or(Visibility::Private)
-}
-
 /// What the policy needs to know about `ns` for the user `user_id` (None: anonymous).
 pub async fn facts(
     db: &impl ConnectionTrait,
@@ -94,17 +89,17 @@ pub async fn facts(
 
 /// [`facts`] when the subject's role in the owning team is already known.
 pub fn facts_with_role(ns: &namespace::Model, member_role: Option<Role>) -> Result<NamespaceFacts, AppError> {
-    let kind = match ns.kind.parse::<NamespaceKindName>() {
-        Ok(NamespaceKindName::Global) => NamespaceKind::Global,
-        Ok(NamespaceKindName::Personal) => NamespaceKind::Personal {
+    let kind = match ns.kind {
+        NamespaceKindName::Global => NamespaceKind::Global,
+        NamespaceKindName::Personal => NamespaceKind::Personal {
+            // No owner (the user row is gone): nobody gets an owner's rights.
             owner_id: ns.owner_user_id.unwrap_or(-1),
         },
-        Ok(NamespaceKindName::Team) => NamespaceKind::Team { member_role },
-        Err(_) => return Err(AppError::Internal(format!("namespace {} has an unknown kind", ns.id))),
+        NamespaceKindName::Team => NamespaceKind::Team { member_role },
     };
     Ok(NamespaceFacts {
         kind,
-        visibility: parse_visibility(ns),
+        visibility: ns.visibility,
     })
 }
 
@@ -134,7 +129,7 @@ pub async fn visible(
         .order_by_asc(namespace::Column::Name)
         .all(db)
         .await?;
-    let roles: HashMap<i64, String> = match user_id {
+    let roles: HashMap<i64, Role> = match user_id {
         Some(uid) => team_member::Entity::find()
             .filter(team_member::Column::UserId.eq(uid))
             .all(db)
@@ -153,7 +148,7 @@ pub async fn visible(
     let repo_counts = repository_counts(db).await?;
     let mut out = Vec::new();
     for ns in all {
-        let my_role: Option<Role> = ns.team_id.and_then(|t| roles.get(&t)).and_then(|r| r.parse().ok());
+        let my_role: Option<Role> = ns.team_id.and_then(|t| roles.get(&t)).copied();
         let facts = facts_with_role(&ns, my_role)?;
         let perms = crate::authz::permitted(settings, subject, crate::authz::Target::Namespace(Some(&facts)));
         if !perms.contains(crate::domain::scope::Action::Pull) {
@@ -163,7 +158,7 @@ pub async fn visible(
             NamespaceSummary {
                 id: ns.id,
                 name: ns.name.clone(),
-                kind: ns.kind.parse().unwrap_or(NamespaceKindName::Team),
+                kind: ns.kind,
                 visibility: facts.visibility,
                 team: ns.team_id.and_then(|t| team_names.get(&t).cloned()),
                 // A personal namespace's owner is shown as its owner too.
@@ -255,7 +250,7 @@ pub async fn update(
 ) -> Result<namespace::Model, AppError> {
     let mut am: namespace::ActiveModel = ns.into();
     if let Some(v) = visibility {
-        am.visibility = Set(v.as_str().into());
+        am.visibility = Set(v);
     }
     if let Some(d) = description {
         check_description(d)?;
@@ -288,7 +283,7 @@ pub async fn transfer(
 /// registry keeps their images, and they would come back as orphans.
 pub async fn delete(db: &impl ConnectionTrait, ns: namespace::Model) -> Result<(), AppError> {
     use sea_orm::PaginatorTrait;
-    if ns.kind != NamespaceKindName::Team.as_str() {
+    if ns.kind != NamespaceKindName::Team {
         return Err(AppError::BadRequest(format!(
             "the {} namespace {:?} cannot be deleted",
             ns.kind, ns.name

@@ -1,6 +1,8 @@
 //! Registries (the endpoint users log in to) and their replicas (the registry processes behind
 //! the load balancer), with each replica's health and last notification.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -117,7 +119,7 @@ pub async fn upsert_replica(
         active.debug_url = Set(debug_url);
         active.name = Set(name);
         if let Some(v) = version {
-            active.registry_version = Set(v.as_str().to_owned());
+            active.registry_version = Set(v);
         }
         return Ok(active.update(db).await?);
     }
@@ -127,7 +129,7 @@ pub async fn upsert_replica(
         url: Set(url),
         debug_url: Set(debug_url),
         // New replicas run the current release unless told otherwise.
-        registry_version: Set(version.unwrap_or(RegistryVersion::V3).as_str().to_owned()),
+        registry_version: Set(version.unwrap_or(RegistryVersion::V3)),
         ..Default::default()
     }
     .insert(db)
@@ -279,16 +281,42 @@ pub async fn recent_probes(
         .await?)
 }
 
-/// Every replica of every registry with its health, for status pages and the CLI.
+/// The latest `limit` probes of every replica, newest first, in one query (a window over
+/// `replica_probes`, which SQLite and PostgreSQL both run).
+pub async fn recent_probes_of_all(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<HashMap<i64, Vec<replica_probe::Model>>, AppError> {
+    let sql = format!(
+        "SELECT id, replica_id, probed_at, healthy, detail, latency_ms FROM (\
+           SELECT p.*, ROW_NUMBER() OVER (PARTITION BY replica_id ORDER BY probed_at DESC, id DESC) AS rn \
+           FROM replica_probes p) ranked \
+         WHERE rn <= {limit} ORDER BY replica_id, probed_at DESC, id DESC"
+    );
+    let rows = replica_probe::Entity::find()
+        .from_raw_sql(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+        .all(db)
+        .await?;
+    let mut by_replica: HashMap<i64, Vec<replica_probe::Model>> = HashMap::new();
+    for p in rows {
+        by_replica.entry(p.replica_id).or_default().push(p);
+    }
+    Ok(by_replica)
+}
+
+/// Every replica of every registry with its health, for status pages and the CLI: three
+/// queries whatever the number of replicas.
 pub async fn status(db: &impl ConnectionTrait) -> Result<Vec<crate::domain::dto::ReplicaStatus>, AppError> {
     let regs = list(db).await?;
+    let mut reps = replicas(db, None).await?;
+    reps.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut probes = recent_probes_of_all(db, STATUS_HISTORY).await?;
     let mut out = Vec::new();
     for reg in &regs {
-        let mut reps = replicas(db, Some(reg.id)).await?;
-        reps.sort_by(|a, b| a.name.cmp(&b.name));
-        for r in reps {
-            let history = recent_probes(db, r.id, STATUS_HISTORY)
-                .await?
+        for r in reps.iter().filter(|r| r.registry_id == reg.id).cloned() {
+            let history = probes
+                .remove(&r.id)
+                .unwrap_or_default()
                 .into_iter()
                 .map(|p| crate::domain::dto::ProbeResult {
                     at: p.probed_at.to_rfc3339(),
@@ -301,7 +329,7 @@ pub async fn status(db: &impl ConnectionTrait) -> Result<Vec<crate::domain::dto:
                 history,
                 registry: reg.name.clone(),
                 public_host: reg.public_host.clone(),
-                registry_version: r.registry_version.clone(),
+                registry_version: r.registry_version.to_string(),
                 status: match r.healthy {
                     Some(true) => "up",
                     Some(false) => "down",
@@ -321,4 +349,44 @@ pub async fn status(db: &impl ConnectionTrait) -> Result<Vec<crate::domain::dto:
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::store::test_db::memory_db;
+
+    #[tokio::test]
+    async fn status_shows_each_replicas_latest_probes_in_name_order() {
+        let db = memory_db().await;
+        let reg = upsert(&db, "default", "registry.example:443").await.unwrap();
+        let b = upsert_replica(&db, &reg, Some("b"), "http://127.0.0.1:5002", None, None)
+            .await
+            .unwrap();
+        let a = upsert_replica(
+            &db,
+            &reg,
+            Some("a"),
+            "http://127.0.0.1:5001",
+            None,
+            Some(RegistryVersion::V2),
+        )
+        .await
+        .unwrap();
+        for i in 0..12 {
+            record_probe(&db, &a, i % 2 == 0, &format!("a{i}"), i).await.unwrap();
+        }
+        record_probe(&db, &b, false, "b0", 7).await.unwrap();
+
+        let status = status(&db).await.unwrap();
+        let names: Vec<&str> = status.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let a_history: Vec<&str> = status[0].history.iter().map(|p| p.detail.as_str()).collect();
+        assert_eq!(a_history.len(), STATUS_HISTORY as usize, "only the latest");
+        assert_eq!(a_history[0], "a11", "newest first");
+        assert_eq!(status[0].registry_version, "2");
+        assert_eq!(status[1].history.len(), 1);
+        assert_eq!(status[1].status, "down");
+        assert_eq!(status[1].registry_version, "3", "the current release unless told");
+    }
 }

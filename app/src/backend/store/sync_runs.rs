@@ -9,14 +9,14 @@ use crate::domain::AppError;
 pub async fn start(
     db: &impl ConnectionTrait,
     trigger: &str,
-    strategy: &str,
+    strategy: crate::domain::SyncStrategy,
     runner: &str,
 ) -> Result<sync_run::Model, AppError> {
     Ok(sync_run::ActiveModel {
         started_at: Set(Utc::now()),
         trigger: Set(trigger.to_owned()),
-        strategy: Set(strategy.to_owned()),
-        status: Set("running".into()),
+        strategy: Set(strategy),
+        status: Set(crate::domain::SyncStatus::Running),
         runner: Set(runner.chars().take(64).collect()),
         errors: Set(String::new()),
         ..Default::default()

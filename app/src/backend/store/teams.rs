@@ -1,20 +1,20 @@
 //! Teams and their members.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::backend::entity::{team, team_member, user};
 use crate::domain::{AppError, NamespaceName, Role};
 
 /// Creates a team with `owner` as its first owner.
+/// Run it inside a write transaction: the name check and the insert belong together.
 pub async fn create(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     name: &NamespaceName,
     description: &str,
     owner: &user::Model,
 ) -> Result<team::Model, AppError> {
-    let txn = crate::backend::db::begin_write(db).await?;
-    if find_by_name(&*txn, name.as_str()).await?.is_some() {
+    if find_by_name(txn, name.as_str()).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "a team named {:?} already exists",
             name.as_str()
@@ -26,10 +26,9 @@ pub async fn create(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&*txn)
+    .insert(txn)
     .await?;
-    set_member(&*txn, &team, owner, Role::Owner).await?;
-    txn.commit().await?;
+    set_member(txn, &team, owner, Role::Owner).await?;
     Ok(team)
 }
 
@@ -57,14 +56,14 @@ pub async fn set_member(
         .await?;
     match existing {
         Some(m) => {
-            if m.role == Role::Owner.as_str() && role != Role::Owner && owner_count(db, team.id).await? <= 1 {
+            if m.role == Role::Owner && role != Role::Owner && owner_count(db, team.id).await? <= 1 {
                 return Err(AppError::Conflict(format!(
                     "team {:?} must keep at least one owner",
                     team.name
                 )));
             }
             let mut am: team_member::ActiveModel = m.into();
-            am.role = Set(role.as_str().into());
+            am.role = Set(role);
             // Set by hand: no longer the directory's to take away.
             am.source = Set("local".into());
             am.update(db).await?;
@@ -73,7 +72,7 @@ pub async fn set_member(
             team_member::ActiveModel {
                 team_id: Set(team.id),
                 user_id: Set(user.id),
-                role: Set(role.as_str().into()),
+                role: Set(role),
                 created_at: Set(Utc::now()),
                 ..Default::default()
             }
@@ -88,7 +87,7 @@ pub async fn set_member(
 async fn owner_count(db: &impl ConnectionTrait, team_id: i64) -> Result<usize, AppError> {
     Ok(team_member::Entity::find()
         .filter(team_member::Column::TeamId.eq(team_id))
-        .filter(team_member::Column::Role.eq(Role::Owner.as_str()))
+        .filter(team_member::Column::Role.eq(Role::Owner))
         .all(db)
         .await?
         .len())
@@ -101,7 +100,7 @@ pub async fn role_of(db: &impl ConnectionTrait, team_id: i64, user_id: i64) -> R
         .filter(team_member::Column::UserId.eq(user_id))
         .one(db)
         .await?;
-    Ok(m.and_then(|m| m.role.parse().ok()))
+    Ok(m.map(|m| m.role))
 }
 
 /// Every team, by name.
@@ -126,7 +125,7 @@ pub async fn members(db: &impl ConnectionTrait, team_id: i64) -> Result<Vec<(Str
         .collect();
     let mut out: Vec<(String, Role)> = rows
         .into_iter()
-        .filter_map(|m| Some((names.get(&m.user_id)?.clone(), m.role.parse().ok()?)))
+        .filter_map(|m| Some((names.get(&m.user_id)?.clone(), m.role)))
         .collect();
     let rank = |r: &Role| match r {
         Role::Owner => 0,
@@ -164,7 +163,7 @@ pub async fn roles_of(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|m| Some((m.team_id, m.role.parse().ok()?)))
+        .map(|m| (m.team_id, m.role))
         .collect())
 }
 
@@ -211,7 +210,7 @@ pub async fn remove_member(db: &impl ConnectionTrait, team: &team::Model, user: 
             user.name, team.name
         )));
     };
-    if m.role == Role::Owner.as_str() && owner_count(db, team.id).await? <= 1 {
+    if m.role == Role::Owner && owner_count(db, team.id).await? <= 1 {
         return Err(AppError::Conflict(format!(
             "team {:?} must keep at least one owner",
             team.name
@@ -294,7 +293,7 @@ pub async fn sync_directory_memberships(
                 team_member::ActiveModel {
                     team_id: Set(t.id),
                     user_id: Set(user.id),
-                    role: Set(role.as_str().into()),
+                    role: Set(role),
                     source: Set(MEMBERSHIP_FROM_DIRECTORY.into()),
                     created_at: Set(Utc::now()),
                     ..Default::default()
@@ -305,7 +304,7 @@ pub async fn sync_directory_memberships(
             }
             (Some(m), false) if m.source == MEMBERSHIP_FROM_DIRECTORY => {
                 // A team keeps its last owner, even one the directory made.
-                if m.role == Role::Owner.as_str() && owner_count(db, t.id).await? <= 1 {
+                if m.role == Role::Owner && owner_count(db, t.id).await? <= 1 {
                     continue;
                 }
                 team_member::Entity::delete_by_id(m.id).exec(db).await?;

@@ -16,12 +16,47 @@ pub struct NewUser {
     pub admin: bool,
 }
 
+impl NewUser {
+    /// Checks the email and the password's strength and hashes it (argon2id, tens of
+    /// milliseconds: done before any write transaction opens).
+    pub async fn prepare(self) -> Result<PreparedUser, AppError> {
+        password::check_strength(&self.password)?;
+        let email = checked_email(self.email)?;
+        let password_hash = password::hash(self.password).await?;
+        Ok(PreparedUser {
+            name: self.name,
+            email,
+            password_hash,
+            admin: self.admin,
+        })
+    }
+}
+
+/// A [`NewUser`] checked and with its password hashed, ready for [`insert`].
+pub struct PreparedUser {
+    name: NamespaceName,
+    email: Option<String>,
+    password_hash: String,
+    admin: bool,
+}
+
 /// Creates a user and their personal namespace (private) in one transaction.
 pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model, AppError> {
-    password::check_strength(&new.password)?;
-    let email = checked_email(new.email)?;
-    let hash = password::hash(new.password).await?;
-    insert_with_namespace(db, new.name, email, Some(hash), new.admin).await
+    let new = new.prepare().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
+    let user = insert(&*txn, new).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Inside a write transaction: the user row and its private personal namespace.
+pub async fn insert(txn: &impl ConnectionTrait, new: PreparedUser) -> Result<user::Model, AppError> {
+    let user = insert_in(txn, new.name, new.email, Some(new.password_hash), new.admin).await?;
+    if new.admin {
+        // An administrator exists now: the first-start setup token has done its work.
+        crate::backend::auth::setup::end_all(txn).await?;
+    }
+    Ok(user)
 }
 
 /// Creates a user the LDAP directory vouches for: no local password (the directory checks
@@ -44,12 +79,10 @@ pub async fn create_first_admin(
     new: NewUser,
     setup_token: &str,
 ) -> Result<user::Model, AppError> {
-    password::check_strength(&new.password)?;
-    let email = checked_email(new.email)?;
-    let hash = password::hash(new.password).await?;
+    let new = new.prepare().await?;
     let txn = crate::backend::db::begin_write(db).await?;
     crate::backend::auth::setup::consume(&*txn, setup_token).await?;
-    let user = insert_in(&*txn, new.name, email, Some(hash), true).await?;
+    let user = insert_in(&*txn, new.name, new.email, Some(new.password_hash), true).await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -105,8 +138,6 @@ async fn insert_in(
         password_hash: Set(password_hash),
         admin: Set(admin),
         disabled: Set(false),
-        failed_logins: Set(0),
-        locked_until: Set(None),
         created_at: Set(now),
         ..Default::default()
     }
@@ -114,10 +145,10 @@ async fn insert_in(
     .await?;
     namespace::ActiveModel {
         name: Set(name),
-        kind: Set(NamespaceKindName::Personal.as_str().into()),
+        kind: Set(NamespaceKindName::Personal),
         team_id: Set(None),
         owner_user_id: Set(Some(user.id)),
-        visibility: Set(Visibility::Private.as_str().into()),
+        visibility: Set(Visibility::Private),
         description: Set(String::new()),
         created_at: Set(now),
         ..Default::default()
@@ -145,21 +176,25 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, AppError> {
 
 /// Enables or disables a user; every wharf process drops its cached credentials, and a
 /// disabled user's devices (refresh tokens) end. Never disables the last enabled administrator.
-pub async fn set_disabled(db: &DatabaseConnection, user: user::Model, disabled: bool) -> Result<user::Model, AppError> {
-    let txn = crate::backend::db::begin_write(db).await?;
+/// A disabled user's console sessions end too. Inside a write transaction.
+pub async fn set_disabled(
+    txn: &crate::backend::db::WriteTxn,
+    user: user::Model,
+    disabled: bool,
+) -> Result<user::Model, AppError> {
     let user = if disabled {
-        keep_an_admin_locked(&txn, user.id).await?
+        keep_an_admin_locked(txn, user.id).await?
     } else {
         user
     };
     let mut am: user::ActiveModel = user.into();
     am.disabled = Set(disabled);
-    let user = am.update(&*txn).await?;
+    let user = am.update(&**txn).await?;
     if disabled {
-        super::tokens::revoke_all_refresh_tokens(&*txn, user.id, Utc::now()).await?;
+        super::tokens::revoke_all_refresh_tokens(&**txn, user.id, Utc::now()).await?;
+        crate::backend::auth::session::end_all(&**txn, user.id).await?;
     }
-    super::auth_changes::record(&*txn, if disabled { "user.disabled" } else { "user.enabled" }).await?;
-    txn.commit().await?;
+    super::auth_changes::record(&**txn, if disabled { "user.disabled" } else { "user.enabled" }).await?;
     Ok(user)
 }
 
@@ -210,39 +245,44 @@ async fn keep_an_admin_locked(txn: &crate::backend::db::WriteTxn, id: i64) -> Re
 }
 
 /// Grants or takes away administrator rights (never the last enabled administrator's).
-pub async fn set_admin(db: &DatabaseConnection, user: user::Model, admin: bool) -> Result<user::Model, AppError> {
-    let txn = crate::backend::db::begin_write(db).await?;
+/// Inside a write transaction.
+pub async fn set_admin(
+    txn: &crate::backend::db::WriteTxn,
+    user: user::Model,
+    admin: bool,
+) -> Result<user::Model, AppError> {
     let user = if admin {
         user
     } else {
-        keep_an_admin_locked(&txn, user.id).await?
+        keep_an_admin_locked(txn, user.id).await?
     };
     let mut am: user::ActiveModel = user.into();
     am.admin = Set(admin);
-    let user = am.update(&*txn).await?;
-    super::auth_changes::record(&*txn, "user.admin").await?;
-    txn.commit().await?;
+    let user = am.update(&**txn).await?;
+    super::auth_changes::record(&**txn, "user.admin").await?;
     Ok(user)
 }
 
-/// Sets a new password (strength-checked, argon2id) and ends every session and refresh
-/// token (device) of the user, in the same transaction.
-pub async fn set_password(
-    db: &DatabaseConnection,
-    user: user::Model,
-    new_password: String,
-) -> Result<user::Model, AppError> {
+/// Checks a new password's strength and hashes it (before any write transaction opens).
+pub async fn hash_new_password(new_password: String) -> Result<String, AppError> {
     password::check_strength(&new_password)?;
-    let hash = password::hash(new_password).await?;
-    let txn = crate::backend::db::begin_write(db).await?;
+    password::hash(new_password).await
+}
+
+/// Sets a new password (hashed by [`hash_new_password`]) and ends every session and refresh
+/// token (device) of the user. Inside a write transaction.
+pub async fn set_password(
+    txn: &impl ConnectionTrait,
+    user: user::Model,
+    hash: String,
+) -> Result<user::Model, AppError> {
     let mut am: user::ActiveModel = user.into();
     am.password_hash = Set(Some(hash));
-    let user = am.update(&*txn).await?;
+    let user = am.update(txn).await?;
     // Whoever knew the old password may have signed in a device or a browser with it.
-    super::tokens::revoke_all_refresh_tokens(&*txn, user.id, Utc::now()).await?;
-    crate::backend::auth::session::end_all(&*txn, user.id).await?;
-    super::auth_changes::record(&*txn, "user.password").await?;
-    txn.commit().await?;
+    super::tokens::revoke_all_refresh_tokens(txn, user.id, Utc::now()).await?;
+    crate::backend::auth::session::end_all(txn, user.id).await?;
+    super::auth_changes::record(txn, "user.password").await?;
     Ok(user)
 }
 

@@ -151,47 +151,72 @@ fn events_of(hook: &webhook::Model) -> Vec<WebhookEvent> {
     hook.events.split(',').filter_map(|e| e.trim().parse().ok()).collect()
 }
 
-fn status_of(text: &str) -> DeliveryStatus {
-    text.parse().unwrap_or(DeliveryStatus::Pending)
-}
-
 /// The webhook as the console and the API show it.
 pub async fn summary(
     db: &impl ConnectionTrait,
     hook: &webhook::Model,
     namespace: &str,
 ) -> Result<WebhookSummary, AppError> {
-    let last = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::WebhookId.eq(hook.id))
-        .order_by_desc(webhook_delivery::Column::Id)
-        .one(db)
-        .await?;
-    Ok(WebhookSummary {
-        id: hook.id,
-        namespace: namespace.to_owned(),
-        url: hook.url.clone(),
-        events: events_of(hook),
-        enabled: hook.enabled,
-        has_secret: hook.secret_sealed.is_some(),
-        header_names: hook
-            .header_names
-            .split(',')
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        created_by: hook.created_by.clone(),
-        created_at: rfc3339(hook.created_at),
-        updated_at: rfc3339(hook.updated_at),
-        last_delivery: last.map(|d| status_of(&d.status)),
-    })
+    let mut all = summaries(db, std::slice::from_ref(hook), namespace).await?;
+    all.pop()
+        .ok_or_else(|| AppError::Internal("summarising a webhook".into()))
+}
+
+/// Several webhooks of one namespace, with the status of each one's latest delivery: two
+/// queries whatever their number (the latest delivery ids, grouped; then those rows).
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    hooks: &[webhook::Model],
+    namespace: &str,
+) -> Result<Vec<WebhookSummary>, AppError> {
+    let ids: Vec<i64> = hooks.iter().map(|h| h.id).collect();
+    let latest: Vec<i64> = webhook_delivery::Entity::find()
+        .select_only()
+        .column_as(webhook_delivery::Column::Id.max(), "latest")
+        .filter(webhook_delivery::Column::WebhookId.is_in(ids))
+        .group_by(webhook_delivery::Column::WebhookId)
+        .into_tuple::<Option<i64>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let last: std::collections::HashMap<i64, DeliveryStatus> = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::Id.is_in(latest))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.webhook_id, d.status))
+        .collect();
+    Ok(hooks
+        .iter()
+        .map(|hook| WebhookSummary {
+            id: hook.id,
+            namespace: namespace.to_owned(),
+            url: hook.url.clone(),
+            events: events_of(hook),
+            enabled: hook.enabled,
+            has_secret: hook.secret_sealed.is_some(),
+            header_names: hook
+                .header_names
+                .split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            created_by: hook.created_by.clone(),
+            created_at: rfc3339(hook.created_at),
+            updated_at: rfc3339(hook.updated_at),
+            last_delivery: last.get(&hook.id).copied(),
+        })
+        .collect())
 }
 
 fn delivery_dto(d: webhook_delivery::Model, attempts: Vec<webhook_attempt::Model>) -> WebhookDelivery {
-    let status = status_of(&d.status);
+    let status = d.status;
     WebhookDelivery {
         id: d.id,
         delivery_id: d.delivery_id,
-        event: d.event.parse().unwrap_or(WebhookEvent::Ping),
+        event: d.event,
         status,
         attempts: d.attempts,
         created_at: rfc3339(d.created_at),

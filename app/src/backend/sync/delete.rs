@@ -1,7 +1,8 @@
 //! Deleting an image: the registry deletes manifests, not tags, so deleting a tag removes
 //! every tag sharing its digest. [`preview`] lists them so a user can confirm; [`delete_tag`]
 //! deletes the manifest through a healthy replica (failing over to the next), then updates the
-//! database and the audit log. Callers check the policy (`Action::Delete`) first.
+//! database and the audit log. It takes the policy's [`Grant`] for `delete`, so no caller can
+//! skip the check (see `services::tags`).
 
 use std::sync::Arc;
 
@@ -10,10 +11,12 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use super::client::RegistryError;
+use crate::authz::Grant;
 use crate::backend::store::activity::{self, NewActivity};
 use crate::backend::store::{repositories, tags};
 use crate::backend::token::TokenIssuer;
 use crate::backend::webhooks::payload::{self, Payload};
+use crate::domain::scope::Action;
 use crate::domain::{AppError, RepositoryName, TagName, WebhookEvent};
 
 /// What a deletion removes.
@@ -49,18 +52,43 @@ pub async fn preview(
     })
 }
 
+/// One deletion: what, confirmed at which digest, and who asks (for the audit log).
+pub struct Deletion<'a> {
+    pub repository: &'a RepositoryName,
+    pub tag: &'a TagName,
+    /// The digest the plan (and the caller) saw: if the registry's tag moved, nothing goes.
+    pub digest: &'a str,
+    pub actor_user_id: Option<i64>,
+    pub actor: &'a str,
+    pub client_addr: Option<&'a str>,
+    pub registry_host: Option<&'a str>,
+}
+
 /// Deletes the manifest `repository:tag` points at, by digest, and records it. The delete
 /// webhooks go out from here or from the registry's notification, whichever removes the tags
-/// first (the other finds nothing left to remove), so exactly once.
+/// first (the other finds nothing left to remove), so exactly once; the audit entry is this
+/// one (the notification of wharf's own delete is not audited again).
 pub async fn delete_tag(
     db: &DatabaseConnection,
     issuer: &Arc<TokenIssuer>,
-    repository: &RepositoryName,
-    tag: &TagName,
-    actor: &str,
-    registry_host: Option<&str>,
+    grant: Grant,
+    d: Deletion<'_>,
 ) -> Result<DeletionPlan, AppError> {
+    debug_assert!(grant.actions().contains(Action::Delete));
+    let Deletion {
+        repository,
+        tag,
+        actor,
+        registry_host,
+        ..
+    } = d;
     let plan = preview(db, repository, tag).await?;
+    if plan.digest != d.digest {
+        return Err(AppError::Conflict(format!(
+            "{repository}:{tag} now points at {}; review the deletion again",
+            plan.digest
+        )));
+    }
     let mut failures = Vec::new();
     let mut deleted = false;
     for client in super::replica_clients(db, issuer).await? {
@@ -134,12 +162,13 @@ pub async fn delete_tag(
         activity::record(
             &*txn,
             NewActivity {
+                actor_user_id: d.actor_user_id,
                 actor_name: actor,
                 kind: "image.deleted",
                 namespace_id: repo.namespace_id,
                 target: repository.as_str(),
                 details: &details,
-                ..Default::default()
+                client_addr: d.client_addr,
             },
         )
         .await?;

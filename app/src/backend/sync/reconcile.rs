@@ -55,8 +55,8 @@ impl From<&sync_run::Model> for SyncRunSummary {
             started_at: r.started_at.to_rfc3339(),
             finished_at: r.finished_at.map(|t| t.to_rfc3339()),
             trigger: r.trigger.clone(),
-            strategy: r.strategy.clone(),
-            status: r.status.clone(),
+            strategy: r.strategy.to_string(),
+            status: r.status.to_string(),
             runner: r.runner.clone(),
             replica_url: r.replica_url.clone(),
             repositories_seen: r.repositories_seen,
@@ -151,7 +151,7 @@ pub async fn run_sync(
     opts: &SyncOptions,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<SyncRunSummary, AppError> {
-    let model = sync_runs::start(db, &opts.trigger, opts.strategy.as_str(), &opts.runner).await?;
+    let model = sync_runs::start(db, &opts.trigger, opts.strategy, &opts.runner).await?;
     let mut run = Run {
         model,
         errors: Vec::new(),
@@ -163,7 +163,7 @@ pub async fn run_sync(
             SyncStatus::Failed
         }
     };
-    run.model.status = status.as_str().to_owned();
+    run.model.status = status;
     run.model.finished_at = Some(Utc::now());
     run.model.errors = run.errors.join("\n");
     let saved = sync_runs::save(db, run.model).await?;

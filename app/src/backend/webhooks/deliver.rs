@@ -89,7 +89,7 @@ async fn send(
     let mut req = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("x-wharf-event", &delivery.event)
+        .header("x-wharf-event", delivery.event.as_str())
         .header("x-wharf-delivery", &delivery.delivery_id);
     for h in &opened.headers {
         req = req.header(h.name.as_str(), h.value.as_str());

@@ -64,10 +64,10 @@ pub async fn enqueue(
     let res = webhook_delivery::Entity::insert(webhook_delivery::ActiveModel {
         webhook_id: Set(webhook_id),
         delivery_id: Set(new_delivery_id()),
-        event: Set(event.as_str().to_owned()),
+        event: Set(event),
         cause: Set(cause.chars().take(140).collect()),
         payload: Set(body.to_owned()),
-        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+        status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),
@@ -229,7 +229,7 @@ pub async fn redeliver(
     db: &impl ConnectionTrait,
     delivery: &webhook_delivery::Model,
 ) -> Result<webhook_delivery::Model, AppError> {
-    let event = delivery.event.parse::<WebhookEvent>().map_err(AppError::Internal)?;
+    let event = delivery.event;
     let cause = format!("redeliver:{}", new_delivery_id());
     enqueue(db, delivery.webhook_id, event, &cause, &delivery.payload).await?;
     webhook_delivery::Entity::find()

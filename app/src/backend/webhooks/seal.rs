@@ -51,9 +51,7 @@ impl Sealer {
     pub fn seal(&self, plaintext: &[u8], purpose: &str) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         // Random 96-bit nonces: safe for far more values than webhooks will ever seal.
-        if let Err(e) = getrandom::fill(&mut nonce) {
-            panic!("the operating system refused random bytes: {e}");
-        }
+        crate::backend::auth::secret::fill_random(&mut nonce);
         let mut buf = plaintext.to_vec();
         // Sealing only fails for inputs over ~64 GiB.
         #[allow(clippy::expect_used)]

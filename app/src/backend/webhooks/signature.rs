@@ -9,7 +9,7 @@ use sha2::Sha256;
 
 pub const HEADER: &str = "x-wharf-signature";
 
-/// How far from the receiver's clock a timestamp may be; what the README recommends.
+/// How far from the receiver's clock a timestamp may be; what docs/API.md recommends.
 pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
 
 /// Why a signature was refused.

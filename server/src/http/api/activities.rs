@@ -2,9 +2,9 @@
 
 use serde::Deserialize;
 use utoipa::IntoParams;
-use wharf_app::api::activity;
 use wharf_app::backend::error::ApiError;
-use wharf_app::domain::dto::{ActivityRow, Page};
+use wharf_app::backend::services::activity;
+use wharf_app::domain::dto::{ActivityFilter, ActivityRow, Page};
 
 use super::extract::Query;
 use super::{Api, Errors};
@@ -34,15 +34,14 @@ pub struct ActivityQuery {
 #[utoipa::path(get, path = "/api/v1/activities", tag = "activities", params(ActivityQuery),
     responses((status = 200, body = Page<ActivityRow>), Errors))]
 pub async fn list(api: Api, Query(q): Query<ActivityQuery>) -> Result<axum::Json<Page<ActivityRow>>, ApiError> {
-    api.run(activity::list_activities(
-        q.user,
-        q.namespace,
-        q.kind,
-        q.from,
-        q.to,
-        q.page,
-        q.per_page,
-    ))
-    .await
-    .map(axum::Json)
+    let filter = ActivityFilter {
+        user: q.user,
+        namespace: q.namespace,
+        kind: q.kind,
+        from: q.from,
+        to: q.to,
+    };
+    api.call(async |s, c| activity::list(s, c, &filter, q.page, q.per_page).await)
+        .await
+        .map(axum::Json)
 }

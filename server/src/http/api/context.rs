@@ -1,15 +1,14 @@
-//! Who an API request is from, and running a server function's body on their behalf.
+//! Who an API request is from, and running a service on their behalf.
 
-use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::Method;
-use leptos::prelude::{provide_context, Owner, ScopedFuture};
-use wharf_app::api::context::{session_cookie_in, ApiIdentity};
+use wharf_app::api::context::session_cookie_in;
 use wharf_app::backend::auth::{credentials, secret, session, Identity};
 use wharf_app::backend::error::ApiError;
+use wharf_app::backend::services::Caller;
 use wharf_app::backend::AppState;
 use wharf_app::domain::AppError;
 
@@ -86,36 +85,26 @@ impl Api {
         self.identity.as_ref().is_some_and(|i| i.admin)
     }
 
-    /// Runs a server function (the console's service call) as this API caller: it sees the
-    /// caller's identity, the client address for the audit log, and the shared state.
-    pub async fn run<T>(
+    /// Who this request is from, for the service layer.
+    pub async fn caller(&self) -> Result<Caller, AppError> {
+        let addr = self
+            .client
+            .map(|c| self.state.client_ip(c.ip(), &self.headers).to_string());
+        Caller::for_identity(&self.state, self.identity.clone(), addr).await
+    }
+
+    /// Runs a service as this API caller. A change it made (a revoked token, a new member)
+    /// holds for this process's very next docker request, not only after the next poll of
+    /// the change log.
+    pub async fn call<T>(
         &self,
-        call: impl Future<Output = Result<T, AppError>> + Send + 'static,
+        service: impl AsyncFnOnce(&AppState, &Caller) -> Result<T, AppError>,
     ) -> Result<T, ApiError> {
-        let mut builder = axum::http::Request::builder();
-        if let Some(h) = builder.headers_mut() {
-            h.clone_from(&self.headers);
+        let caller = self.caller().await?;
+        let result = service(&self.state, &caller).await;
+        if result.is_ok() {
+            self.state.auth_cache.sync(&self.state.db).await;
         }
-        let (mut parts, ()) = builder
-            .body(())
-            .map_err(|e| ApiError(AppError::Internal(format!("request context: {e}"))))?
-            .into_parts();
-        if let Some(addr) = self.client {
-            parts.extensions.insert(ConnectInfo(addr));
-        }
-        let state = self.state.clone();
-        let identity = ApiIdentity(self.identity.clone());
-        let owner = Owner::new();
-        owner
-            .with(|| {
-                ScopedFuture::new(async move {
-                    provide_context(state);
-                    provide_context(parts);
-                    provide_context(identity);
-                    call.await
-                })
-            })
-            .await
-            .map_err(ApiError)
+        result.map_err(ApiError)
     }
 }

@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use wharf_app::api::registries;
 use wharf_app::backend::error::ApiError;
+use wharf_app::backend::services::registries;
 use wharf_app::domain::dto::{RegistryEndpoint, RegistryOverview, SyncRunSummary};
 
 use super::extract::{Json, Path};
@@ -16,7 +16,9 @@ use crate::http::health::{readiness, Readiness};
 #[utoipa::path(get, path = "/api/v1/registries", tag = "registries",
     responses((status = 200, body = RegistryOverview), Errors))]
 pub async fn registries(api: Api) -> Result<axum::Json<RegistryOverview>, ApiError> {
-    api.run(registries::get_registry_overview()).await.map(axum::Json)
+    api.call(async |s, c| registries::overview(s, c).await)
+        .await
+        .map(axum::Json)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -35,7 +37,7 @@ pub async fn update_registry(
     Path(name): Path<String>,
     Json(r): Json<RegistryUpdate>,
 ) -> Result<axum::Json<RegistryEndpoint>, ApiError> {
-    api.run(registries::set_registry_endpoint(name, r.public_host))
+    api.call(async |s, c| registries::set_endpoint(s, c, &name, &r.public_host).await)
         .await
         .map(axum::Json)
 }
@@ -52,7 +54,9 @@ pub struct SyncRequest {
 #[utoipa::path(post, path = "/api/v1/registries/sync", tag = "registries", request_body = SyncRequest,
     responses((status = 200, body = SyncRunSummary), (status = 409, description = "A sync is already running", body = wharf_app::backend::error::ErrorBody), Errors))]
 pub async fn sync(api: Api, Json(r): Json<SyncRequest>) -> Result<axum::Json<SyncRunSummary>, ApiError> {
-    api.run(registries::sync_now(r.confirm_deletions)).await.map(axum::Json)
+    api.call(async |s, c| registries::sync_now(s, c, r.confirm_deletions).await)
+        .await
+        .map(axum::Json)
 }
 
 /// Whether wharf can do its job: database, migrations, a healthy replica. 503 when not.

@@ -1,8 +1,8 @@
 //! `/api/v1`: the REST API for automation (CI jobs, chat-ops, scripts).
 //!
-//! Every handler is a thin adapter over the same server function the console calls, run with
-//! the API caller's identity (see [`context::Api`]), so the API and the console share one
-//! service layer and one policy. The OpenAPI document is generated from these handlers and the
+//! Every handler is a thin adapter over the service layer (`wharf_app::backend::services`),
+//! the same the console's server functions call, run as the API caller (see [`context::Api`]):
+//! one service layer, one policy. The OpenAPI document is generated from these handlers and the
 //! DTOs (utoipa) and served at `/api/v1/openapi.json`; `docs/openapi.json` is its committed copy.
 
 mod activities;

@@ -3,8 +3,8 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use wharf_app::api::{browse, namespaces};
 use wharf_app::backend::error::ApiError;
+use wharf_app::backend::services::{browse, namespaces};
 use wharf_app::domain::dto::{NamespaceDetail, NamespaceSummary, Page};
 use wharf_app::domain::Visibility;
 
@@ -37,7 +37,7 @@ pub struct NamespaceQuery {
 #[utoipa::path(get, path = "/api/v1/namespaces", tag = "namespaces", params(NamespaceQuery),
     responses((status = 200, body = Page<NamespaceSummary>), Errors))]
 pub async fn list(api: Api, Query(q): Query<NamespaceQuery>) -> Result<axum::Json<Page<NamespaceSummary>>, ApiError> {
-    api.run(browse::list_namespaces(q.q, q.page, q.per_page))
+    api.call(async move |s, c| browse::list_namespaces(s, c, q.q, q.page, q.per_page).await)
         .await
         .map(axum::Json)
 }
@@ -60,15 +60,16 @@ pub async fn create(
     api: Api,
     Json(n): Json<NewNamespace>,
 ) -> Result<(StatusCode, axum::Json<NamespaceDetail>), ApiError> {
-    let name = api
-        .run(namespaces::create_namespace(
-            n.team,
-            n.name,
-            n.visibility,
-            n.description,
-        ))
+    let new = namespaces::NewNamespace {
+        team: n.team,
+        name: n.name,
+        visibility: n.visibility,
+        description: n.description,
+    };
+    let name = api.call(async |s, c| namespaces::create(s, c, new).await).await?;
+    let detail = api
+        .call(async move |s, c| browse::get_namespace(s, c, name).await)
         .await?;
-    let detail = api.run(browse::get_namespace(name)).await?;
     Ok((StatusCode::CREATED, axum::Json(detail)))
 }
 
@@ -77,7 +78,10 @@ pub async fn create(
     params(("name" = String, Path, description = "Namespace name (`_`: the global namespace)")),
     responses((status = 200, body = NamespaceDetail), Errors))]
 pub async fn get(api: Api, Path(name): Path<String>) -> Result<axum::Json<NamespaceDetail>, ApiError> {
-    api.run(browse::get_namespace(real_name(name))).await.map(axum::Json)
+    let name = real_name(name);
+    api.call(async move |s, c| browse::get_namespace(s, c, name).await)
+        .await
+        .map(axum::Json)
 }
 
 /// What to change about a namespace; absent fields stay as they are.
@@ -100,14 +104,19 @@ pub async fn update(
     Json(c): Json<NamespaceChange>,
 ) -> Result<axum::Json<NamespaceDetail>, ApiError> {
     let name = real_name(name);
-    if c.visibility.is_some() || c.description.is_some() {
-        api.run(namespaces::update_namespace(name.clone(), c.visibility, c.description))
-            .await?;
-    }
-    if let Some(team) = c.team {
-        api.run(namespaces::transfer_namespace(name.clone(), team)).await?;
-    }
-    api.run(browse::get_namespace(name)).await.map(axum::Json)
+    api.call(async |s, caller| {
+        if c.visibility.is_some() || c.description.is_some() {
+            namespaces::update(s, caller, &name, c.visibility, c.description.as_deref()).await?;
+        }
+        match &c.team {
+            Some(team) => namespaces::transfer(s, caller, &name, team).await,
+            None => Ok(()),
+        }
+    })
+    .await?;
+    api.call(async move |s, c| browse::get_namespace(s, c, name).await)
+        .await
+        .map(axum::Json)
 }
 
 /// Deletes an empty namespace.
@@ -115,6 +124,7 @@ pub async fn update(
     params(("name" = String, Path, description = "Namespace name")),
     responses((status = 204, description = "Deleted"), (status = 409, description = "It still has repositories", body = wharf_app::backend::error::ErrorBody), Errors))]
 pub async fn delete(api: Api, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    api.run(namespaces::delete_namespace(real_name(name))).await?;
+    let name = real_name(name);
+    api.call(async |s, c| namespaces::delete(s, c, &name).await).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,8 +3,8 @@
 
 use serde::Deserialize;
 use utoipa::ToSchema;
-use wharf_app::api::registries;
 use wharf_app::backend::error::ApiError;
+use wharf_app::backend::services::registries;
 use wharf_app::domain::dto::Adoption;
 
 use super::extract::{Json, Path};
@@ -33,7 +33,8 @@ pub async fn adopt(
     Path(name): Path<String>,
     Json(r): Json<AdoptRequest>,
 ) -> Result<axum::Json<Adoption>, ApiError> {
-    api.run(registries::adopt_orphans(real_name(name), r.team))
+    let namespace = real_name(name);
+    api.call(async |s, c| registries::adopt_orphans(s, c, &namespace, r.team.as_deref()).await)
         .await
         .map(axum::Json)
 }

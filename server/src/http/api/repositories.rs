@@ -3,8 +3,8 @@
 
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use wharf_app::api::browse;
 use wharf_app::backend::error::ApiError;
+use wharf_app::backend::services::{browse, tags as tag_service};
 use wharf_app::domain::dto::{Page, RepositoryDetail, RepositoryListItem, TagDeletion, TagView};
 use wharf_app::domain::{AppError, RepositorySort, TagSort};
 
@@ -33,7 +33,7 @@ pub async fn list(
     Query(q): Query<RepositoryQuery>,
 ) -> Result<axum::Json<Page<RepositoryListItem>>, ApiError> {
     let namespace = q.namespace.map(|n| if n == "_" { String::new() } else { n });
-    api.run(browse::list_repositories(namespace, q.q, q.sort, q.page, q.per_page))
+    api.call(async move |s, c| browse::list_repositories(s, c, namespace, q.q, q.sort, q.page, q.per_page).await)
         .await
         .map(axum::Json)
 }
@@ -55,7 +55,7 @@ pub struct TagQuery {
     params(("name" = String, Path, description = "Full repository name, percent-encoded (`team%2Fapp`)")),
     responses((status = 200, body = RepositoryDetail), Errors))]
 pub async fn get(api: Api, Path(name): Path<String>) -> Result<axum::Json<RepositoryDetail>, ApiError> {
-    api.run(browse::get_repository(name, None, None, None, None))
+    api.call(async move |s, c| browse::get_repository(s, c, name, None, None, None, None).await)
         .await
         .map(axum::Json)
 }
@@ -79,15 +79,17 @@ pub async fn update(
     Path(name): Path<String>,
     Json(c): Json<RepositoryChange>,
 ) -> Result<axum::Json<RepositoryDetail>, ApiError> {
-    if let Some(d) = c.description {
-        api.run(browse::set_repository_description(name.clone(), d)).await?;
-    }
-    if let Some(s) = c.starred {
-        api.run(browse::set_star(name.clone(), s)).await?;
-    }
-    api.run(browse::get_repository(name, None, None, None, None))
-        .await
-        .map(axum::Json)
+    api.call(async move |s, caller| {
+        if let Some(d) = c.description {
+            browse::set_repository_description(s, caller, name.clone(), d).await?;
+        }
+        if let Some(starred) = c.starred {
+            browse::set_star(s, caller, name.clone(), starred).await?;
+        }
+        browse::get_repository(s, caller, name, None, None, None, None).await
+    })
+    .await
+    .map(axum::Json)
 }
 
 /// A repository's tags, filtered, sorted and paginated.
@@ -99,7 +101,7 @@ pub async fn tags(
     Path(name): Path<String>,
     Query(q): Query<TagQuery>,
 ) -> Result<axum::Json<Page<TagView>>, ApiError> {
-    api.run(browse::get_repository(name, q.q, q.sort, q.page, q.per_page))
+    api.call(async move |s, c| browse::get_repository(s, c, name, q.q, q.sort, q.page, q.per_page).await)
         .await
         .map(|r| axum::Json(r.tags))
 }
@@ -122,13 +124,11 @@ pub async fn delete_tag(
     Query(q): Query<DeleteTag>,
 ) -> Result<axum::Json<TagDeletion>, ApiError> {
     let digest = match q.digest {
-        Some(d) if !d.trim().is_empty() => d,
+        Some(d) if !d.trim().is_empty() => Some(d),
         Some(_) => return Err(ApiError(AppError::BadRequest("digest must not be empty".into()))),
-        None => {
-            api.run(browse::preview_tag_delete(name.clone(), tag.clone()))
-                .await?
-                .digest
-        }
+        None => None,
     };
-    api.run(browse::delete_tag(name, tag, digest)).await.map(axum::Json)
+    api.call(async |s, c| tag_service::delete(s, c, &name, &tag, digest.as_deref()).await)
+        .await
+        .map(axum::Json)
 }

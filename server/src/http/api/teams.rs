@@ -3,8 +3,8 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use wharf_app::api::teams;
 use wharf_app::backend::error::ApiError;
+use wharf_app::backend::services::teams;
 use wharf_app::domain::dto::{Page, TeamDetail, TeamSummary};
 use wharf_app::domain::Role;
 
@@ -31,7 +31,7 @@ pub struct TeamQuery {
 pub async fn list(api: Api, Query(q): Query<TeamQuery>) -> Result<axum::Json<Page<TeamSummary>>, ApiError> {
     let text = q.q.unwrap_or_default().trim().to_lowercase();
     let all = api
-        .run(teams::list_teams())
+        .call(async |s, c| teams::list(s, c).await)
         .await?
         .into_iter()
         .filter(|t| text.is_empty() || t.name.contains(&text))
@@ -56,8 +56,17 @@ pub struct NewTeam {
 #[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = NewTeam,
     responses((status = 201, body = TeamDetail), (status = 409, description = "The name is taken", body = wharf_app::backend::error::ErrorBody), Errors))]
 pub async fn create(api: Api, Json(t): Json<NewTeam>) -> Result<(StatusCode, axum::Json<TeamDetail>), ApiError> {
-    let name = api.run(teams::create_team(t.name, t.description)).await?;
-    let detail = api.run(teams::get_team(name)).await?;
+    let new = teams::NewTeam {
+        name: t.name,
+        description: t.description,
+        owner: None,
+    };
+    let detail = api
+        .call(async |s, c| {
+            let name = teams::create(s, c, new).await?;
+            teams::get(s, c, &name).await
+        })
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(detail)))
 }
 
@@ -66,7 +75,9 @@ pub async fn create(api: Api, Json(t): Json<NewTeam>) -> Result<(StatusCode, axu
     params(("name" = String, Path, description = "Team name")),
     responses((status = 200, body = TeamDetail), Errors))]
 pub async fn get(api: Api, Path(name): Path<String>) -> Result<axum::Json<TeamDetail>, ApiError> {
-    api.run(teams::get_team(name)).await.map(axum::Json)
+    api.call(async |s, c| teams::get(s, c, &name).await)
+        .await
+        .map(axum::Json)
 }
 
 /// What to change about a team; absent fields stay as they are.
@@ -87,8 +98,12 @@ pub async fn update(
     Path(name): Path<String>,
     Json(c): Json<TeamChange>,
 ) -> Result<axum::Json<TeamDetail>, ApiError> {
-    let name = api.run(teams::update_team(name, c.name, c.description)).await?;
-    api.run(teams::get_team(name)).await.map(axum::Json)
+    api.call(async |s, caller| {
+        let name = teams::update(s, caller, &name, c.name.as_deref(), c.description.as_deref()).await?;
+        teams::get(s, caller, &name).await
+    })
+    .await
+    .map(axum::Json)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -104,7 +119,8 @@ pub struct DeleteTeam {
     params(("name" = String, Path, description = "Team name"), DeleteTeam),
     responses((status = 204, description = "Deleted"), (status = 409, description = "The team still has namespaces", body = wharf_app::backend::error::ErrorBody), Errors))]
 pub async fn delete(api: Api, Path(name): Path<String>, Query(q): Query<DeleteTeam>) -> Result<StatusCode, ApiError> {
-    api.run(teams::delete_team(name, q.transfer_to)).await?;
+    api.call(async |s, c| teams::delete(s, c, &name, q.transfer_to.as_deref()).await)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -123,7 +139,8 @@ pub async fn set_member(
     Path((team, user)): Path<(String, String)>,
     Json(m): Json<Membership>,
 ) -> Result<StatusCode, ApiError> {
-    api.run(teams::set_team_member(team, user, m.role)).await?;
+    api.call(async |s, c| teams::set_member(s, c, &team, &user, m.role).await)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -132,6 +149,7 @@ pub async fn set_member(
     params(("name" = String, Path, description = "Team name"), ("user" = String, Path, description = "User name")),
     responses((status = 204, description = "Removed"), Errors))]
 pub async fn remove_member(api: Api, Path((team, user)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
-    api.run(teams::remove_team_member(team, user)).await?;
+    api.call(async |s, c| teams::remove_member(s, c, &team, &user).await)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,8 +3,8 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use wharf_app::api::account;
 use wharf_app::backend::error::ApiError;
+use wharf_app::backend::services::tokens;
 use wharf_app::domain::dto::{AppTokenRow, CreatedAppToken, Page};
 
 use super::extract::{Json, Path, Query};
@@ -14,7 +14,7 @@ use super::{page_of, Api, Errors, Paging};
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "account", params(Paging),
     responses((status = 200, body = Page<AppTokenRow>), Errors))]
 pub async fn list(api: Api, Query(p): Query<Paging>) -> Result<axum::Json<Page<AppTokenRow>>, ApiError> {
-    let all = api.run(account::list_app_tokens()).await?;
+    let all = api.call(async |s, c| tokens::list(s, c, None).await).await?;
     page_of(all, &p).map(axum::Json)
 }
 
@@ -33,9 +33,14 @@ pub struct NewToken {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "account", request_body = NewToken,
     responses((status = 201, body = CreatedAppToken), (status = 409, description = "You have a token of that name", body = wharf_app::backend::error::ErrorBody), Errors))]
 pub async fn create(api: Api, Json(t): Json<NewToken>) -> Result<(StatusCode, axum::Json<CreatedAppToken>), ApiError> {
-    let read_only = t.read_only.then(|| "on".to_owned());
-    let days = t.expires_in_days.map(|d| d.to_string());
-    let created = api.run(account::create_app_token(t.name, read_only, days)).await?;
+    let new = tokens::NewToken {
+        of: None,
+        name: t.name,
+        read_only: t.read_only,
+        // As in the console's form, 0 means never.
+        expires_in_days: t.expires_in_days.filter(|d| *d > 0),
+    };
+    let created = api.call(async |s, c| tokens::create(s, c, new).await).await?;
     Ok((StatusCode::CREATED, axum::Json(created)))
 }
 
@@ -44,6 +49,6 @@ pub async fn create(api: Api, Json(t): Json<NewToken>) -> Result<(StatusCode, ax
     params(("name" = String, Path, description = "Token name")),
     responses((status = 204, description = "Revoked"), Errors))]
 pub async fn revoke(api: Api, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    api.run(account::revoke_app_token(name)).await?;
+    api.call(async |s, c| tokens::revoke(s, c, None, &name).await).await?;
     Ok(StatusCode::NO_CONTENT)
 }

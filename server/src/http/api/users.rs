@@ -3,8 +3,8 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use wharf_app::api::{session, users};
 use wharf_app::backend::error::ApiError;
+use wharf_app::backend::services::users;
 use wharf_app::domain::dto::{CurrentUser, Page, UserRow};
 use wharf_app::domain::AppError;
 
@@ -15,7 +15,7 @@ use super::{Api, Errors};
 #[utoipa::path(get, path = "/api/v1/user", tag = "account",
     responses((status = 200, body = CurrentUser), Errors))]
 pub async fn whoami(api: Api) -> Result<axum::Json<CurrentUser>, ApiError> {
-    api.run(session::whoami())
+    api.call(async |_, c| Ok(c.current_user()))
         .await?
         .map(axum::Json)
         .ok_or_else(|| ApiError(AppError::Unauthorized("authenticate with an application token".into())))
@@ -36,7 +36,7 @@ pub struct UserQuery {
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
     responses((status = 200, body = Page<UserRow>), Errors))]
 pub async fn list(api: Api, Query(q): Query<UserQuery>) -> Result<axum::Json<Page<UserRow>>, ApiError> {
-    api.run(users::list_users(q.q, q.page, q.per_page))
+    api.call(async |s, c| users::list(s, c, q.q.as_deref(), q.page, q.per_page).await)
         .await
         .map(axum::Json)
 }
@@ -56,8 +56,13 @@ pub struct NewUser {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = UserRow), (status = 409, description = "The name is taken", body = wharf_app::backend::error::ErrorBody), Errors))]
 pub async fn create(api: Api, Json(u): Json<NewUser>) -> Result<(StatusCode, axum::Json<UserRow>), ApiError> {
-    let admin = u.admin.then(|| "on".to_owned());
-    let row = api.run(users::create_user(u.name, u.email, u.password, admin)).await?;
+    let new = users::NewUser {
+        name: u.name,
+        email: u.email,
+        password: u.password,
+        admin: u.admin,
+    };
+    let row = api.call(async |s, c| users::create(s, c, new).await).await?;
     Ok((StatusCode::CREATED, axum::Json(row)))
 }
 
@@ -85,28 +90,18 @@ pub async fn update(
             "nothing to change: give disabled, admin or password".into(),
         )));
     }
-    if let Some(p) = change.password {
-        api.run(users::reset_password(name.clone(), p)).await?;
-    }
-    let mut row = None;
-    if let Some(d) = change.disabled {
-        row = Some(api.run(users::set_user_disabled(name.clone(), d)).await?);
-    }
-    if let Some(a) = change.admin {
-        row = Some(api.run(users::set_user_admin(name.clone(), a)).await?);
-    }
-    match row {
-        Some(r) => Ok(axum::Json(r)),
-        // Only the password changed: answer with the user as it is now.
-        None => {
-            let page = api
-                .run(users::list_users(Some(name.clone()), Some(1), Some(100)))
-                .await?;
-            page.items
-                .into_iter()
-                .find(|u| u.name == name)
-                .map(axum::Json)
-                .ok_or_else(|| ApiError(AppError::NotFound(format!("no user named {name:?}"))))
+    api.call(async |s, c| {
+        if let Some(p) = change.password {
+            users::reset_password(s, c, &name, p).await?;
         }
-    }
+        if let Some(d) = change.disabled {
+            users::set_disabled(s, c, &name, d).await?;
+        }
+        if let Some(a) = change.admin {
+            users::set_admin(s, c, &name, a).await?;
+        }
+        users::get(s, c, &name).await
+    })
+    .await
+    .map(axum::Json)
 }

@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use wharf_app::api::webhooks;
 use wharf_app::backend::error::ApiError;
+use wharf_app::backend::services::webhooks;
 use wharf_app::domain::dto::{Page, WebhookDelivery, WebhookHeader, WebhookSummary};
 use wharf_app::domain::WebhookEvent;
 
@@ -18,7 +18,10 @@ use super::{Api, Errors, Paging};
     params(("name" = String, Path, description = "Namespace name (`_`: the global namespace)")),
     responses((status = 200, body = Vec<WebhookSummary>), Errors))]
 pub async fn list(api: Api, Path(name): Path<String>) -> Result<axum::Json<Vec<WebhookSummary>>, ApiError> {
-    api.run(webhooks::list_webhooks(real_name(name))).await.map(axum::Json)
+    let name = real_name(name);
+    api.call(async |s, c| webhooks::list(s, c, name).await)
+        .await
+        .map(axum::Json)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -51,16 +54,15 @@ pub async fn create(
     Path(name): Path<String>,
     Json(n): Json<NewWebhook>,
 ) -> Result<(StatusCode, axum::Json<WebhookSummary>), ApiError> {
-    let hook = api
-        .run(webhooks::create_webhook(
-            real_name(name),
-            n.url,
-            n.events,
-            n.headers,
-            n.secret,
-            n.enabled,
-        ))
-        .await?;
+    let new = webhooks::NewWebhook {
+        namespace: real_name(name),
+        url: n.url,
+        events: n.events,
+        headers: n.headers,
+        secret: n.secret,
+        enabled: n.enabled,
+    };
+    let hook = api.call(async |s, c| webhooks::create(s, c, new).await).await?;
     Ok((StatusCode::CREATED, axum::Json(hook)))
 }
 
@@ -69,7 +71,9 @@ pub async fn create(
     params(("id" = i64, Path, description = "Webhook id")),
     responses((status = 200, body = WebhookSummary), Errors))]
 pub async fn get(api: Api, Path(id): Path<i64>) -> Result<axum::Json<WebhookSummary>, ApiError> {
-    api.run(webhooks::get_webhook(id)).await.map(axum::Json)
+    api.call(async |s, c| webhooks::get(s, c, id).await)
+        .await
+        .map(axum::Json)
 }
 
 /// What to change about a webhook; absent fields stay as they are, except that a new URL
@@ -100,17 +104,17 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(c): Json<WebhookChange>,
 ) -> Result<axum::Json<WebhookSummary>, ApiError> {
-    api.run(webhooks::update_webhook(
-        id,
-        c.url,
-        c.events,
-        c.headers,
-        c.secret,
-        c.remove_secret,
-        c.enabled,
-    ))
-    .await
-    .map(axum::Json)
+    let change = webhooks::WebhookChange {
+        url: c.url,
+        events: c.events,
+        headers: c.headers,
+        secret: c.secret,
+        remove_secret: c.remove_secret,
+        enabled: c.enabled,
+    };
+    api.call(async |s, caller| webhooks::update(s, caller, id, change).await)
+        .await
+        .map(axum::Json)
 }
 
 /// Deletes a webhook and its delivery log.
@@ -118,7 +122,7 @@ pub async fn update(
     params(("id" = i64, Path, description = "Webhook id")),
     responses((status = 204, description = "Deleted"), Errors))]
 pub async fn delete(api: Api, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
-    api.run(webhooks::delete_webhook(id)).await?;
+    api.call(async |s, c| webhooks::delete(s, c, id).await).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -127,7 +131,7 @@ pub async fn delete(api: Api, Path(id): Path<i64>) -> Result<StatusCode, ApiErro
     params(("id" = i64, Path, description = "Webhook id")),
     responses((status = 202, description = "Queued; poll the delivery for its outcome", body = WebhookDelivery), Errors))]
 pub async fn test(api: Api, Path(id): Path<i64>) -> Result<(StatusCode, axum::Json<WebhookDelivery>), ApiError> {
-    let d = api.run(webhooks::test_webhook(id)).await?;
+    let d = api.call(async |s, c| webhooks::test(s, c, id).await).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(d)))
 }
 
@@ -140,7 +144,7 @@ pub async fn deliveries(
     Path(id): Path<i64>,
     Query(p): Query<Paging>,
 ) -> Result<axum::Json<Page<WebhookDelivery>>, ApiError> {
-    api.run(webhooks::list_webhook_deliveries(id, p.page, p.per_page))
+    api.call(async |s, c| webhooks::deliveries(s, c, id, p.page, p.per_page).await)
         .await
         .map(axum::Json)
 }
@@ -153,7 +157,7 @@ pub async fn delivery(
     api: Api,
     Path((id, delivery)): Path<(i64, i64)>,
 ) -> Result<axum::Json<WebhookDelivery>, ApiError> {
-    api.run(webhooks::get_webhook_delivery(id, delivery))
+    api.call(async |s, c| webhooks::delivery(s, c, id, delivery).await)
         .await
         .map(axum::Json)
 }
@@ -166,6 +170,8 @@ pub async fn redeliver(
     api: Api,
     Path((id, delivery)): Path<(i64, i64)>,
 ) -> Result<(StatusCode, axum::Json<WebhookDelivery>), ApiError> {
-    let d = api.run(webhooks::redeliver_webhook(id, delivery)).await?;
+    let d = api
+        .call(async |s, c| webhooks::redeliver(s, c, id, delivery).await)
+        .await?;
     Ok((StatusCode::ACCEPTED, axum::Json(d)))
 }

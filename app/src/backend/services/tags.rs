@@ -1,0 +1,86 @@
+//! Deleting images. The registry deletes manifests, not tags, so deleting a tag removes every
+//! tag on its digest: [`preview_delete`] lists them for the confirmation, [`delete`] deletes
+//! what the caller confirmed. Only those the policy grants `delete` may do either.
+
+use super::Caller;
+use crate::authz::{self, Grant};
+use crate::backend::sync::delete::{self, DeletionPlan};
+use crate::backend::AppState;
+use crate::domain::dto::TagDeletion;
+use crate::domain::scope::Action;
+use crate::domain::{AppError, RepositoryName, TagName};
+
+/// Parses the names and checks the policy grants `delete` there.
+async fn deletable(
+    state: &AppState,
+    c: &Caller,
+    repository: &str,
+    tag: &str,
+) -> Result<(RepositoryName, TagName, Grant), AppError> {
+    if c.user.is_none() && !c.is_operator() {
+        return Err(AppError::Unauthorized("sign in first".into()));
+    }
+    let (repo, _, facts) = c.repository(state, repository).await?;
+    let tag = TagName::try_from(tag.to_owned())?;
+    let grant = authz::authorize(
+        &state.config.policy(),
+        &c.subject,
+        authz::Target::Namespace(Some(&facts)),
+        Action::Delete,
+    )
+    .ok_or_else(|| AppError::Forbidden("you may not delete images here".into()))?;
+    Ok((RepositoryName::try_from(repo.name)?, tag, grant))
+}
+
+fn answer(plan: DeletionPlan) -> TagDeletion {
+    TagDeletion {
+        repository: plan.repository,
+        digest: plan.digest,
+        tags: plan.tags,
+    }
+}
+
+/// What deleting `repository:tag` removes (every tag on its digest).
+pub async fn preview_delete(
+    state: &AppState,
+    c: &Caller,
+    repository: &str,
+    tag: &str,
+) -> Result<TagDeletion, AppError> {
+    let (repo, tag, _) = deletable(state, c, repository, tag).await?;
+    delete::preview(&state.db, &repo, &tag).await.map(answer)
+}
+
+/// Deletes the image `repository:tag` points at from the registry (by digest, so every tag on
+/// it goes). `digest` is the one the caller confirmed (`None`: whatever it points at now); if
+/// the tag moved since, nothing is deleted (409).
+pub async fn delete(
+    state: &AppState,
+    c: &Caller,
+    repository: &str,
+    tag: &str,
+    digest: Option<&str>,
+) -> Result<TagDeletion, AppError> {
+    let (repo, tag, grant) = deletable(state, c, repository, tag).await?;
+    let plan = delete::preview(&state.db, &repo, &tag).await?;
+    if let Some(confirmed) = digest {
+        if plan.digest != confirmed {
+            return Err(AppError::Conflict(format!(
+                "{repo}:{tag} now points at {}; review the deletion again",
+                plan.digest
+            )));
+        }
+    }
+    let request = delete::Deletion {
+        repository: &repo,
+        tag: &tag,
+        digest: &plan.digest,
+        actor_user_id: c.user_id(),
+        actor: c.name(),
+        client_addr: c.client_addr.as_deref(),
+        registry_host: state.config.registry_host.as_deref(),
+    };
+    let done = delete::delete_tag(&state.db, &state.issuer, grant, request).await?;
+    state.webhooks.wake();
+    Ok(answer(done))
+}
