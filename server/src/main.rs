@@ -10,7 +10,11 @@ async fn main() -> ExitCode {
     match wharf_server::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("wharf: {e}");
+            // The operator's terminal: an internal failure's cause is theirs to see.
+            match &e {
+                wharf_server::cli::CliError::App(app) => eprintln!("wharf: {}", app.detailed()),
+                other => eprintln!("wharf: {other}"),
+            }
             ExitCode::from(e.exit_code())
         }
     }

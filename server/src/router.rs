@@ -1,7 +1,7 @@
 //! Every route wharf answers, in one place.
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,7 +12,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
+use wharf_app::backend::error::DistributionError;
 use wharf_app::backend::AppState;
+use wharf_app::domain::AppError;
 use wharf_app::ui::{shell, App};
 
 use crate::http;
@@ -25,8 +27,13 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 async fn limit_header_size(req: Request, next: Next) -> Response {
     let size: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     if size > MAX_HEADER_BYTES {
-        let body = serde_json::json!({"errors": [{"code": "INVALID_REQUEST", "message": "request headers too large"}]});
-        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        // Answered the registry's way: the clients most likely to send such headers are docker's.
+        let error = AppError::BadRequest("request headers too large".into());
+        return DistributionError {
+            error,
+            realm: String::new(),
+        }
+        .into_response();
     }
     next.run(req).await
 }
@@ -89,7 +96,6 @@ pub fn build(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(http::assets::serve)
-        .layer(middleware::from_fn(http::server_fn_status::fix_status))
         .layer(middleware::from_fn(http::csrf::reject_cross_site))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn(limit_header_size))

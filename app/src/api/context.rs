@@ -9,7 +9,7 @@ use crate::backend::AppState;
 use crate::domain::AppError;
 
 pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| AppError::Internal("server state missing".into()))
+    use_context::<AppState>().ok_or_else(|| AppError::internal("server state missing"))
 }
 
 /// The session cookie value, if the request has one.
@@ -62,16 +62,23 @@ pub fn set_cookie(value: &str) -> Result<(), AppError> {
 }
 
 /// Gives a failed server function the HTTP status of its error (401, 403, …) instead of
-/// the default 500, so logs and clients see what happened.
+/// the default 500, so logs and clients see what happened; the edge of a server function,
+/// where an internal error is logged.
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(e) = &result {
-        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
-            opts.set_status(
-                axum::http::StatusCode::from_u16(e.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-        }
+        crate::backend::error::log_at_edge(e);
+        set_status(e);
     }
     result
+}
+
+/// Sets this server function's response status to the error's.
+pub fn set_status(e: &AppError) {
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        opts.set_status(
+            axum::http::StatusCode::from_u16(e.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
 }
 
 /// The state and who is calling this server function (from the session cookie), resolved once.

@@ -1,7 +1,8 @@
 //! Mapping errors to HTTP, in one place.
 //!
-//! Server code returns [`AppError`]; database and other internal failures are logged here with
-//! their details and reach clients only as a generic message.
+//! Server code returns [`AppError`]; an internal failure carries its cause up to the edge,
+//! where [`log_at_edge`] logs it once (in the request's span, so with its request id) and the
+//! client sees only what was being done.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -9,11 +10,12 @@ use serde_json::json;
 
 use crate::domain::AppError;
 
-/// Logs an internal failure and turns it into a safe [`AppError::Internal`].
+/// Turns a failure into an [`AppError::Internal`] saying what was being done, keeping the
+/// failure as its cause (for the log at the edge, never for the client).
 pub fn internal(context: &'static str) -> impl FnOnce(&dyn std::fmt::Display) -> AppError {
-    move |e| {
-        tracing::error!(error = %e, "{context}");
-        AppError::Internal(context.to_owned())
+    move |e| AppError::Internal {
+        context: context.to_owned(),
+        cause: Some(crate::domain::error::Cause::described(e)),
     }
 }
 
@@ -22,8 +24,19 @@ impl From<sea_orm::DbErr> for AppError {
         if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
             return AppError::Conflict("that name is already taken".into());
         }
-        tracing::error!(error = %e, "database error");
-        AppError::Internal("database error".into())
+        AppError::internal_from("database error", &e)
+    }
+}
+
+/// Logs an error where it leaves wharf (an HTTP answer, a server function's): internal
+/// failures with their cause, once. Everything else is the client's business (the access log
+/// has its status).
+pub fn log_at_edge(e: &AppError) {
+    if let AppError::Internal { context, cause } = e {
+        match cause {
+            Some(cause) => tracing::error!(%cause, "{context}"),
+            None => tracing::error!("{context}"),
+        }
     }
 }
 
@@ -40,8 +53,8 @@ pub struct ErrorBody {
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable and machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `payload_too_large`, `unsupported_media_type`, `method_not_allowed`,
-    /// `too_many_requests`, `internal`.
+    /// `method_not_allowed`, `conflict`, `payload_too_large`, `unsupported_media_type`,
+    /// `unprocessable`, `too_many_requests`, `unavailable`, `internal`.
     pub code: String,
     /// For people: what went wrong and what to change.
     pub message: String,
@@ -51,7 +64,7 @@ pub struct ErrorDetail {
 }
 
 /// Answers with wharf's JSON error body; every JSON endpoint's errors go through here.
-pub fn json_error(status: StatusCode, code: &str, message: impl Into<String>, details: serde_json::Value) -> Response {
+fn json_error(status: StatusCode, code: &str, message: impl Into<String>, details: serde_json::Value) -> Response {
     let body = ErrorBody {
         error: ErrorDetail {
             code: code.to_owned(),
@@ -65,12 +78,20 @@ pub fn json_error(status: StatusCode, code: &str, message: impl Into<String>, de
 /// An [`AppError`] answered as wharf's JSON error body.
 pub struct ApiError(pub AppError);
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The answer, with more to say in `details` (the field at fault, a parser's reason).
+    pub fn with_details(self, details: serde_json::Value) -> Response {
+        log_at_edge(&self.0);
         with_retry_after(
             &self.0,
-            json_error(status_of(&self.0), self.0.code(), self.0.to_string(), json!({})),
+            json_error(status_of(&self.0), self.0.code(), self.0.to_string(), details),
         )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.with_details(json!({}))
     }
 }
 
@@ -98,6 +119,7 @@ pub struct DistributionError {
 
 impl IntoResponse for DistributionError {
     fn into_response(self) -> Response {
+        log_at_edge(&self.error);
         let code = match &self.error {
             AppError::BadRequest(_) => "INVALID_REQUEST",
             AppError::Unauthorized(_) => "UNAUTHORIZED",
@@ -116,5 +138,45 @@ impl IntoResponse for DistributionError {
             }
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log_not_the_client() {
+        let e = AppError::from(sea_orm::DbErr::Custom("relation \"secret_table\" is broken".into()));
+        assert_eq!(e.status(), 500);
+        let shown = e.to_string();
+        assert!(
+            !shown.contains("secret_table"),
+            "the client never sees the cause: {shown}"
+        );
+        assert!(e.detailed().contains("secret_table"), "the log does: {}", e.detailed());
+        // The cause is not serialized either (server functions send AppError as JSON).
+        let wire = serde_json::to_string(&e).unwrap();
+        assert!(!wire.contains("secret_table"), "{wire}");
+        let back: AppError = serde_json::from_str(&wire).unwrap();
+        assert_eq!(back.to_string(), shown);
+    }
+
+    #[test]
+    fn every_status_has_its_code() {
+        for (e, status, code) in [
+            (AppError::MethodNotAllowed("x".into()), 405, "method_not_allowed"),
+            (
+                AppError::UnsupportedMediaType("x".into()),
+                415,
+                "unsupported_media_type",
+            ),
+            (AppError::Unprocessable("x".into()), 422, "unprocessable"),
+            (AppError::Unavailable("x".into()), 503, "unavailable"),
+        ] {
+            assert_eq!((e.status(), e.code()), (status, code));
+            let resp = ApiError(e).into_response();
+            assert_eq!(resp.status().as_u16(), status);
+        }
     }
 }

@@ -35,14 +35,18 @@ pub enum TokenOutcome {
 impl TokenOutcome {
     pub fn of_error(e: &AppError) -> TokenOutcome {
         match e {
-            AppError::BadRequest(_) | AppError::PayloadTooLarge(_) | AppError::NotFound(_) | AppError::Conflict(_) => {
-                TokenOutcome::bad_request
-            }
+            AppError::BadRequest(_)
+            | AppError::PayloadTooLarge(_)
+            | AppError::NotFound(_)
+            | AppError::Conflict(_)
+            | AppError::MethodNotAllowed(_)
+            | AppError::UnsupportedMediaType(_)
+            | AppError::Unprocessable(_) => TokenOutcome::bad_request,
             AppError::Unauthorized(_) => TokenOutcome::unauthorized,
             AppError::Forbidden(_) => TokenOutcome::forbidden,
             AppError::TooManyRequests(_) => TokenOutcome::too_many_requests,
             AppError::Unavailable(_) => TokenOutcome::busy,
-            AppError::Internal(_) | AppError::Transport(_) => TokenOutcome::error,
+            AppError::Internal { .. } | AppError::Transport(_) => TokenOutcome::error,
         }
     }
 }
@@ -243,7 +247,7 @@ impl Metrics {
                     m.replica_up.get_or_create(&labels).set(i64::from(r.status == "up"));
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "reading replica status for /metrics"),
+            Err(e) => tracing::warn!(error = %e.detailed(), "reading replica status for /metrics"),
         }
         let (open, idle) = pool_usage(db);
         m.db_connections.get_or_create(&PoolLabels { state: "open" }).set(open);

@@ -276,10 +276,14 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         use wharf_app::domain::AppError;
         let of_app = |e: &AppError| match e {
-            AppError::BadRequest(_) | AppError::PayloadTooLarge(_) => 2,
+            AppError::BadRequest(_)
+            | AppError::PayloadTooLarge(_)
+            | AppError::MethodNotAllowed(_)
+            | AppError::UnsupportedMediaType(_)
+            | AppError::Unprocessable(_) => 2,
             AppError::NotFound(_) | AppError::Conflict(_) | AppError::Forbidden(_) | AppError::Unauthorized(_) => 3,
             AppError::Unavailable(_) | AppError::TooManyRequests(_) | AppError::Transport(_) => 4,
-            AppError::Internal(_) => 1,
+            AppError::Internal { .. } => 1,
         };
         match self {
             CliError::Usage(_) | CliError::Config(_) => 2,

@@ -57,7 +57,7 @@ async fn run(
             "csv",
         ),
         "json" => (
-            serde_json::to_string_pretty(&rows).map_err(|e| AppError::Internal(format!("encoding the export: {e}")))?,
+            serde_json::to_string_pretty(&rows).map_err(|e| AppError::internal(format!("encoding the export: {e}")))?,
             "application/json",
             "json",
         ),

@@ -5,9 +5,9 @@
 //! always send `Origin` on cross-site POSTs, so a forged form cannot get through.
 
 use axum::extract::Request;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, Method};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 fn same_origin(source: &str, host: &str) -> bool {
     url::Url::parse(source)
@@ -34,12 +34,10 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok());
     if let Some(source) = source {
         if !same_origin(source, host) {
-            return wharf_app::backend::error::json_error(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "cross-site request refused",
-                serde_json::json!({}),
-            );
+            return wharf_app::backend::error::ApiError(wharf_app::domain::AppError::Forbidden(
+                "cross-site request refused".into(),
+            ))
+            .into_response();
         }
     }
     next.run(req).await

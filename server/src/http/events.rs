@@ -67,10 +67,8 @@ async fn receive_inner(state: &AppState, query: EventsQuery, headers: &HeaderMap
         .into_response();
     }
     if !content_type_ok(headers) {
-        let err = AppError::BadRequest(format!("send one of {}", EVENTS_MEDIA_TYPES.join(", ")));
-        let mut resp = ApiError(err).into_response();
-        *resp.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
-        return resp;
+        let err = AppError::UnsupportedMediaType(format!("send one of {}", EVENTS_MEDIA_TYPES.join(", ")));
+        return ApiError(err).into_response();
     }
     let parsed = match events::parse_envelope(body) {
         Ok(e) => e,
@@ -98,10 +96,10 @@ async fn receive_inner(state: &AppState, query: EventsQuery, headers: &HeaderMap
             // Anything but bad input is "try again": the registry keeps the event queued.
             let e = match e {
                 AppError::BadRequest(_) => e,
-                _ => AppError::Internal("storing events".into()),
+                _ => AppError::internal("storing events"),
             };
             let mut resp = ApiError(e.clone()).into_response();
-            if matches!(e, AppError::Internal(_)) {
+            if matches!(e, AppError::Internal { .. }) {
                 *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             }
             resp

@@ -34,6 +34,6 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
         .await
     {
         Some(text) => (StatusCode::OK, [(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
-        None => ApiError(AppError::Internal("rendering metrics".into())).into_response(),
+        None => ApiError(AppError::internal("rendering metrics")).into_response(),
     }
 }

@@ -8,5 +8,4 @@ pub mod csrf;
 pub mod events;
 pub mod health;
 pub mod metrics;
-pub mod server_fn_status;
 pub mod token;

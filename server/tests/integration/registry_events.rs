@@ -374,8 +374,12 @@ async fn contract(kind: DbKind) {
         .send_raw(Some(&auth), "application/json", b"{\"events\": [".to_vec())
         .await;
     assert_eq!(status, 400, "{body}");
-    let (status, _) = s.send_raw(Some(&auth), "text/plain", b"{}".to_vec()).await;
+    let (status, body) = s.send_raw(Some(&auth), "text/plain", b"{}".to_vec()).await;
     assert_eq!(status, 415);
+    assert_eq!(
+        body["error"]["code"], "unsupported_media_type",
+        "the code says what the status says"
+    );
     let (status, _) = s
         .send_raw(Some(&auth), "application/json", vec![b' '; 2 * 1024 * 1024])
         .await;

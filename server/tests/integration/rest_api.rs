@@ -150,8 +150,9 @@ async fn scenario(kind: DbKind) {
         .await;
     let (status, _) = raw(&admin, Method::POST, "/api/v1/users", "application/json", "{not json").await;
     assert_eq!(status, 400);
-    let (status, _) = raw(&admin, Method::POST, "/api/v1/users", "text/plain", "{}").await;
+    let (status, body) = raw(&admin, Method::POST, "/api/v1/users", "text/plain", "{}").await;
     assert_eq!(status, 415);
+    assert_eq!(body["error"]["code"], "unsupported_media_type", "{body}");
     let page = admin.ok(Method::GET, "/api/v1/users?per_page=2&page=2", None).await;
     assert_eq!(page["total"], 4);
     assert_eq!(page["page"], 2);
@@ -389,7 +390,8 @@ async fn scenario(kind: DbKind) {
 
     // Unknown endpoints and methods answer JSON too.
     admin.fails(Method::GET, "/api/v1/nothing-here", None, 404).await;
-    admin.fails(Method::PUT, "/api/v1/users", None, 405).await;
+    let refused = admin.fails(Method::PUT, "/api/v1/users", None, 405).await;
+    assert_eq!(refused["error"]["code"], "method_not_allowed", "{refused}");
 
     documented_operations_exist(&w, &admin).await;
     drop(registry);

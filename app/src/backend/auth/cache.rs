@@ -112,7 +112,7 @@ impl AuthCache {
             }
             // Unknown state: forget everything rather than trust stale entries.
             Err(e) => {
-                tracing::warn!(error = %e, "reading auth changes");
+                tracing::warn!(error = %e.detailed(), "reading auth changes");
                 self.clear();
             }
         }

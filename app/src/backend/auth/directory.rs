@@ -41,7 +41,7 @@ pub async fn authenticate(
         }
         Err(e) => {
             tracing::warn!(error = %e, "LDAP sign-in");
-            return Err(AppError::Internal("the LDAP directory is unavailable".into()));
+            return Err(AppError::internal("the LDAP directory is unavailable"));
         }
     };
     let user = match found {

@@ -74,7 +74,7 @@ pub async fn ingest(
         )
         .await
         {
-            tracing::warn!(error = %e, "recording the replica's last event");
+            tracing::warn!(error = %e.detailed(), "recording the replica's last event");
         }
     }
     Ok(report)

@@ -59,11 +59,11 @@ async fn latest_with_cause(state: &AppState, hook_id: i64, cause: &str) -> Resul
         .filter(webhook_delivery::Column::Cause.eq(cause))
         .one(&state.db)
         .await?
-        .ok_or_else(|| AppError::Internal("the queued delivery vanished".into()))?;
+        .ok_or_else(|| AppError::internal("the queued delivery vanished"))?;
     crate::backend::store::webhooks::delivery(&state.db, hook_id, d.id)
         .await?
         .map(|(_, dto)| dto)
-        .ok_or_else(|| AppError::Internal("the queued delivery vanished".into()))
+        .ok_or_else(|| AppError::internal("the queued delivery vanished"))
 }
 
 /// The webhooks of `namespace` (empty name: the global namespace).

@@ -58,7 +58,7 @@ pub async fn record_login_failure(
         ..Default::default()
     };
     if let Err(e) = record(db, entry).await {
-        tracing::warn!(error = %e, "recording a failed login");
+        tracing::warn!(error = %e.detailed(), "recording a failed login");
     }
 }
 

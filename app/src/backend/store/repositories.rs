@@ -58,7 +58,7 @@ pub async fn ensure(
     .await?;
     let repo = find_by_name(db, name.as_str())
         .await?
-        .ok_or_else(|| AppError::Internal("repository vanished after insert".into()))?;
+        .ok_or_else(|| AppError::internal("repository vanished after insert"))?;
     Ok((repo, true))
 }
 

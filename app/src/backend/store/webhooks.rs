@@ -158,8 +158,7 @@ pub async fn summary(
     namespace: &str,
 ) -> Result<WebhookSummary, AppError> {
     let mut all = summaries(db, std::slice::from_ref(hook), namespace).await?;
-    all.pop()
-        .ok_or_else(|| AppError::Internal("summarising a webhook".into()))
+    all.pop().ok_or_else(|| AppError::internal("summarising a webhook"))
 }
 
 /// Several webhooks of one namespace, with the status of each one's latest delivery: two

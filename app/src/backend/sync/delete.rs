@@ -111,7 +111,7 @@ pub async fn delete_tag(
                 failures.push(e.to_string());
                 continue;
             }
-            Err(e) => return Err(AppError::Internal(format!("checking {repository}:{tag}: {e}"))),
+            Err(e) => return Err(AppError::internal(format!("checking {repository}:{tag}: {e}"))),
         }
         match client.delete_manifest(repository.as_str(), &plan.digest).await {
             Ok(()) => {
@@ -127,11 +127,11 @@ pub async fn delete_tag(
                     "the registry does not allow deletes (storage.delete.enabled is false)".into(),
                 ))
             }
-            Err(e) => return Err(AppError::Internal(format!("deleting {}: {e}", plan.digest))),
+            Err(e) => return Err(AppError::internal(format!("deleting {}: {e}", plan.digest))),
         }
     }
     if !deleted {
-        return Err(AppError::Internal(format!(
+        return Err(AppError::internal(format!(
             "no registry replica answers: {}",
             failures.join("; ")
         )));

@@ -50,7 +50,7 @@ pub async fn replica_clients(
         .iter()
         .map(|r| {
             RegistryClient::new(&r.url, issuer.clone(), REQUEST_TIMEOUT)
-                .map_err(|e| AppError::Internal(format!("client for {}: {e}", r.url)))
+                .map_err(|e| AppError::internal(format!("client for {}: {e}", r.url)))
         })
         .collect()
 }
@@ -64,7 +64,7 @@ pub async fn healthy_client(db: &impl ConnectionTrait, issuer: &Arc<TokenIssuer>
             Err(e) => failures.push(e.to_string()),
         }
     }
-    Err(AppError::Internal(format!(
+    Err(AppError::internal(format!(
         "no registry replica answers: {}",
         failures.join("; ")
     )))

@@ -192,7 +192,7 @@ async fn reconcile(
     let catalog = client
         .catalog()
         .await
-        .map_err(|e| AppError::Internal(format!("reading the catalog: {e}")))?;
+        .map_err(|e| AppError::internal(format!("reading the catalog: {e}")))?;
 
     // What the database knows, loaded once.
     let known_repos: HashMap<String, repository::Model> = repository::Entity::find()
@@ -483,7 +483,7 @@ pub async fn read_only_pass(
     let catalog = client
         .catalog()
         .await
-        .map_err(|e| AppError::Internal(format!("reading the catalog: {e}")))?;
+        .map_err(|e| AppError::internal(format!("reading the catalog: {e}")))?;
     let names = catalog.iter().filter_map(|n| RepositoryName::try_from(n.as_str()).ok());
     let mut observations =
         futures::stream::iter(names.map(|n| observe(&client, n))).buffer_unordered(concurrency.max(1));

@@ -64,7 +64,7 @@ pub fn spawn(
             let now_leader = match lease::try_acquire(&db, LEASE_NAME, &schedule.holder, ttl).await {
                 Ok(l) => l,
                 Err(e) => {
-                    tracing::warn!(error = %e, "renewing the registry-jobs lease");
+                    tracing::warn!(error = %e.detailed(), "renewing the registry-jobs lease");
                     false
                 }
             };
@@ -76,7 +76,7 @@ pub fn spawn(
                 continue;
             }
             if let Err(e) = probe::probe_all(&db, &issuer).await {
-                tracing::warn!(error = %e, "probing replicas");
+                tracing::warn!(error = %e.detailed(), "probing replicas");
             }
             if let Some(every) = schedule.sync_interval {
                 if !syncing.load(Ordering::SeqCst) && sync_due(&db, every).await {
@@ -90,7 +90,7 @@ pub fn spawn(
                             Ok(run) => metrics.sync_run(&run.status, started.elapsed()),
                             Err(e) => {
                                 metrics.sync_run("error", started.elapsed());
-                                tracing::warn!(error = %e, "periodic sync");
+                                tracing::warn!(error = %e.detailed(), "periodic sync");
                             }
                         }
                         flag.store(false, Ordering::SeqCst);
@@ -102,10 +102,10 @@ pub fn spawn(
                 match ingest::prune(&db, schedule.event_retention_days).await {
                     Ok(n) if n > 0 => tracing::info!(removed = n, "forgot old registry event ids"),
                     Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "pruning registry events"),
+                    Err(e) => tracing::warn!(error = %e.detailed(), "pruning registry events"),
                 }
                 if let Err(e) = crate::backend::auth::backoff::prune(&db, chrono::Utc::now()).await {
-                    tracing::warn!(error = %e, "pruning old sign-in failure counts");
+                    tracing::warn!(error = %e.detailed(), "pruning old sign-in failure counts");
                 }
             }
         }

@@ -237,7 +237,7 @@ pub async fn redeliver(
         .filter(webhook_delivery::Column::Cause.eq(cause))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::Internal("the redelivery vanished".into()))
+        .ok_or_else(|| AppError::internal("the redelivery vanished"))
 }
 
 /// Forgets finished deliveries (and their attempts) older than `days`.

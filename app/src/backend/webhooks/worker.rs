@@ -37,14 +37,14 @@ impl Worker {
                 let sent = match worker.run_once().await {
                     Ok(n) => n,
                     Err(e) => {
-                        tracing::warn!(error = %e, "webhook delivery");
+                        tracing::warn!(error = %e.detailed(), "webhook delivery");
                         0
                     }
                 };
                 if last_prune.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                     last_prune = Some(std::time::Instant::now());
                     if let Err(e) = queue::prune(&worker.db, worker.hooks.settings.retention_days).await {
-                        tracing::warn!(error = %e, "pruning old webhook deliveries");
+                        tracing::warn!(error = %e.detailed(), "pruning old webhook deliveries");
                     }
                 }
                 if sent < worker.hooks.settings.concurrency {
@@ -66,7 +66,7 @@ impl Worker {
                 let me = self.clone();
                 async move {
                     if let Err(e) = me.deliver(d).await {
-                        tracing::warn!(error = %e, "recording a webhook attempt");
+                        tracing::warn!(error = %e.detailed(), "recording a webhook attempt");
                     }
                 }
             })

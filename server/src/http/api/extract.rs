@@ -4,10 +4,12 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use wharf_app::backend::error::json_error;
+use wharf_app::backend::error::ApiError;
+use wharf_app::domain::AppError;
 
 /// A JSON request body.
 pub struct Json<T>(pub T);
@@ -19,42 +21,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(e) => Err(match &e {
-                JsonRejection::MissingJsonContentType(_) => json_error(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "send the body as JSON with Content-Type: application/json",
-                    json!({}),
-                ),
-                JsonRejection::JsonDataError(d) => json_error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unprocessable",
-                    "the JSON body does not have the fields this endpoint takes",
-                    json!({ "reason": d.body_text() }),
-                ),
-                JsonRejection::BytesRejection(_) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => json_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is larger than the 1 MiB limit",
-                    json!({}),
-                ),
-                _ => json_error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    "the body is not valid JSON",
-                    json!({ "reason": e.body_text() }),
-                ),
+                JsonRejection::MissingJsonContentType(_) => ApiError(AppError::UnsupportedMediaType(
+                    "send the body as JSON with Content-Type: application/json".into(),
+                ))
+                .into_response(),
+                JsonRejection::JsonDataError(d) => ApiError(AppError::Unprocessable(
+                    "the JSON body does not have the fields this endpoint takes".into(),
+                ))
+                .with_details(json!({ "reason": d.body_text() })),
+                JsonRejection::BytesRejection(_) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError(
+                    AppError::PayloadTooLarge("the request body is larger than the 1 MiB limit".into()),
+                )
+                .into_response(),
+                _ => ApiError(AppError::BadRequest("the body is not valid JSON".into()))
+                    .with_details(json!({ "reason": e.body_text() })),
             }),
         }
     }
 }
 
 fn malformed(what: &str, reason: String) -> Response {
-    json_error(
-        StatusCode::BAD_REQUEST,
-        "bad_request",
-        what,
-        json!({ "reason": reason }),
-    )
+    ApiError(AppError::BadRequest(what.to_owned())).with_details(json!({ "reason": reason }))
 }
 
 /// Query-string parameters.

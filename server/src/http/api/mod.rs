@@ -28,8 +28,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wharf_app::backend::error::{json_error, ApiError, ErrorBody};
+use wharf_app::backend::error::{ApiError, ErrorBody};
 use wharf_app::backend::AppState;
+use wharf_app::domain::AppError;
 
 pub use context::Api;
 
@@ -228,21 +229,16 @@ async fn challenge(mut resp: Response) -> Response {
 }
 
 async fn not_found() -> Response {
-    json_error(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no such API endpoint; see /api/v1/openapi.json",
-        serde_json::json!({}),
-    )
+    ApiError(AppError::NotFound(
+        "no such API endpoint; see /api/v1/openapi.json".into(),
+    ))
+    .into_response()
 }
 
 async fn method_not_allowed() -> Response {
-    json_error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this endpoint does not take that method; see /api/v1/openapi.json",
-        serde_json::json!({}),
-    )
+    ApiError(AppError::MethodNotAllowed(
+        "this endpoint does not take that method; see /api/v1/openapi.json".into(),
+    ))
     .into_response()
 }
 
