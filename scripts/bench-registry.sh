@@ -63,7 +63,7 @@ ingest() { # name env...
   kill "${pids[-1]}" 2>/dev/null || true
 }
 declare -A ingested
-for envelope in v1 v2; do
+for envelope in ${ENVELOPES:-v1 v2}; do
   export BENCH_ENVELOPE=$envelope
   ingested[sqlite-$envelope]=$(ingest "ingest-sqlite-$envelope")
   psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" postgres
