@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts wharf for the browser tests: a fresh SQLite data dir without users, and a
-# real registry (distribution 3.1.1, `REGISTRY3_BIN` or ../shared/tools/registry3.sh) on free loopback ports that trusts this wharf's tokens
+# real registry (distribution 3.1.1, `REGISTRY3_BIN` or scripts/registry3.sh) on free loopback ports that trusts this wharf's tokens
 # and sends it notifications.
 #
 #   bash serve-for-test.sh PORT
@@ -57,7 +57,7 @@ export WHARF_PROBE_INTERVAL_SECS=1
 export WHARF_WEBHOOK_ALLOW='["127.0.0.0/8"]' WHARF_WEBHOOK_BACKOFF_MS=500
 
 # Also records the replica (registry "default", public host $WHARF_REGISTRY_HOST) in wharf.
-registry_bin=${REGISTRY3_BIN:-$(bash "$root/../shared/tools/registry3.sh")}
+registry_bin=${REGISTRY3_BIN:-$(bash "$root/scripts/registry3.sh")}
 "$wharf" registry-config --registry-version 3 --listen "$registry_addr" --debug-addr "127.0.0.1:$dbgport" \
   --storage "$data/registry" >"$data/registry.yml"
 "$registry_bin" serve "$data/registry.yml" >"$state/registry.log" 2>&1 &

@@ -3,7 +3,7 @@
 # registry 2.8's v1 envelope and registry 3's v2 envelope) and sync of a real registry (2.8.2
 # and 3.1.1 on the same storage) holding REPOS x TAGS tags, against a read-only pass over it.
 # Usage: scripts/bench-registry.sh   (needs `cargo leptos build --release`, wrk, docker-registry,
-# ../shared/tools/registry3.sh, PostgreSQL on 127.0.0.1:5432). Prints a Markdown report;
+# scripts/registry3.sh, PostgreSQL on 127.0.0.1:5432). Prints a Markdown report;
 # docs/BENCHMARKS.md records it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import js
 wharf="$target_dir/release/wharf"
 [ -x "$wharf" ] || { echo "build first: cargo leptos build --release" >&2; exit 1; }
 
-registry3=$(bash ../shared/tools/registry3.sh)
+registry3=$(bash scripts/registry3.sh)
 registry_bin() { if [ "$1" = 3 ]; then echo "$registry3"; else echo docker-registry; fi; }
 DURATION=${DURATION:-10}
 REPOS=${REPOS:-2000}

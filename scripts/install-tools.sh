@@ -37,10 +37,10 @@ if [ "$want_test" = 1 ] && ! command -v kubernetes-validate >/dev/null 2>&1; the
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
 
-# distribution 3.1.1 (`registry:3`), built once from the released source in ../shared/vendor
+# distribution 3.1.1 (`registry:3`), built once from the released source in the shared vendor/
 # and cached under /var/tmp/wharf-tools; the tests run it beside Debian's 2.8.2.
 if [ "$want_test" = 1 ]; then
-  registry3=$(bash ../shared/tools/registry3.sh)
+  registry3=$(bash scripts/registry3.sh)
   log "registry 3: $registry3"
 fi
 

@@ -11,7 +11,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 bash scripts/install-tools.sh --test
 # The integration tests run registry 3.1.1 from here (cached after the first build).
-REGISTRY3_BIN=$(bash ../shared/tools/registry3.sh)
+REGISTRY3_BIN=$(bash scripts/registry3.sh)
 export REGISTRY3_BIN
 
 step "cargo fmt --check"

@@ -314,7 +314,7 @@ pub struct RegistryOpts<'a> {
 }
 
 /// The registry binary of a release: Debian's `docker-registry` (2.8.2), or 3.1.1 built from
-/// the released source by `../shared/tools/registry3.sh` (cached; `REGISTRY3_BIN` overrides).
+/// the released source by `scripts/registry3.sh` (cached; `REGISTRY3_BIN` overrides).
 pub fn registry_binary(version: RegistryVersion) -> PathBuf {
     static V3: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     match version {
@@ -324,7 +324,7 @@ pub fn registry_binary(version: RegistryVersion) -> PathBuf {
                 if let Some(bin) = std::env::var_os("REGISTRY3_BIN") {
                     return PathBuf::from(bin);
                 }
-                let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/registry3.sh");
+                let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/registry3.sh");
                 let out = Command::new("bash")
                     .arg(&script)
                     .stderr(Stdio::inherit())

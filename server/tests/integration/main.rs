@@ -2,7 +2,7 @@
 //!
 //! Each test gets a fresh database (SQLite file or a new PostgreSQL database), a fresh data
 //! dir, and wharf's real router on 127.0.0.1:0. Registry tests start distribution 3.1.1
-//! (`../shared/tools/registry3.sh`) or Debian's `docker-registry` 2.8.2 with the config
+//! (`scripts/registry3.sh`) or Debian's `docker-registry` 2.8.2 with the config
 //! `wharf registry-config` printed and drive them with `skopeo`, `podman` and `docker`.
 
 // Test fixtures fail loudly: a panic with context is the right outcome here.

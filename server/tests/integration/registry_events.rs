@@ -456,3 +456,42 @@ async fn database_outage_answers_retryable_5xx() {
     assert_eq!(w.tags("alice/app").await.len(), 1);
     w.stop().await;
 }
+
+/// wharf's own delete (console, API, CLI) is audited by the delete itself, under the person
+/// who asked; the registry's notification of it, made with wharf's service identity, removes
+/// the tags if it arrives first but adds no second `image.deleted` entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wharfs_own_delete_is_audited_once() {
+    let w = TestWharf::start(DbKind::Sqlite).await;
+    w.add_user("alice", "correct-horse-battery", false).await;
+    let s = Sender {
+        w: &w,
+        http: reqwest::Client::new(),
+        secret: secret(&w),
+    };
+    let manifest = MANIFEST_MEDIA_TYPES[2];
+    for (id, tag, digest) in [("p1", "v1", D1), ("p2", "v2", D2)] {
+        let (status, body) = s
+            .send(&[push(id, "2026-11-28T10:00:00Z", "alice/app", tag, digest, manifest)])
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // The notification of wharf's own delete, arriving before the delete's own commit.
+    let mut own = delete_digest("d1", "2026-11-28T10:01:00Z", "alice/app", D1);
+    own["actor"]["name"] = json!(wharf_app::backend::sync::SERVICE_SUBJECT);
+    // A delete someone made at the registry directly: audited from its notification.
+    let theirs = delete_digest("d2", "2026-11-28T10:02:00Z", "alice/app", D2);
+    let (status, body) = s.send(&[own, theirs]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(w.tags("alice/app").await.is_empty(), "both deletes removed their tags");
+    let log = w.cli_json(&["activity", "list"]).await;
+    let deletes: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "image.deleted")
+        .collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert_eq!(deletes[0]["actor"], "alice");
+    w.stop().await;
+}
