@@ -6,23 +6,12 @@ use crate::domain::dto::{AppTokenRow, CreatedAppToken, CurrentUser, DeviceRow};
 use crate::domain::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::backend::services::tokens;
+use crate::backend::services::{account, tokens};
 
 /// Changes the email address shown on the profile (empty removes it).
 #[server(endpoint = "update_profile")]
 pub async fn update_profile(email: String) -> Result<CurrentUser, AppError> {
-    super::context::run(async move {
-        let (state, c) = super::context::caller().await?;
-        let user = c.require_user()?.clone();
-        let u = crate::backend::store::users::set_email(&state.db, user, &email).await?;
-        Ok(CurrentUser {
-            id: u.id,
-            name: u.name,
-            email: u.email,
-            admin: u.admin,
-        })
-    })
-    .await
+    super::context::serve(async |state, c| account::update_profile(state, c, &email).await).await
 }
 
 /// Changes the caller's password after checking the current one. Every other session ends;
@@ -33,29 +22,10 @@ pub async fn change_password(
     new_password: String,
     new_password_again: String,
 ) -> Result<(), AppError> {
-    super::context::run(async move {
-        use crate::backend::auth::{password, session};
-        let (state, c) = super::context::caller().await?;
-        let user = c.require_user()?.clone();
-        if new_password != new_password_again {
-            return Err(AppError::BadRequest("the two new passwords differ".into()));
-        }
-        let ok = match user.password_hash.clone() {
-            Some(phc) => password::verify(current, phc).await,
-            None => false,
-        };
-        if !ok {
-            return Err(AppError::BadRequest("the current password is wrong".into()));
-        }
-        let hash = crate::backend::store::users::hash_new_password(new_password).await?;
-        let txn = crate::backend::db::begin_write(&state.db).await?;
-        let user = crate::backend::store::users::set_password(&*txn, user, hash).await?;
-        c.audit(&*txn, "user.password_changed", None, &user.name, "").await?;
-        txn.commit().await?;
-        // Every other session ended with the old password; this browser signs in anew.
-        let value = session::create(&state.db, user.id, state.config.session_ttl_hours).await?;
-        super::context::set_cookie(&session::cookie(
-            &value,
+    super::context::serve(async move |state, c| {
+        let session = account::change_password(state, c, current, new_password, new_password_again).await?;
+        super::context::set_cookie(&crate::backend::auth::session::cookie(
+            &session,
             state.config.secure_cookies(),
             state.config.session_ttl_hours * 3600,
         ))

@@ -4,6 +4,7 @@
 //! functions, REST handlers and CLI commands are thin adapters that translate their inputs
 //! and outputs.
 
+pub mod account;
 pub mod activity;
 pub mod browse;
 pub mod caller;
