@@ -192,6 +192,7 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
         },
         config: Arc::new(config),
         db,
+        clock: wharf_app::backend::clock::Clock::system(),
     })
 }
 
@@ -247,6 +248,7 @@ pub fn spawn_background(state: &AppState) -> Result<Vec<tokio::task::JoinHandle<
         sync,
         event_retention_days: i64::from(config.event_retention_days),
         holder: holder.clone(),
+        clock: state.clock.clone(),
     };
     let webhooks = Worker {
         db: state.db.clone(),

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod client_ip;
+pub mod clock;
 pub mod config;
 pub mod csp;
 pub mod db;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub webhooks: Arc<super::webhooks::Webhooks>,
     /// The LDAP directory that checks passwords of users without a local one (`[ldap]`).
     pub directory: Option<Arc<super::auth::ldap::Directory>>,
+    /// The time every expiry, backoff and lease decision reads (tests move it forward).
+    pub clock: super::clock::Clock,
 }
 
 impl AppState {

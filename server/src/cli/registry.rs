@@ -3,16 +3,18 @@
 //! field names are those of the DTOs in `wharf_app::domain::dto`.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use wharf_app::backend::config::Config;
-use wharf_app::backend::services::{tags as tag_service, Caller};
-use wharf_app::backend::store::{activity, namespaces, registries, repositories, tags};
-use wharf_app::backend::sync::{self, Progress};
-use wharf_app::domain::dto::TagRow;
-use wharf_app::domain::{AppError, NamespaceName, RegistryVersion, RepositoryName, SyncStrategy, TagName};
+use wharf_app::backend::services::{
+    activity as activity_service, registries as registry_service, repositories as repository_service,
+    tags as tag_service, Caller,
+};
+use wharf_app::backend::store::registries;
+use wharf_app::backend::sync::Progress;
+use wharf_app::backend::AppState;
+use wharf_app::domain::{AppError, RegistryVersion, RepositoryName, SyncStrategy, TagName};
 
 use super::CliError;
 use crate::startup;
@@ -208,10 +210,11 @@ fn short_time(s: Option<&str>) -> String {
 }
 
 pub async fn registry(config: &Config, cmd: RegistryCommand) -> Result<(), CliError> {
-    let db = startup::open_database(config).await?;
+    let state = startup::cli_state(config).await?;
+    let operator = Caller::operator();
     match cmd {
         RegistryCommand::Add { name, public_host } => {
-            let r = registries::upsert(&db, &name, &public_host).await?;
+            let r = registry_service::add_registry(&state, &operator, &name, &public_host).await?;
             println!("registry {} at {}", r.name, r.public_host);
         }
         RegistryCommand::Replica(ReplicaCommand::Add {
@@ -221,26 +224,25 @@ pub async fn registry(config: &Config, cmd: RegistryCommand) -> Result<(), CliEr
             name,
             registry_version,
         }) => {
-            let reg = registries::require(&db, &registry).await?;
-            let r =
-                registries::upsert_replica(&db, &reg, name.as_deref(), &url, debug_url.as_deref(), registry_version)
-                    .await?;
+            let new = registry_service::NewReplica {
+                registry: &registry,
+                url: &url,
+                debug_url: debug_url.as_deref(),
+                name: name.as_deref(),
+                registry_version,
+            };
+            let r = registry_service::add_replica(&state, &operator, &new).await?;
             println!(
-                "replica {} ({}, registry {}) added to {}",
-                r.name, r.url, r.registry_version, reg.name
+                "replica {} ({}, registry {}) added to {registry}",
+                r.name, r.url, r.registry_version
             );
         }
         RegistryCommand::Replica(ReplicaCommand::Remove { registry, url }) => {
-            let reg = registries::require(&db, &registry).await?;
-            registries::remove_replica(&db, &reg, &url).await?;
-            println!("replica {url} removed from {}", reg.name);
+            registry_service::remove_replica(&state, &operator, &registry, &url).await?;
+            println!("replica {url} removed from {registry}");
         }
         RegistryCommand::Status { json, probe } => {
-            if probe {
-                let issuer = Arc::new(startup::issuer(config)?);
-                sync::probe::probe_all(&db, &issuer).await?;
-            }
-            let status = registries::status(&db).await?;
+            let status = registry_service::replica_status(&state, &operator, probe).await?;
             if json {
                 return print_json(&status);
             }
@@ -330,21 +332,20 @@ pub fn keepalived_config(args: KeepalivedConfigArgs) -> Result<(), CliError> {
 }
 
 pub async fn sync(config: &Config, args: SyncArgs) -> Result<(), CliError> {
-    let db = startup::open_database(config).await?;
-    let issuer = Arc::new(startup::issuer(config)?);
+    let state = startup::cli_state(config).await?;
+    let operator = Caller::operator();
     if args.read_only {
-        let (repos, tags, failures) = sync::reconcile::read_only_pass(&db, &issuer, config.sync_concurrency).await?;
+        let (repos, tags, failures) = registry_service::read_catalog(&state, &operator).await?;
         if args.json {
             return print_json(&serde_json::json!({"repositories": repos, "tags": tags, "failures": failures}));
         }
         println!("read {repos} repositories and {tags} tags ({failures} failures); nothing written");
         return Ok(());
     }
-    let mut opts = startup::sync_options(config, "cli");
-    opts.confirm_deletions = args.confirm_deletions;
-    if let Some(s) = args.strategy {
-        opts.strategy = s;
-    }
+    let request = registry_service::SyncRequest {
+        confirm_deletions: args.confirm_deletions,
+        strategy: args.strategy,
+    };
     let bar = if args.json {
         indicatif::ProgressBar::hidden()
     } else {
@@ -362,7 +363,7 @@ pub async fn sync(config: &Config, args: SyncArgs) -> Result<(), CliError> {
             bar.set_position(p.repositories_done);
         }
     };
-    let summary = sync::run_sync(&db, &issuer, &opts, &progress).await?;
+    let summary = registry_service::sync(&state, &operator, &request, &progress).await?;
     bar.finish_and_clear();
     if args.json {
         print_json(&summary)?;
@@ -394,41 +395,20 @@ pub async fn sync(config: &Config, args: SyncArgs) -> Result<(), CliError> {
 }
 
 pub async fn repo(config: &Config, cmd: RepoCommand) -> Result<(), CliError> {
-    let db = startup::open_database(config).await?;
+    let state = startup::cli_state(config).await?;
+    let operator = Caller::operator();
     let (namespace, json) = match cmd {
         RepoCommand::List { namespace, json } => (namespace, json),
         RepoCommand::Remove { name } => {
-            // Checked and removed in one transaction, so a tag pushed meanwhile is not lost.
-            let txn = wharf_app::backend::db::begin_write(&db).await.map_err(AppError::from)?;
-            let repo = repositories::find_by_name(&*txn, &name)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("no repository called {name:?}")))?;
-            if !tags::list(&*txn, repo.id).await?.is_empty() {
-                return Err(
-                    AppError::Conflict(format!("{name} still has tags: delete them first (wharf tag delete)")).into(),
-                );
-            }
-            repositories::remove(&*txn, repo.id).await?;
-            txn.commit().await.map_err(AppError::from)?;
+            repository_service::remove(&state, &operator, &name).await?;
             println!("repository {name} removed");
             return Ok(());
         }
-        RepoCommand::Adopt { namespace, team, json } => return adopt(config, &db, &namespace, team, json).await,
-    };
-    let ns_id = match namespace {
-        Some(n) => {
-            let name = (!n.is_empty())
-                .then(|| NamespaceName::try_from(n.clone()))
-                .transpose()
-                .map_err(AppError::from)?;
-            let ns = namespaces::find(&db, name.as_ref())
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("no namespace called {n:?}")))?;
-            Some(ns.id)
+        RepoCommand::Adopt { namespace, team, json } => {
+            return adopt(&state, &operator, &namespace, team.as_deref(), json).await
         }
-        None => None,
     };
-    let rows = repositories::rows(&db, ns_id).await?;
+    let rows = repository_service::list(&state, &operator, namespace.as_deref()).await?;
     if json {
         return print_json(&rows);
     }
@@ -455,32 +435,15 @@ pub async fn repo(config: &Config, cmd: RepoCommand) -> Result<(), CliError> {
 }
 
 async fn adopt(
-    config: &Config,
-    db: &sea_orm::DatabaseConnection,
+    state: &AppState,
+    operator: &Caller,
     namespace: &str,
-    team: Option<String>,
+    team: Option<&str>,
     json: bool,
 ) -> Result<(), CliError> {
-    use wharf_app::backend::orphans::{self, AdoptRequest, Adopter};
-    let name = (namespace != "_")
-        .then(|| NamespaceName::try_from(namespace.to_owned()))
-        .transpose()
-        .map_err(AppError::from)?;
-    let done = orphans::adopt(
-        db,
-        wharf_app::authz::AdminGrant::operator(),
-        Adopter {
-            user_id: None,
-            name: "cli",
-            client_addr: None,
-        },
-        AdoptRequest {
-            namespace: name.as_ref(),
-            team: team.as_deref(),
-        },
-        config.global_visibility,
-    )
-    .await?;
+    // `_` names the global namespace on the command line.
+    let namespace = if namespace == "_" { "" } else { namespace };
+    let done = registry_service::adopt_orphans(state, operator, namespace, team).await?;
     if json {
         return print_json(&done);
     }
@@ -508,14 +471,11 @@ fn parse_reference(reference: &str) -> Result<(RepositoryName, TagName), AppErro
 }
 
 pub async fn tag(config: &Config, cmd: TagCommand) -> Result<(), CliError> {
-    let db = startup::open_database(config).await?;
+    let state = startup::cli_state(config).await?;
+    let operator = Caller::operator();
     match cmd {
         TagCommand::List { repository, json } => {
-            let name = RepositoryName::try_from(repository.as_str()).map_err(AppError::from)?;
-            let repo = repositories::find_by_name(&db, name.as_str())
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("no repository called {name}")))?;
-            let rows: Vec<TagRow> = tags::list(&db, repo.id).await?.into_iter().map(TagRow::from).collect();
+            let rows = tag_service::list(&state, &operator, &repository).await?;
             if json {
                 return print_json(&rows);
             }
@@ -539,8 +499,6 @@ pub async fn tag(config: &Config, cmd: TagCommand) -> Result<(), CliError> {
         }
         TagCommand::Delete { reference, yes, json } => {
             let (repo, tag) = parse_reference(&reference)?;
-            let state = startup::cli_state(config).await?;
-            let operator = Caller::operator();
             let plan = tag_service::preview_delete(&state, &operator, repo.as_str(), tag.as_str()).await?;
             if !yes {
                 eprintln!(
@@ -567,9 +525,10 @@ pub async fn tag(config: &Config, cmd: TagCommand) -> Result<(), CliError> {
 }
 
 pub async fn activity_list(config: &Config, cmd: ActivityCommand) -> Result<(), CliError> {
-    let db = startup::open_database(config).await?;
+    let state = startup::cli_state(config).await?;
     let ActivityCommand::List { limit, json } = cmd;
-    let rows = activity::recent(&db, limit.clamp(1, 10_000)).await?;
+    let filter = wharf_app::domain::dto::ActivityFilter::default();
+    let rows = activity_service::newest(&state, &Caller::operator(), &filter, limit.clamp(1, 10_000)).await?;
     if json {
         return print_json(&rows);
     }

@@ -144,8 +144,10 @@ pub async fn post_token(
                 let identity = login(&state, name, secret, ip).await?;
                 let mut token = registry_auth::issue(&state, Some(&identity), get("service"), &scopes).await?;
                 if get("access_type") == Some("offline") {
-                    token.refresh_token =
-                        Some(tokens::create_refresh_token(&state.db, &identity, client_id, user_agent).await?);
+                    token.refresh_token = Some(
+                        tokens::create_refresh_token(&state.db, &identity, client_id, user_agent, state.clock.now())
+                            .await?,
+                    );
                 }
                 Ok(token)
             }
@@ -153,7 +155,7 @@ pub async fn post_token(
                 let Some(refresh) = get("refresh_token") else {
                     return Err(AppError::BadRequest("refresh_token is required".into()));
                 };
-                let row = tokens::use_refresh_token(&state.db, refresh)
+                let row = tokens::use_refresh_token(&state.db, refresh, state.clock.now())
                     .await?
                     .ok_or_else(|| AppError::Unauthorized("the refresh token is invalid, expired or revoked".into()))?;
                 let user = wharf_app::backend::entity::user::Entity::find_by_id(row.user_id)

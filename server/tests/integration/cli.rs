@@ -119,6 +119,23 @@ async fn cli_changes_are_audited_and_exit_codes_say_why() {
     assert!(token.trim().starts_with("wharf_at_"), "{token}");
     w.cli_ok(&["token", "revoke", "alice", "ci"], None).await;
     w.cli_ok(&["user", "disable", "bob"], None).await;
+    w.cli_ok(&["registry", "add", "mirror", "--public", "mirror.example:443"], None)
+        .await;
+    w.cli_ok(
+        &[
+            "registry",
+            "replica",
+            "add",
+            "mirror",
+            "http://127.0.0.1:9",
+            "--name",
+            "m1",
+        ],
+        None,
+    )
+    .await;
+    w.cli_ok(&["registry", "replica", "remove", "mirror", "http://127.0.0.1:9"], None)
+        .await;
 
     let log = w.cli_json(&["activity", "list"]).await;
     let by_cli: Vec<(String, String)> = log
@@ -142,6 +159,9 @@ async fn cli_changes_are_audited_and_exit_codes_say_why() {
         ("token.created", "alice/ci"),
         ("token.revoked", "alice/ci"),
         ("user.disabled", "bob"),
+        ("registry.added", "registry:mirror"),
+        ("replica.added", "replica:m1"),
+        ("replica.removed", "registry:mirror"),
     ] {
         assert!(
             by_cli.iter().any(|(k, t)| k == kind && t == target),

@@ -115,6 +115,9 @@ pub struct TestWharf {
     pub data_dir: PathBuf,
     pub db: TestDb,
     pub config: Config,
+    /// The running server's shared state: its clock, caches and database, for tests that
+    /// move time or wait for the server instead of sleeping.
+    pub state: wharf_app::backend::AppState,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
     background: Vec<tokio::task::JoinHandle<()>>,
@@ -184,7 +187,7 @@ impl TestWharf {
             .build();
         let state = wharf_server::startup::state(config.clone(), conn, opts).expect("state");
         let background = wharf_server::startup::spawn_background(&state).expect("background jobs");
-        let app = wharf_server::router::build(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = wharf_server::router::build(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
         });
@@ -193,6 +196,7 @@ impl TestWharf {
             data_dir: config.data_dir.clone(),
             db,
             config,
+            state,
             _dir: dir,
             task,
             background,
@@ -254,10 +258,16 @@ impl TestWharf {
         self.cli_ok(&args, Some(password)).await;
     }
 
-    /// Waits until changes made through the CLI have reached the server's caches
-    /// (`auth_sync_interval_ms` is 50 ms in tests).
+    /// Brings the server's caches up to date with changes made through the CLI (another
+    /// process, as far as the server knows) now, instead of waiting for its watcher.
     pub async fn settle(&self) {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        self.state.auth_cache.sync(&self.state.db).await;
+    }
+
+    /// Moves the server's clock forward: backoffs, cached verifications, sessions, tokens
+    /// and leases run out as if `by` had passed.
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.clock.advance(by);
     }
 
     pub async fn stop(self) {

@@ -282,7 +282,7 @@ async fn directory_users_sign_in_and_their_groups_become_teams() {
         "dn: cn=devs,ou=groups,{SUFFIX}\nchangetype: modify\ndelete: member\nmember: uid=alice,ou=people,{SUFFIX}\n\n\
          dn: cn=ops,ou=groups,{SUFFIX}\nchangetype: add\nobjectClass: groupOfNames\ncn: ops\nmember: uid=alice,ou=people,{SUFFIX}\n"
     ));
-    tokio::time::sleep(Duration::from_millis(2100)).await; // the cached verification expires
+    w.advance_clock(Duration::from_secs(3)); // the cached verification expires
     assert_eq!(docker_login(&w, "alice", ALICE_PW).await, 200);
     assert!(!members(&admin, "devs").await.iter().any(|(u, _)| u == "alice"));
     assert!(members(&admin, "ops")
@@ -476,7 +476,7 @@ async fn removal_from_the_directory_ends_lasting_credentials() {
         "dn: uid=alice,ou=people,{SUFFIX}\nchangetype: delete\n\n\
          dn: cn=wharf-admins,ou=groups,{SUFFIX}\nchangetype: modify\nreplace: member\nmember: uid=bob,ou=people,{SUFFIX}\n"
     ));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    w.advance_clock(Duration::from_secs(2)); // the re-check is due
     assert_eq!(refresh(alice_device).await, 401, "her device ends");
     assert_eq!(api_with(alice_browser, "/api/v1/user").await, 401, "her session ends");
     assert_eq!(docker_login(&w, "alice", ALICE_PW).await, 401, "her cached login ends");

@@ -330,8 +330,15 @@ async fn contract(kind: DbKind) {
         acts.as_array()
             .unwrap()
             .iter()
-            .any(|a| a["kind"] == "repository.adopted" && a["target"] == "ghost/tool" && a["actor"] == "cli"),
+            .any(|a| a["kind"] == "repository.adopted" && a["target"] == "ghost/tool" && a["actor"] == "wharf:cli"),
         "the CLI's adoption is in the log: {acts}"
+    );
+    assert!(
+        acts.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "repository.removed" && a["target"] == "alice/app" && a["actor"] == "wharf:cli"),
+        "the CLI's removal is in the log: {acts}"
     );
 
     // The replica named in the URL is credited with the events.

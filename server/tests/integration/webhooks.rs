@@ -136,6 +136,14 @@ impl Drop for Receiver {
 
 /// What a receiver does with `X-Wharf-Signature: t=<unix seconds>,v1=<hex>`, written here
 /// independently of wharf: the HMAC of `"<t>.<body>"`, and `t` within 5 minutes of now.
+/// Deliveries of hook `id` still waiting or being sent.
+async fn unsent(db: &sea_orm::DatabaseConnection, id: i64) -> i64 {
+    let sql = format!(
+        "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = {id} AND status IN ('pending', 'delivering')"
+    );
+    crate::helpers::scalar::<i64>(db, &sql).await
+}
+
 fn signed_by(r: &Received, secret: &str) -> bool {
     let Some((t, v1)) = signature_parts(r) else {
         return false;
@@ -503,7 +511,9 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
     oci::write_image(&image2, "v1", "a second image");
     skopeo_push(&registry, &image2, "alice", &alice_token, "devs/app:2").await;
     rx.wait_for("/always-500", 4).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The other hook's deliveries were enqueued in the push's own transaction: whatever the
+    // disabled hook was to get would be queued by now.
+    assert_eq!(unsent(&db, id).await, 0, "nothing is queued for a disabled hook");
     assert_eq!(rx.at("/hook").len(), 6, "a disabled hook is not sent anything");
 
     // Deleting a tag (a manifest delete on the registry) sends a delete event.
@@ -525,7 +535,14 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
     assert_eq!(deleted["tags"], json!(["1"]));
     assert!(signed_by(&got[6], NEW_SECRET));
     // The registry's notification of that delete arrives too, and finds nothing left to send.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let delete_seen = format!(
+        "SELECT count(*) FROM registry_events WHERE action = 'delete' AND repository = 'devs/app' AND digest = '{digest}'"
+    );
+    eventually("the registry's delete notification", 20, || async {
+        (crate::helpers::scalar::<i64>(&db, &delete_seen).await > 0).then_some(())
+    })
+    .await;
+    assert_eq!(unsent(&db, id).await, 0, "the notification queued nothing more");
     assert_eq!(rx.at("/hook").len(), 7, "one delete event, not two");
 
     // Deleting a hook takes its log with it.

@@ -33,8 +33,9 @@ use crate::domain::AppError;
 #[derive(Debug, Clone)]
 struct Cached {
     identity: Identity,
-    /// Application tokens keep working only until they expire, cached or not.
-    expires_at: Option<chrono::DateTime<Utc>>,
+    /// Until when the entry may be used: the cache lifetime, cut short by the token's expiry
+    /// or a directory user's next re-check.
+    usable_until: chrono::DateTime<Utc>,
     /// The cache's epoch when verification started: entries from before a clear are stale.
     epoch: u64,
 }
@@ -45,6 +46,9 @@ pub struct CredentialCache {
     cache: Cache<[u8; 32], Cached>,
     key: Arc<[u8; 32]>,
     epoch: Arc<AtomicU64>,
+    /// How long a verification is trusted, read against the state's clock (moka's own
+    /// time-to-live only bounds memory).
+    ttl: chrono::TimeDelta,
 }
 
 impl CredentialCache {
@@ -58,6 +62,7 @@ impl CredentialCache {
                 .build(),
             key: Arc::new(key),
             epoch: Arc::new(AtomicU64::new(0)),
+            ttl: chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::MAX),
         }
     }
 
@@ -75,25 +80,34 @@ impl CredentialCache {
         self.epoch.load(Ordering::SeqCst)
     }
 
-    /// The identity cached under `key`, unless its token has expired or the cache was cleared
-    /// since it was verified (then forgotten).
-    async fn fresh(&self, key: &[u8; 32]) -> Option<Identity> {
+    /// The identity cached under `key`, unless it is too old, its token has expired or the
+    /// cache was cleared since it was verified (then forgotten).
+    async fn fresh(&self, key: &[u8; 32], now: chrono::DateTime<Utc>) -> Option<Identity> {
         let hit = self.cache.get(key).await?;
-        if hit.epoch == self.epoch() && hit.expires_at.is_none_or(|t| t > Utc::now()) {
+        if hit.epoch == self.epoch() && hit.usable_until > now {
             return Some(hit.identity);
         }
         self.cache.invalidate(key).await;
         None
     }
 
-    /// Keeps a verification that started at `epoch` and hands back its identity.
-    async fn remember(&self, key: [u8; 32], epoch: u64, (identity, expires_at): Verified) -> Identity {
+    /// Keeps a verification that started at `epoch` (and ended `now`) and hands back its identity.
+    async fn remember(
+        &self,
+        key: [u8; 32],
+        epoch: u64,
+        (identity, expires_at): Verified,
+        now: chrono::DateTime<Utc>,
+    ) -> Identity {
         // Verified against data read before a clear: not worth keeping (and `fresh` would
         // refuse it anyway).
         if epoch == self.epoch() {
+            let lifetime_end = now
+                .checked_add_signed(self.ttl)
+                .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC);
             let entry = Cached {
                 identity: identity.clone(),
-                expires_at,
+                usable_until: expires_at.map_or(lifetime_end, |t| t.min(lifetime_end)),
                 epoch,
             };
             self.cache.insert(key, entry).await;
@@ -129,7 +143,7 @@ pub async fn authenticate(
     }
     let cache = &state.auth_cache.credentials;
     let key = cache.cache_key(name, secret);
-    if let Some(identity) = cache.fresh(&key).await {
+    if let Some(identity) = cache.fresh(&key, state.clock.now()).await {
         return Ok(identity);
     }
     if let Some(ip) = client {
@@ -145,14 +159,23 @@ pub async fn authenticate(
     } else {
         let attempt = Attempt::new(name, client);
         let settings = BackoffSettings::of(&state.config);
-        backoff::refuse_while_locked(db, &settings, &attempt, Utc::now()).await?;
+        backoff::refuse_while_locked(db, &settings, &attempt, state.clock.now()).await?;
         // A directory's answer is cached only until the next re-check is due.
         let (result, expires_at) = match (state.directory.as_deref(), local_password) {
             (Some(dir), false) => (
-                super::directory::authenticate(db, dir, found.as_ref(), name, secret, addr.as_deref()).await,
+                super::directory::authenticate(
+                    db,
+                    dir,
+                    found.as_ref(),
+                    name,
+                    secret,
+                    addr.as_deref(),
+                    state.clock.now(),
+                )
+                .await,
                 chrono::Duration::from_std(dir.recheck_every())
                     .ok()
-                    .map(|d| Utc::now() + d),
+                    .map(|d| state.clock.now() + d),
             ),
             _ => (
                 authenticate_password(state, found.as_ref(), name, secret, addr.as_deref()).await,
@@ -160,13 +183,15 @@ pub async fn authenticate(
             ),
         };
         match &result {
-            Err(AppError::Unauthorized(_)) => backoff::count_failure(db, &attempt, Utc::now()).await?,
+            Err(AppError::Unauthorized(_)) => backoff::count_failure(db, &attempt, state.clock.now()).await?,
             Ok(_) => backoff::forget(db, &attempt).await?,
             Err(_) => {}
         }
         (result?, expires_at)
     };
-    Ok(cache.remember(key, epoch, (identity, expires_at)).await)
+    Ok(cache
+        .remember(key, epoch, (identity, expires_at), state.clock.now())
+        .await)
 }
 
 /// Checks an application token given on its own (`Authorization: Bearer`, the REST API): the
@@ -179,7 +204,7 @@ pub async fn authenticate_token(state: &AppState, token: &str, client: Option<Ip
     let cache = &state.auth_cache.credentials;
     // The empty user name cannot collide with a real one (names are never empty).
     let key = cache.cache_key("", token);
-    if let Some(identity) = cache.fresh(&key).await {
+    if let Some(identity) = cache.fresh(&key, state.clock.now()).await {
         return Ok(identity);
     }
     if let Some(ip) = client {
@@ -193,7 +218,7 @@ pub async fn authenticate_token(state: &AppState, token: &str, client: Option<Ip
         .ok_or_else(bad_credentials)?;
     let owner = user::Entity::find_by_id(row.user_id).one(&state.db).await?;
     let verified = authenticate_app_token(state, owner.as_ref(), token).await?;
-    Ok(cache.remember(key, epoch, verified).await)
+    Ok(cache.remember(key, epoch, verified, state.clock.now()).await)
 }
 
 type Verified = (Identity, Option<chrono::DateTime<Utc>>);
@@ -216,7 +241,7 @@ async fn authenticate_app_token(
     let Some(row) = row else {
         return Err(bad_credentials());
     };
-    if row.expires_at.is_some_and(|t| t <= Utc::now()) {
+    if row.expires_at.is_some_and(|t| t <= state.clock.now()) {
         return Err(AppError::Unauthorized("this application token has expired".into()));
     }
     // A directory user's tokens work only while the directory still knows them.
@@ -228,7 +253,7 @@ async fn authenticate_app_token(
         expires_at: row.expires_at,
     };
     let mut am: app_token::ActiveModel = row.into();
-    am.last_used_at = Set(Some(Utc::now()));
+    am.last_used_at = Set(Some(state.clock.now()));
     if let Err(e) = am.update(db).await {
         tracing::warn!(error = %e, "recording token use");
     }
@@ -238,7 +263,7 @@ async fn authenticate_app_token(
         .as_deref()
         .filter(|_| user.password_hash.is_none())
         .and_then(|d| chrono::Duration::from_std(d.recheck_every()).ok())
-        .map(|d| Utc::now() + d);
+        .map(|d| state.clock.now() + d);
     let expires_at = match (credential.expires_at, recheck_due) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -308,23 +333,43 @@ mod tests {
     #[tokio::test]
     async fn a_verification_that_straddles_a_clear_is_not_cached() {
         let c = CredentialCache::new(Duration::from_secs(60));
+        let now = Utc::now();
         let key = c.cache_key("a", "b");
         // Verification starts (reads the database), then a change clears the cache…
         let started = c.epoch();
         c.clear();
         // …and only then does the verification finish.
-        c.remember(key, started, verified()).await;
+        c.remember(key, started, verified(), now).await;
         assert!(
-            c.fresh(&key).await.is_none(),
+            c.fresh(&key, now).await.is_none(),
             "verified before the change: not trusted after it"
         );
-        c.remember(key, c.epoch(), verified()).await;
+        c.remember(key, c.epoch(), verified(), now).await;
         assert!(
-            c.fresh(&key).await.is_some(),
+            c.fresh(&key, now).await.is_some(),
             "a verification after the change is cached"
         );
         // An entry that made it in just before the clear is dropped by the clear.
         c.clear();
-        assert!(c.fresh(&key).await.is_none());
+        assert!(c.fresh(&key, now).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_cached_verification_lasts_its_lifetime_or_its_tokens_whichever_ends_first() {
+        let c = CredentialCache::new(Duration::from_secs(60));
+        let clock = crate::backend::clock::Clock::system();
+        let (long, short) = (c.cache_key("a", "long"), c.cache_key("a", "short"));
+        c.remember(long, c.epoch(), verified(), clock.now()).await;
+        let (identity, _) = verified();
+        let token_ends = clock.now() + chrono::TimeDelta::seconds(10);
+        c.remember(short, c.epoch(), (identity, Some(token_ends)), clock.now())
+            .await;
+        assert!(c.fresh(&long, clock.now()).await.is_some());
+        assert!(c.fresh(&short, clock.now()).await.is_some());
+        clock.advance(Duration::from_secs(11));
+        assert!(c.fresh(&long, clock.now()).await.is_some(), "within the cache lifetime");
+        assert!(c.fresh(&short, clock.now()).await.is_none(), "the token expired");
+        clock.advance(Duration::from_secs(50));
+        assert!(c.fresh(&long, clock.now()).await.is_none(), "the lifetime is over");
     }
 }

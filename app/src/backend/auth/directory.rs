@@ -26,6 +26,7 @@ pub async fn authenticate(
     name: &str,
     password: &str,
     client_addr: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Identity, AppError> {
     // Only names wharf can use (they become personal namespaces) are looked up at all.
     let Ok(valid_name) = NamespaceName::try_from(name.to_owned()) else {
@@ -60,7 +61,7 @@ pub async fn authenticate(
         }
     };
     let user = apply_directory_facts(db, directory, user, &entry).await?;
-    directory.confirmed.insert(user.id, ()).await;
+    directory.confirm(user.id, now).await;
     Ok(Identity::of_user(&user))
 }
 
@@ -73,13 +74,13 @@ pub async fn recheck(state: &crate::backend::AppState, user: user::Model) -> Res
     let Some(directory) = state.directory.as_deref() else {
         return Ok(user);
     };
-    if user.password_hash.is_some() || directory.confirmed.contains_key(&user.id) {
+    if user.password_hash.is_some() || directory.confirmed_recently(user.id, state.clock.now()).await {
         return Ok(user);
     }
     match directory.lookup(&user.name).await {
         Ok(Some(entry)) => {
             let user = apply_directory_facts(&state.db, directory, user, &entry).await?;
-            directory.confirmed.insert(user.id, ()).await;
+            directory.confirm(user.id, state.clock.now()).await;
             Ok(user)
         }
         Ok(None) => {

@@ -114,8 +114,9 @@ pub struct Directory {
     pub config: LdapConfig,
     bind_password: Option<String>,
     tls: Option<Arc<rustls::ClientConfig>>,
-    /// Users the directory confirmed within the last `recheck_secs` (see `directory::recheck`).
-    pub(super) confirmed: moka::future::Cache<i64, ()>,
+    /// When the directory last confirmed each user (see `directory::recheck`); moka's
+    /// time-to-live only bounds memory, freshness is read against the state's clock.
+    confirmed: moka::future::Cache<i64, chrono::DateTime<chrono::Utc>>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -178,6 +179,17 @@ impl Directory {
     /// How long a directory user's standing is trusted before the directory is asked again.
     pub fn recheck_every(&self) -> Duration {
         Duration::from_secs(self.config.recheck_secs)
+    }
+
+    /// Notes that the directory vouched for user `id` at `now`.
+    pub(super) async fn confirm(&self, id: i64, now: chrono::DateTime<chrono::Utc>) {
+        self.confirmed.insert(id, now).await;
+    }
+
+    /// Whether the directory vouched for user `id` within the last `recheck_secs` before `now`.
+    pub(super) async fn confirmed_recently(&self, id: i64, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let window = chrono::TimeDelta::from_std(self.recheck_every()).unwrap_or(chrono::TimeDelta::MAX);
+        self.confirmed.get(&id).await.is_some_and(|at| at + window > now)
     }
 
     fn timeout(&self) -> Duration {

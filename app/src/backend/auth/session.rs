@@ -26,10 +26,14 @@ pub fn cookie_name(secure: bool) -> &'static str {
     }
 }
 
-/// Starts a session and returns the cookie value.
-pub async fn create(db: &DatabaseConnection, user_id: i64, ttl_hours: u64) -> Result<String, AppError> {
+/// Starts a session at `now` and returns the cookie value.
+pub async fn create(
+    db: &DatabaseConnection,
+    user_id: i64,
+    ttl_hours: u64,
+    now: chrono::DateTime<Utc>,
+) -> Result<String, AppError> {
     let value = secret::generate("");
-    let now = Utc::now();
     session::ActiveModel {
         id: Set(secret::digest(&value)),
         user_id: Set(user_id),
@@ -51,7 +55,7 @@ pub async fn user_for(state: &crate::backend::AppState, cookie_value: &str) -> R
     else {
         return Ok(None);
     };
-    if s.expires_at <= Utc::now() {
+    if s.expires_at <= state.clock.now() {
         session::Entity::delete_by_id(s.id).exec(db).await?;
         return Ok(None);
     }

@@ -50,7 +50,13 @@ pub async fn sign_in(
     if let Some(old) = previous {
         session::end(&state.db, old).await?;
     }
-    let value = session::create(&state.db, identity.user_id, state.config.session_ttl_hours).await?;
+    let value = session::create(
+        &state.db,
+        identity.user_id,
+        state.config.session_ttl_hours,
+        state.clock.now(),
+    )
+    .await?;
     let user = users::require_by_name(&state.db, &identity.name).await?;
     Ok(SignedIn {
         user: current(&user),
@@ -118,7 +124,7 @@ pub async fn sign_up(state: &AppState, c: &Caller, new: NewAccount) -> Result<Si
             ))
         }
     };
-    let value = session::create(&state.db, user.id, state.config.session_ttl_hours).await?;
+    let value = session::create(&state.db, user.id, state.config.session_ttl_hours, state.clock.now()).await?;
     // The new user did it (the caller was anonymous until now).
     activity::record(
         &state.db,
@@ -175,5 +181,5 @@ pub async fn change_password(
     let user = users::set_password(&*txn, user, hash).await?;
     c.audit(&*txn, "user.password_changed", None, &user.name, "").await?;
     txn.commit().await?;
-    session::create(&state.db, user.id, state.config.session_ttl_hours).await
+    session::create(&state.db, user.id, state.config.session_ttl_hours, state.clock.now()).await
 }

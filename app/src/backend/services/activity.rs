@@ -26,8 +26,18 @@ pub const MAX_EXPORT_ROWS: u64 = 100_000;
 
 /// Every entry matching the filter (up to [`MAX_EXPORT_ROWS`]), newest first, for CSV or JSON.
 pub async fn export(state: &AppState, c: &Caller, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, AppError> {
+    newest(state, c, filter, MAX_EXPORT_ROWS).await
+}
+
+/// The newest `limit` entries matching the filter (at most [`MAX_EXPORT_ROWS`]).
+pub async fn newest(
+    state: &AppState,
+    c: &Caller,
+    filter: &ActivityFilter,
+    limit: u64,
+) -> Result<Vec<ActivityRow>, AppError> {
     let resolved = resolve(state, c, filter).await?;
-    activity::export(&state.db, &resolved.query(), MAX_EXPORT_ROWS).await
+    activity::export(&state.db, &resolved.query(), limit.clamp(1, MAX_EXPORT_ROWS)).await
 }
 
 /// A filter turned into what the store needs, for one caller.
@@ -68,7 +78,10 @@ fn parse_day(s: &Option<String>, field: &str) -> Result<Option<chrono::NaiveDate
 
 /// Checks the caller may read the log and turns the filter into store terms.
 pub async fn resolve(state: &AppState, c: &Caller, filter: &ActivityFilter) -> Result<ResolvedFilter, AppError> {
-    c.require_user()?;
+    // Signed-in users and the operator; anonymous visitors read no log.
+    if !c.is_operator() {
+        c.require_user()?;
+    }
     let visible = c.visible_namespace_ids(state).await?;
     let namespace_id = match filter.namespace.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(name) => Some(

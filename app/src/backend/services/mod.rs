@@ -10,6 +10,7 @@ pub mod browse;
 pub mod caller;
 pub mod namespaces;
 pub mod registries;
+pub mod repositories;
 pub mod tags;
 pub mod teams;
 pub mod tokens;

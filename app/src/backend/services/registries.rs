@@ -22,19 +22,48 @@ pub async fn overview(state: &AppState, c: &Caller) -> Result<RegistryOverview, 
 /// Runs a sync now and returns its summary. `confirm_deletions` lets it remove more than the
 /// guard allows (after an admin reviewed a `needs-confirmation` run).
 pub async fn sync_now(state: &AppState, c: &Caller, confirm_deletions: bool) -> Result<SyncRunSummary, AppError> {
+    let request = SyncRequest {
+        confirm_deletions,
+        strategy: None,
+    };
+    sync(state, c, &request, &|_| {}).await
+}
+
+/// How a sync started by hand runs.
+#[derive(Debug, Clone, Default)]
+pub struct SyncRequest {
+    /// Remove even beyond the guard's share (after reviewing a `needs-confirmation` run).
+    pub confirm_deletions: bool,
+    /// Instead of the configured `sync_strategy`.
+    pub strategy: Option<crate::domain::SyncStrategy>,
+}
+
+/// Runs a sync for an administrator (console, API) or the operator (CLI), reporting progress
+/// after each repository; the run is audited and counted like a scheduled one.
+pub async fn sync(
+    state: &AppState,
+    c: &Caller,
+    request: &SyncRequest,
+    progress: &(dyn Fn(crate::backend::sync::reconcile::Progress) + Send + Sync),
+) -> Result<SyncRunSummary, AppError> {
     use crate::backend::sync::reconcile;
     c.require_admin()?;
     let cfg = &state.config;
+    let trigger = if c.is_operator() { "cli" } else { "console" };
     let options = reconcile::SyncOptions {
-        strategy: cfg.sync_strategy,
+        strategy: request.strategy.unwrap_or(cfg.sync_strategy),
         max_delete_share: cfg.sync_max_delete_share,
-        confirm_deletions,
+        confirm_deletions: request.confirm_deletions,
         concurrency: cfg.sync_concurrency,
-        trigger: "console".into(),
-        runner: format!("console:{}", c.name()),
+        trigger: trigger.into(),
+        runner: if c.is_operator() {
+            trigger.into()
+        } else {
+            format!("console:{}", c.name())
+        },
     };
     let started = std::time::Instant::now();
-    let run = reconcile::run_sync(&state.db, &state.issuer, &options, &|_| {}).await;
+    let run = reconcile::run_sync(&state.db, &state.issuer, &options, progress).await;
     let status = run.as_ref().map_or("error", |r| r.status.as_str());
     state.metrics.sync_run(status, started.elapsed());
     let run = run?;
@@ -47,6 +76,90 @@ pub async fn sync_now(state: &AppState, c: &Caller, confirm_deletions: bool) -> 
     )
     .await?;
     Ok(run)
+}
+
+/// Reads the whole catalog and every tag list through a healthy replica and writes nothing:
+/// `(repositories, tags, failures)`. How long a full listing takes, as a baseline for sync.
+pub async fn read_catalog(state: &AppState, c: &Caller) -> Result<(u64, u64, u64), AppError> {
+    c.require_admin()?;
+    crate::backend::sync::reconcile::read_only_pass(&state.db, &state.issuer, state.config.sync_concurrency).await
+}
+
+/// Probes every replica now (when `probe`) and returns their health.
+pub async fn replica_status(
+    state: &AppState,
+    c: &Caller,
+    probe: bool,
+) -> Result<Vec<crate::domain::dto::ReplicaStatus>, AppError> {
+    use crate::backend::store::registries;
+    c.require_admin()?;
+    if probe {
+        crate::backend::sync::probe::probe_all(&state.db, &state.issuer).await?;
+    }
+    registries::status(&state.db).await
+}
+
+/// Declares a registry (or changes the public `host:port` of one already declared).
+pub async fn add_registry(
+    state: &AppState,
+    c: &Caller,
+    name: &str,
+    public_host: &str,
+) -> Result<RegistryEndpoint, AppError> {
+    use crate::backend::store::registries;
+    c.require_admin()?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let r = registries::upsert(&*txn, name.trim(), public_host.trim()).await?;
+    let details = format!("public endpoint {}", r.public_host);
+    c.audit(&*txn, "registry.added", None, &format!("registry:{}", r.name), &details)
+        .await?;
+    txn.commit().await?;
+    Ok(RegistryEndpoint {
+        name: r.name,
+        public_host: r.public_host,
+    })
+}
+
+/// A replica to add to a registry.
+#[derive(Debug, Clone)]
+pub struct NewReplica<'a> {
+    pub registry: &'a str,
+    pub url: &'a str,
+    pub debug_url: Option<&'a str>,
+    /// Its name in health reports and notification URLs (default: from the URL).
+    pub name: Option<&'a str>,
+    pub registry_version: Option<crate::domain::RegistryVersion>,
+}
+
+/// Adds a replica to a registry (or updates the one with that URL).
+pub async fn add_replica(
+    state: &AppState,
+    c: &Caller,
+    new: &NewReplica<'_>,
+) -> Result<crate::backend::entity::replica::Model, AppError> {
+    use crate::backend::store::registries;
+    c.require_admin()?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let reg = registries::require(&*txn, new.registry).await?;
+    let r = registries::upsert_replica(&*txn, &reg, new.name, new.url, new.debug_url, new.registry_version).await?;
+    let details = format!("{} (registry {})", r.url, r.registry_version);
+    c.audit(&*txn, "replica.added", None, &format!("replica:{}", r.name), &details)
+        .await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+/// Removes the replica with `url` from `registry`.
+pub async fn remove_replica(state: &AppState, c: &Caller, registry: &str, url: &str) -> Result<(), AppError> {
+    use crate::backend::store::registries;
+    c.require_admin()?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let reg = registries::require(&*txn, registry).await?;
+    registries::remove_replica(&*txn, &reg, url).await?;
+    c.audit(&*txn, "replica.removed", None, &format!("registry:{}", reg.name), url)
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Changes a registry's public endpoint: the `host:port` users `docker login` to, shown in every

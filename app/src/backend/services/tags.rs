@@ -32,6 +32,23 @@ async fn deletable(
     Ok((RepositoryName::try_from(repo.name)?, tag, grant))
 }
 
+/// Every tag of a repository the caller may browse (administrators: any, orphans included).
+pub async fn list(state: &AppState, c: &Caller, repository: &str) -> Result<Vec<crate::domain::dto::TagRow>, AppError> {
+    let repo = if c.is_admin() {
+        let name = RepositoryName::try_from(repository)?;
+        crate::backend::store::repositories::find_by_name(&state.db, name.as_str())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no repository named {repository:?}")))?
+    } else {
+        c.repository(state, repository).await?.0
+    };
+    Ok(crate::backend::store::tags::list(&state.db, repo.id)
+        .await?
+        .into_iter()
+        .map(crate::domain::dto::TagRow::from)
+        .collect())
+}
+
 fn answer(plan: DeletionPlan) -> TagDeletion {
     TagDeletion {
         repository: plan.repository,

@@ -130,7 +130,7 @@ pub async fn rows(
     db: &impl ConnectionTrait,
     namespace_id: Option<i64>,
 ) -> Result<Vec<crate::domain::dto::RepositoryRow>, AppError> {
-    use crate::backend::entity::{namespace, tag};
+    use crate::backend::entity::namespace;
     use std::collections::HashMap;
     let repos = list(db, namespace_id).await?;
     let names: HashMap<i64, String> = namespace::Entity::find()
@@ -139,10 +139,7 @@ pub async fn rows(
         .into_iter()
         .map(|n| (n.id, n.name))
         .collect();
-    let mut counts: HashMap<i64, u64> = HashMap::new();
-    for t in tag::Entity::find().all(db).await? {
-        *counts.entry(t.repository_id).or_default() += 1;
-    }
+    let counts = tag_counts(db, None).await?;
     Ok(repos
         .into_iter()
         .map(|r| crate::domain::dto::RepositoryRow {
@@ -259,7 +256,7 @@ pub async fn page(
     let rows = find.offset((q.page - 1) * q.per_page).limit(q.per_page).all(db).await?;
 
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let counts = tag_counts(db, &ids).await?;
+    let counts = tag_counts(db, Some(&ids)).await?;
     let ns_ids: Vec<i64> = rows.iter().filter_map(|r| r.namespace_id).collect();
     let ns_names: HashMap<i64, String> = namespace::Entity::find()
         .filter(namespace::Column::Id.is_in(ns_ids))
@@ -319,7 +316,7 @@ pub async fn orphans(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<crate:
         .all(db)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let counts = tag_counts(db, &ids).await?;
+    let counts = tag_counts(db, Some(&ids)).await?;
     Ok(rows
         .into_iter()
         .map(|r| crate::domain::dto::OrphanRow {
@@ -331,18 +328,22 @@ pub async fn orphans(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<crate:
         .collect())
 }
 
-/// How many tags each of these repositories has (one grouped query).
+/// How many tags each of these repositories (`None`: every repository) has, counted by the
+/// database in one grouped query.
 async fn tag_counts(
     db: &impl ConnectionTrait,
-    repository_ids: &[i64],
+    repository_ids: Option<&[i64]>,
 ) -> Result<std::collections::HashMap<i64, u64>, AppError> {
     use crate::backend::entity::tag;
     use sea_orm::QuerySelect;
-    Ok(tag::Entity::find()
+    let mut query = tag::Entity::find()
         .select_only()
         .column(tag::Column::RepositoryId)
-        .column_as(tag::Column::Id.count(), "n")
-        .filter(tag::Column::RepositoryId.is_in(repository_ids.to_vec()))
+        .column_as(Expr::col(tag::Column::Id).count(), "n");
+    if let Some(ids) = repository_ids {
+        query = query.filter(tag::Column::RepositoryId.is_in(ids.to_vec()));
+    }
+    Ok(query
         .group_by(tag::Column::RepositoryId)
         .into_tuple::<(i64, i64)>()
         .all(db)

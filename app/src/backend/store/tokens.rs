@@ -96,9 +96,9 @@ pub async fn create_refresh_token(
     from: &Identity,
     client_id: &str,
     user_agent: &str,
+    now: chrono::DateTime<Utc>,
 ) -> Result<String, AppError> {
     let token = secret::generate(secret::REFRESH_TOKEN_PREFIX);
-    let now = Utc::now();
     let mut expires_at = now + chrono::Duration::days(REFRESH_TOKEN_DAYS);
     if let Some(limit) = from.app_token.as_ref().and_then(|t| t.expires_at) {
         expires_at = expires_at.min(limit);
@@ -121,11 +121,12 @@ pub async fn create_refresh_token(
     Ok(token)
 }
 
-/// The live refresh token with this value, marked as used now. A token made from an
+/// The live refresh token with this value, marked as used `now`. A token made from an
 /// application token is live only while that token is (not revoked, not expired).
 pub async fn use_refresh_token(
     db: &impl ConnectionTrait,
     token: &str,
+    now: chrono::DateTime<Utc>,
 ) -> Result<Option<refresh_token::Model>, AppError> {
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(secret::digest(token)))
@@ -134,7 +135,6 @@ pub async fn use_refresh_token(
     else {
         return Ok(None);
     };
-    let now = Utc::now();
     if row.revoked_at.is_some() || row.expires_at <= now {
         return Ok(None);
     }

@@ -2,16 +2,21 @@
 //! over once the holder stops renewing (it died or lost the database). Works the same on SQLite
 //! and PostgreSQL, with one atomic statement per attempt.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::backend::entity::lease;
 use crate::domain::AppError;
 
-/// Takes or renews the lease `name` for `holder`; true when `holder` has it now.
-pub async fn try_acquire(db: &impl ConnectionTrait, name: &str, holder: &str, ttl: Duration) -> Result<bool, AppError> {
-    let now = Utc::now();
+/// Takes or renews the lease `name` for `holder` at `now`; true when `holder` has it then.
+pub async fn try_acquire(
+    db: &impl ConnectionTrait,
+    name: &str,
+    holder: &str,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
     let inserted = lease::Entity::insert(lease::ActiveModel {
         name: Set(name.to_owned()),
         holder: Set(holder.to_owned()),
@@ -47,11 +52,67 @@ pub async fn release(db: &impl ConnectionTrait, name: &str, holder: &str) -> Res
     Ok(())
 }
 
-/// Who holds the lease now, if anyone.
-pub async fn holder(db: &impl ConnectionTrait, name: &str) -> Result<Option<String>, AppError> {
+/// Who holds the lease at `now`, if anyone.
+pub async fn holder(db: &impl ConnectionTrait, name: &str, now: DateTime<Utc>) -> Result<Option<String>, AppError> {
     Ok(lease::Entity::find_by_id(name.to_owned())
         .one(db)
         .await?
-        .filter(|l| l.expires_at > Utc::now())
+        .filter(|l| l.expires_at > now)
         .map(|l| l.holder))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::clock::Clock;
+    use crate::backend::store::test_db::memory_db;
+
+    #[tokio::test]
+    async fn the_holder_keeps_renewing_and_another_takes_over_only_after_expiry() {
+        let db = memory_db().await;
+        let clock = Clock::system();
+        let ttl = Duration::seconds(30);
+        assert!(try_acquire(&db, "jobs", "a", ttl, clock.now()).await.unwrap());
+        assert!(
+            !try_acquire(&db, "jobs", "b", ttl, clock.now()).await.unwrap(),
+            "a holds it"
+        );
+        clock.advance(std::time::Duration::from_secs(20));
+        assert!(
+            try_acquire(&db, "jobs", "a", ttl, clock.now()).await.unwrap(),
+            "a renews"
+        );
+        clock.advance(std::time::Duration::from_secs(20));
+        assert!(
+            !try_acquire(&db, "jobs", "b", ttl, clock.now()).await.unwrap(),
+            "the renewal counts from when it was made"
+        );
+        assert_eq!(holder(&db, "jobs", clock.now()).await.unwrap().as_deref(), Some("a"));
+        clock.advance(std::time::Duration::from_secs(11));
+        assert_eq!(
+            holder(&db, "jobs", clock.now()).await.unwrap(),
+            None,
+            "a stopped renewing"
+        );
+        assert!(
+            try_acquire(&db, "jobs", "b", ttl, clock.now()).await.unwrap(),
+            "b takes over"
+        );
+        assert!(!try_acquire(&db, "jobs", "a", ttl, clock.now()).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn releasing_hands_the_lease_over_at_once() {
+        let db = memory_db().await;
+        let now = Utc::now();
+        assert!(try_acquire(&db, "jobs", "a", Duration::seconds(30), now).await.unwrap());
+        release(&db, "jobs", "b").await.unwrap();
+        assert_eq!(
+            holder(&db, "jobs", now).await.unwrap().as_deref(),
+            Some("a"),
+            "only the holder releases"
+        );
+        release(&db, "jobs", "a").await.unwrap();
+        assert!(try_acquire(&db, "jobs", "b", Duration::seconds(30), now).await.unwrap());
+    }
 }

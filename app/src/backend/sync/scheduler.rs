@@ -29,9 +29,11 @@ pub struct Schedule {
     pub event_retention_days: i64,
     /// This process's name in the lease table.
     pub holder: String,
+    /// The time the lease and the sync interval are measured against.
+    pub clock: crate::backend::clock::Clock,
 }
 
-async fn sync_due(db: &DatabaseConnection, every: Duration) -> bool {
+async fn sync_due(db: &DatabaseConnection, every: Duration, now: chrono::DateTime<Utc>) -> bool {
     // Nothing to sync with yet (a fresh install): no run, rather than a failed one each time.
     if registries::replicas(db, None).await.map_or(true, |r| r.is_empty()) {
         return false;
@@ -39,7 +41,7 @@ async fn sync_due(db: &DatabaseConnection, every: Duration) -> bool {
     match sync_runs::recent(db, 1).await {
         Ok(runs) => runs.first().is_none_or(|last| {
             let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
-            last.started_at + every <= Utc::now()
+            last.started_at + every <= now
         }),
         Err(_) => false,
     }
@@ -61,13 +63,14 @@ pub fn spawn(
         let ttl = chrono::Duration::from_std(schedule.lease_ttl).unwrap_or(chrono::Duration::seconds(30));
         loop {
             tick.tick().await;
-            let now_leader = match lease::try_acquire(&db, LEASE_NAME, &schedule.holder, ttl).await {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!(error = %e.detailed(), "renewing the registry-jobs lease");
-                    false
-                }
-            };
+            let now_leader =
+                match lease::try_acquire(&db, LEASE_NAME, &schedule.holder, ttl, schedule.clock.now()).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::warn!(error = %e.detailed(), "renewing the registry-jobs lease");
+                        false
+                    }
+                };
             if now_leader != leader {
                 tracing::info!(holder = %schedule.holder, leader = now_leader, "registry jobs lease changed");
                 leader = now_leader;
@@ -79,7 +82,7 @@ pub fn spawn(
                 tracing::warn!(error = %e.detailed(), "probing replicas");
             }
             if let Some(every) = schedule.sync_interval {
-                if !syncing.load(Ordering::SeqCst) && sync_due(&db, every).await {
+                if !syncing.load(Ordering::SeqCst) && sync_due(&db, every, schedule.clock.now()).await {
                     syncing.store(true, Ordering::SeqCst);
                     let (db, issuer, opts, flag) = (db.clone(), issuer.clone(), schedule.sync.clone(), syncing.clone());
                     let metrics = metrics.clone();
@@ -104,7 +107,7 @@ pub fn spawn(
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e.detailed(), "pruning registry events"),
                 }
-                if let Err(e) = crate::backend::auth::backoff::prune(&db, chrono::Utc::now()).await {
+                if let Err(e) = crate::backend::auth::backoff::prune(&db, schedule.clock.now()).await {
                     tracing::warn!(error = %e.detailed(), "pruning old sign-in failure counts");
                 }
             }
