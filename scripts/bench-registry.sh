@@ -2,7 +2,7 @@
 # Benchmarks of issues 3 and 15: notification ingest (SQLite and PostgreSQL, 20% duplicates;
 # registry 2.8's v1 envelope and registry 3's v2 envelope) and sync of a real registry (2.8.2
 # and 3.1.1 on the same storage) holding REPOS x TAGS tags, against a read-only pass over it.
-# Usage: scripts/bench-registry.sh   (needs `cargo leptos build --release`, wrk, docker-registry,
+# Usage: scripts/bench-registry.sh   (PARTS=ingest: the ingest part only; needs `cargo leptos build --release`, wrk, docker-registry,
 # scripts/registry3.sh, PostgreSQL on 127.0.0.1:5432). Prints a Markdown report;
 # docs/BENCHMARKS.md records it.
 set -euo pipefail
@@ -71,7 +71,10 @@ for envelope in ${ENVELOPES:-v1 v2}; do
   ingested[pg-$envelope]=$(ingest "ingest-pg-$envelope" WHARF_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db")
 done
 
-# --- sync of a real registry ---------------------------------------------------------------
+# --- sync of a real registry (skipped with PARTS=ingest) --------------------------------------
+PARTS=${PARTS:-ingest sync}
+declare -A synced
+if [[ " $PARTS " == *" sync "* ]]; then
 storage="$work/storage"
 fill_port=$(free_port)
 cat >"$work/fill.yml" <<YML
@@ -115,13 +118,13 @@ sync_bench() { # name registry-version env...
   wait "$reg_pid" "$wharf_pid" 2>/dev/null || true
   echo "$(secs "$a" "$b")|$(secs "$c" "$d")|$(secs "$e" "$f")|$(secs "$g" "$h")|$added"
 }
-declare -A synced
 for version in 2 3; do
   synced[sqlite-$version]=$(sync_bench "sync-sqlite-$version" "$version")
   psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" postgres
   psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pg_db" postgres
   synced[pg-$version]=$(sync_bench "sync-pg-$version" "$version" WHARF_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db")
 done
+fi
 
 # --- report ----------------------------------------------------------------------------------
 row_ingest() { IFS='|' read -r rps p50 p99 bad range <<<"$2"; echo "| $1 | **$rps events/s** ($range) | $p50 | $p99 | $bad |"; }
@@ -143,6 +146,9 @@ $(row_ingest "SQLite, v1 (registry 2.8)" "${ingested[sqlite-v1]}")
 $(row_ingest "SQLite, v2 (registry 3)" "${ingested[sqlite-v2]}")
 $(row_ingest "PostgreSQL, v1 (registry 2.8)" "${ingested[pg-v1]}")
 $(row_ingest "PostgreSQL, v2 (registry 3)" "${ingested[pg-v2]}")
+MD
+[[ " $PARTS " == *" sync "* ]] || exit 0
+cat <<MD
 
 Sync of a registry holding $REPOS repositories × $TAGS tags (filled in $fill_time s; registry
 notifications off during this part, each database's processes stopped before the next):
