@@ -11,6 +11,7 @@ use wharf_app::backend::auth::ldap::Directory;
 use wharf_app::backend::auth::secret;
 use wharf_app::backend::auth::throttle::ClientThrottle;
 use wharf_app::backend::config::Config;
+use wharf_app::backend::events::IngestSettings;
 use wharf_app::backend::metrics::Metrics;
 use wharf_app::backend::sync::scheduler::{self, Schedule};
 use wharf_app::backend::sync::SyncOptions;
@@ -190,6 +191,13 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
             )),
             None => None,
         },
+        ingest: wharf_app::backend::events::IngestWriter::new(
+            db.clone(),
+            IngestSettings {
+                own_subject: wharf_app::backend::sync::SERVICE_SUBJECT.to_owned(),
+                registry_host: config.registry_host.clone(),
+            },
+        ),
         config: Arc::new(config),
         db,
         clock: wharf_app::backend::clock::Clock::system(),
@@ -205,18 +213,6 @@ pub async fn cli_state(config: &Config) -> Result<AppState, StartError> {
         db,
         LeptosOptions::builder().output_name("wharf").build(),
     )
-}
-
-/// The sync options the configuration asks for.
-pub fn sync_options(config: &Config, trigger: &str) -> SyncOptions {
-    SyncOptions {
-        strategy: config.sync_strategy,
-        max_delete_share: config.sync_max_delete_share,
-        concurrency: config.sync_concurrency,
-        confirm_deletions: false,
-        trigger: trigger.to_owned(),
-        runner: trigger.to_owned(),
-    }
 }
 
 fn hex_bytes(b: &[u8]) -> String {
@@ -239,8 +235,7 @@ fn process_name() -> String {
 pub fn spawn_background(state: &AppState) -> Result<Vec<tokio::task::JoinHandle<()>>, StartError> {
     let config = &state.config;
     let holder = process_name();
-    let mut sync = sync_options(config, "schedule");
-    sync.runner = holder.clone();
+    let sync = SyncOptions::configured(config, "schedule", &holder);
     let schedule = Schedule {
         sync_interval: config.sync_interval(),
         probe_interval: Duration::from_secs(config.probe_interval_secs),

@@ -37,6 +37,8 @@ pub struct AppState {
     pub directory: Option<Arc<super::auth::ldap::Directory>>,
     /// The time every expiry, backoff and lease decision reads (tests move it forward).
     pub clock: super::clock::Clock,
+    /// Applies registry notifications, many requests to a transaction under load.
+    pub ingest: super::events::IngestWriter,
 }
 
 impl AppState {

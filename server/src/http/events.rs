@@ -12,7 +12,7 @@ use axum::Json;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use wharf_app::backend::error::ApiError;
-use wharf_app::backend::events::{self, IngestSettings};
+use wharf_app::backend::events;
 use wharf_app::backend::metrics::EventOutcome;
 use wharf_app::backend::AppState;
 use wharf_app::domain::AppError;
@@ -74,11 +74,7 @@ async fn receive_inner(state: &AppState, query: EventsQuery, headers: &HeaderMap
         Ok(e) => e,
         Err(e) => return ApiError(e).into_response(),
     };
-    let settings = IngestSettings {
-        own_subject: wharf_app::backend::sync::SERVICE_SUBJECT.to_owned(),
-        registry_host: state.config.registry_host.clone(),
-    };
-    match events::ingest(&state.db, &settings, query.replica.as_deref(), &parsed).await {
+    match state.ingest.ingest(query.replica, parsed).await {
         Ok(report) => {
             if report.webhooks > 0 {
                 state.webhooks.wake();

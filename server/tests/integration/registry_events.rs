@@ -502,3 +502,75 @@ async fn wharfs_own_delete_is_audited_once() {
     assert_eq!(deletes[0]["actor"], "alice");
     w.stop().await;
 }
+
+/// Requests that arrive while a notification transaction runs are applied together in the
+/// next one (group commit), each still answered with its own report: here the writer is held
+/// at the SQLite write lock while 16 requests queue, then two transactions apply all 17, and an
+/// event id sent twice within the second batch is applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_notifications_share_one_commit() {
+    let w = TestWharf::start(DbKind::Sqlite).await;
+    w.add_user("alice", "correct-horse-battery", false).await;
+    let s = std::sync::Arc::new(Sender {
+        w: &w,
+        http: reqwest::Client::new(),
+        secret: secret(&w),
+    });
+    let writer = w.state.ingest.clone();
+    let before = writer.transactions();
+    let held = wharf_app::backend::db::begin_write(&w.state.db).await.unwrap();
+    let digest = |i: usize| format!("sha256:{i:064x}");
+    let request = |i: usize| {
+        // Request 16 repeats request 15's event, in the same batch: applied once.
+        let n = if i == 16 { 15 } else { i };
+        let ev = push(
+            &format!("g{n}"),
+            &format!("2026-11-28T10:00:{n:02}Z"),
+            "alice/app",
+            &format!("t{n}"),
+            &digest(n),
+            MANIFEST_MEDIA_TYPES[2],
+        );
+        let s = s.clone();
+        async move { s.send(&[ev]).await }
+    };
+    let others = async {
+        crate::helpers::eventually("the writer to take the first request", 30, || async {
+            (writer.transactions() == before + 1).then_some(())
+        })
+        .await;
+        let sent = futures::future::join_all((1..17).map(request));
+        let release = async {
+            crate::helpers::eventually("16 requests waiting behind the held write lock", 30, || async {
+                (writer.waiting() == 16).then_some(())
+            })
+            .await;
+            drop(held);
+        };
+        tokio::join!(sent, release).0
+    };
+    let (first, mut answers) = tokio::join!(request(0), others);
+    answers.push(first);
+    let (mut applied, mut duplicates) = (0, 0);
+    for (status, report) in &answers {
+        assert_eq!(*status, 200, "{report}");
+        applied += report["applied"].as_u64().unwrap();
+        duplicates += report["duplicates"].as_u64().unwrap();
+    }
+    assert_eq!((applied, duplicates), (16, 1), "{answers:?}");
+    assert_eq!(
+        writer.transactions() - before,
+        2,
+        "one transaction for the request that found the writer idle, one for the 16 that waited"
+    );
+    assert_eq!(w.tags("alice/app").await.len(), 16);
+    let pushed = w.cli_json(&["activity", "list"]).await;
+    let pushes = pushed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "image.pushed")
+        .count();
+    assert_eq!(pushes, 16, "one audit entry per applied push, written with the batch");
+    w.stop().await;
+}

@@ -189,7 +189,10 @@ impl Directory {
     /// Whether the directory vouched for user `id` within the last `recheck_secs` before `now`.
     pub(super) async fn confirmed_recently(&self, id: i64, now: chrono::DateTime<chrono::Utc>) -> bool {
         let window = chrono::TimeDelta::from_std(self.recheck_every()).unwrap_or(chrono::TimeDelta::MAX);
-        self.confirmed.get(&id).await.is_some_and(|at| at + window > now)
+        self.confirmed
+            .get(&id)
+            .await
+            .is_some_and(|at| at.checked_add_signed(window).is_none_or(|until| until > now))
     }
 
     fn timeout(&self) -> Duration {

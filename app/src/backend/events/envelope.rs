@@ -132,6 +132,19 @@ impl RegistryEvent {
             EventAction::Ignored => "ignored",
         }
     }
+
+    /// The tag and manifest digest the event names, as stored with its id.
+    pub fn tag_and_digest(&self) -> (Option<&str>, Option<&str>) {
+        match &self.action {
+            EventAction::PushManifest { tag, digest, .. } => (tag.as_ref().map(|t| t.as_str()), Some(digest.as_str())),
+            EventAction::PullManifest { tag, digest } => {
+                (tag.as_ref().map(|t| t.as_str()), digest.as_ref().map(|d| d.as_str()))
+            }
+            EventAction::DeleteManifest { digest } => (None, Some(digest.as_str())),
+            EventAction::DeleteTag { tag } => (Some(tag.as_str()), None),
+            EventAction::Ignored => (None, None),
+        }
+    }
 }
 
 fn bad(msg: impl Into<String>) -> AppError {

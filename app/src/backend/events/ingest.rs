@@ -1,11 +1,19 @@
-//! Applying checked events to the database, all in one transaction, so the registry gets a
-//! 2xx only once everything is committed (and a 5xx, hence a retry, otherwise).
+//! Applying checked events to the database. The envelopes that arrive together are applied in
+//! one transaction (group commit: [`super::writer`] gathers them), each answered with its own
+//! report once that transaction is committed, so the registry gets a 2xx only for committed
+//! events (and a 5xx, hence a retry, otherwise).
+//!
+//! Statements a batch shares run once for it: the event-id claims are one insert, the earlier
+//! deletes one query, the audit entries one insert, each namespace's hooks one read.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 use super::envelope::{EventAction, RegistryEvent};
-use crate::backend::entity::registry_event;
+use crate::backend::entity::{activity as activity_row, registry_event, webhook};
 use crate::backend::store::activity::{self, NewActivity};
 use crate::backend::store::tags::{TagPush, TagWrite};
 use crate::backend::store::{registries, repositories, tags};
@@ -34,6 +42,13 @@ pub struct IngestReport {
     pub webhooks: u32,
 }
 
+/// One notification request: its events, and the replica named in its URL, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    pub replica_name: Option<&'a str>,
+    pub events: &'a [RegistryEvent],
+}
+
 /// Applies `events` (sent by the replica named `replica_name`, when the URL says) atomically.
 pub async fn ingest(
     db: &DatabaseConnection,
@@ -41,69 +56,227 @@ pub async fn ingest(
     replica_name: Option<&str>,
     events: &[RegistryEvent],
 ) -> Result<IngestReport, AppError> {
-    let first = events.first();
-    let replica_id =
-        registries::event_source(db, replica_name, first.and_then(|e| e.source_instance.as_deref())).await?;
+    let mut reports = ingest_batch(db, settings, &[Envelope { replica_name, events }]).await?;
+    Ok(reports.pop().unwrap_or_default())
+}
+
+/// Applies several envelopes in one transaction, in order, as if one after the other; one
+/// report per envelope. All or nothing: on an error none is applied.
+///
+/// Boxed as `Send` here, where the lifetimes are named: the writer task spawns it, and the
+/// compiler cannot prove an unboxed future of this shape `Send` for every borrow.
+pub fn ingest_batch<'a>(
+    db: &'a DatabaseConnection,
+    settings: &'a IngestSettings,
+    envelopes: &'a [Envelope<'a>],
+) -> futures::future::BoxFuture<'a, Result<Vec<IngestReport>, AppError>> {
+    Box::pin(apply_batch(db, settings, envelopes))
+}
+
+async fn apply_batch(
+    db: &DatabaseConnection,
+    settings: &IngestSettings,
+    envelopes: &[Envelope<'_>],
+) -> Result<Vec<IngestReport>, AppError> {
+    let sources = event_sources(db, envelopes).await?;
     let txn = crate::backend::db::begin_write(db).await?;
-    let mut report = IngestReport::default();
-    for event in events {
-        if event.action == EventAction::Ignored {
-            report.ignored += 1;
-            continue;
-        }
-        if !claim(&*txn, event, replica_id).await? {
-            report.duplicates += 1;
-            continue;
-        }
-        if let Some(applied) = apply(&*txn, settings, event).await? {
-            report.applied += 1;
-            report.webhooks += applied.webhooks;
-        } else {
-            report.stale += 1;
+    let mut batch = Batch::start(&*txn, envelopes).await?;
+    let mut fresh = claim(&*txn, envelopes, &sources).await?;
+    let mut reports = vec![IngestReport::default(); envelopes.len()];
+    for (envelope, report) in envelopes.iter().zip(&mut reports) {
+        for event in envelope.events {
+            if event.action == EventAction::Ignored {
+                report.ignored += 1;
+                continue;
+            }
+            // Claimed by this batch, once: a second copy in the same batch is a duplicate too.
+            if !fresh.remove(event.id.as_str()) {
+                report.duplicates += 1;
+                continue;
+            }
+            batch.claimed(event);
+            if let Some(applied) = apply(&*txn, settings, &mut batch, event).await? {
+                report.applied += 1;
+                report.webhooks += applied.webhooks;
+            } else {
+                report.stale += 1;
+            }
         }
     }
+    activity::record_many(&*txn, std::mem::take(&mut batch.audit)).await?;
     txn.commit().await?;
-    if let (Some(id), Some(first)) = (replica_id, first) {
-        // After the commit and outside its transaction: bookkeeping, not part of the events.
-        if let Err(e) = registries::note_event(
-            db,
-            id,
-            first.source_addr.as_deref(),
-            first.source_instance.as_deref(),
-            chrono::Utc::now(),
-        )
-        .await
-        {
+    note_sources(db, envelopes, &sources).await;
+    Ok(reports)
+}
+
+/// The replica each envelope came from (one lookup per distinct name and instance).
+async fn event_sources(db: &DatabaseConnection, envelopes: &[Envelope<'_>]) -> Result<Vec<Option<i64>>, AppError> {
+    let mut known: HashMap<(Option<&str>, Option<&str>), Option<i64>> = HashMap::new();
+    let mut sources = Vec::with_capacity(envelopes.len());
+    for envelope in envelopes {
+        let instance = envelope.events.first().and_then(|e| e.source_instance.as_deref());
+        let key = (envelope.replica_name, instance);
+        let id = match known.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = registries::event_source(db, key.0, key.1).await?;
+                known.insert(key, id);
+                id
+            }
+        };
+        sources.push(id);
+    }
+    Ok(sources)
+}
+
+/// After the commit and outside its transaction (bookkeeping, not part of the events): when
+/// each replica last sent something, from its newest envelope in the batch.
+async fn note_sources(db: &DatabaseConnection, envelopes: &[Envelope<'_>], sources: &[Option<i64>]) {
+    let mut noted = HashSet::new();
+    for (envelope, source) in envelopes.iter().zip(sources).rev() {
+        let (Some(id), Some(first)) = (source, envelope.events.first()) else {
+            continue;
+        };
+        if !noted.insert(*id) {
+            continue;
+        }
+        let (addr, instance) = (first.source_addr.as_deref(), first.source_instance.as_deref());
+        if let Err(e) = registries::note_event(db, *id, addr, instance, chrono::Utc::now()).await {
             tracing::warn!(error = %e.detailed(), "recording the replica's last event");
         }
     }
-    Ok(report)
 }
 
-/// Records the event id; false when it was already recorded (a retry or a duplicate).
-async fn claim(db: &impl ConnectionTrait, e: &RegistryEvent, replica_id: Option<i64>) -> Result<bool, AppError> {
-    let (tag, digest) = match &e.action {
-        EventAction::PushManifest { tag, digest, .. } => (tag.as_ref(), Some(digest)),
-        EventAction::PullManifest { tag, digest } => (tag.as_ref(), digest.as_ref()),
-        EventAction::DeleteManifest { digest } => (None, Some(digest)),
-        EventAction::DeleteTag { tag } => (Some(tag), None),
-        EventAction::Ignored => (None, None),
-    };
-    let res = registry_event::Entity::insert(registry_event::ActiveModel {
-        event_id: Set(e.id.clone()),
-        action: Set(e.action_name().to_owned()),
-        repository: Set(e.repository.to_string()),
-        tag: Set(tag.map(|t| t.to_string())),
-        digest: Set(digest.map(|d| d.to_string())),
-        occurred_at: Set(e.occurred_at),
-        received_at: Set(chrono::Utc::now()),
-        replica_id: Set(replica_id),
-        ..Default::default()
-    })
-    .on_conflict_do_nothing_on([registry_event::Column::EventId])
-    .exec_without_returning(db)
-    .await?;
-    Ok(matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+/// Records the ids of the batch's events in one statement; returns those that were new (the
+/// others are retries or duplicates). A repeated id within the batch is recorded once.
+async fn claim(
+    db: &impl ConnectionTrait,
+    envelopes: &[Envelope<'_>],
+    sources: &[Option<i64>],
+) -> Result<HashSet<String>, AppError> {
+    use registry_event::Column as C;
+    let now = chrono::Utc::now();
+    let mut seen = HashSet::new();
+    let mut rows = Vec::new();
+    for (envelope, source) in envelopes.iter().zip(sources) {
+        for e in envelope.events {
+            if e.action != EventAction::Ignored && seen.insert(e.id.as_str()) {
+                rows.push((e, *source));
+            }
+        }
+    }
+    let mut fresh = HashSet::with_capacity(rows.len());
+    // Eight values a row: 4,000 a statement, well inside SQLite's limit on bound parameters.
+    for chunk in rows.chunks(500) {
+        let mut insert = Query::insert();
+        insert
+            .into_table(registry_event::Entity)
+            .columns([
+                C::EventId,
+                C::Action,
+                C::Repository,
+                C::Tag,
+                C::Digest,
+                C::OccurredAt,
+                C::ReceivedAt,
+                C::ReplicaId,
+            ])
+            .on_conflict(OnConflict::column(C::EventId).do_nothing().to_owned())
+            .returning_col(C::EventId);
+        for (e, source) in chunk {
+            let (tag, digest) = e.tag_and_digest();
+            insert.values_panic([
+                e.id.clone().into(),
+                e.action_name().into(),
+                e.repository.to_string().into(),
+                tag.map(str::to_owned).into(),
+                digest.map(str::to_owned).into(),
+                e.occurred_at.into(),
+                now.into(),
+                (*source).into(),
+            ]);
+        }
+        for row in db.query_all(&insert).await? {
+            fresh.insert(row.try_get::<String>("", "event_id")?);
+        }
+    }
+    Ok(fresh)
+}
+
+/// What one batch's events share while they are applied.
+struct Batch {
+    /// Per repository of a push in the batch, the deletes received for it that happened after
+    /// the batch's oldest push: stored ones, then the batch's own as they are claimed.
+    deletes: HashMap<String, LaterDeletes>,
+    /// The enabled hooks of each namespace an event touched.
+    hooks: HashMap<i64, Vec<webhook::Model>>,
+    /// Audit entries, written together before the commit.
+    audit: Vec<activity_row::ActiveModel>,
+}
+
+impl Batch {
+    /// Reads the stored deletes the batch's pushes must be checked against (before its own
+    /// events are claimed, so these are the deletes received earlier).
+    async fn start(db: &impl ConnectionTrait, envelopes: &[Envelope<'_>]) -> Result<Batch, AppError> {
+        let pushes = envelopes
+            .iter()
+            .flat_map(|e| e.events)
+            .filter(|e| matches!(e.action, EventAction::PushManifest { tag: Some(_), .. }));
+        let mut after: Option<chrono::DateTime<chrono::Utc>> = None;
+        let mut deletes: HashMap<String, LaterDeletes> = HashMap::new();
+        for e in pushes {
+            after = Some(after.map_or(e.occurred_at, |a| a.min(e.occurred_at)));
+            deletes
+                .entry(e.repository.to_string())
+                .or_insert_with(|| LaterDeletes(Vec::new()));
+        }
+        if let Some(after) = after {
+            let names: Vec<String> = deletes.keys().cloned().collect();
+            for chunk in names.chunks(500) {
+                let found = registry_event::Entity::find()
+                    .filter(registry_event::Column::Repository.is_in(chunk.to_vec()))
+                    .filter(registry_event::Column::Action.eq("delete"))
+                    .filter(registry_event::Column::OccurredAt.gt(after))
+                    .all(db)
+                    .await?;
+                for d in found {
+                    if let Some(later) = deletes.get_mut(&d.repository) {
+                        later.0.push((d.tag, d.digest, d.occurred_at));
+                    }
+                }
+            }
+        }
+        Ok(Batch {
+            deletes,
+            hooks: HashMap::new(),
+            audit: Vec::new(),
+        })
+    }
+
+    /// A delete claimed in this batch counts against the batch's later pushes.
+    fn claimed(&mut self, e: &RegistryEvent) {
+        let (tag, digest) = match &e.action {
+            EventAction::DeleteManifest { digest } => (None, Some(digest.to_string())),
+            EventAction::DeleteTag { tag } => (Some(tag.to_string()), None),
+            _ => return,
+        };
+        if let Some(later) = self.deletes.get_mut(e.repository.as_str()) {
+            later.0.push((tag, digest, e.occurred_at));
+        }
+    }
+
+    /// Whether a push of `tag` → `digest` at `at` in `repository` was overtaken by a delete.
+    fn deleted_after(&self, repository: &str, tag: &str, digest: &str, at: chrono::DateTime<chrono::Utc>) -> bool {
+        self.deletes.get(repository).is_some_and(|d| d.cover(tag, digest, at))
+    }
+
+    async fn hooks(&mut self, db: &impl ConnectionTrait, namespace_id: i64) -> Result<&[webhook::Model], AppError> {
+        if !self.hooks.contains_key(&namespace_id) {
+            let hooks = queue::enabled_hooks(db, namespace_id).await?;
+            self.hooks.insert(namespace_id, hooks);
+        }
+        Ok(self.hooks.get(&namespace_id).map_or(&[][..], Vec::as_slice))
+    }
 }
 
 /// The deletes received for one repository that happened after some moment: a push or a sync
@@ -154,6 +327,7 @@ fn applied() -> Result<Option<Applied>, AppError> {
 async fn notify_hooks(
     db: &impl ConnectionTrait,
     settings: &IngestSettings,
+    batch: &mut Batch,
     e: &RegistryEvent,
     namespace_id: Option<i64>,
     what: HookEvent<'_>,
@@ -161,6 +335,10 @@ async fn notify_hooks(
     let Some(namespace_id) = namespace_id else {
         return applied();
     };
+    let hooks = batch.hooks(db, namespace_id).await?;
+    if hooks.is_empty() {
+        return applied();
+    }
     let namespace = e.repository.namespace();
     let (event, tag, digest, tags) = match what {
         HookEvent::Push { tag, digest } => (WebhookEvent::Push, Some(tag), Some(digest), &[][..]),
@@ -178,7 +356,7 @@ async fn notify_hooks(
         actor: e.actor.as_deref(),
         registry_host: settings.registry_host.as_deref(),
     };
-    let n = queue::enqueue_event(db, namespace_id, &e.id, &payload).await?;
+    let n = queue::enqueue_for(db, hooks, &e.id, &payload).await?;
     Ok(Some(Applied {
         webhooks: u32::try_from(n).unwrap_or(u32::MAX),
     }))
@@ -193,6 +371,7 @@ enum HookEvent<'a> {
 async fn apply(
     db: &impl ConnectionTrait,
     settings: &IngestSettings,
+    batch: &mut Batch,
     e: &RegistryEvent,
 ) -> Result<Option<Applied>, AppError> {
     let actor = e.actor.as_deref().unwrap_or("");
@@ -204,13 +383,11 @@ async fn apply(
             size,
         } => {
             let (repo, _) = repositories::ensure(db, &e.repository, e.occurred_at).await?;
-            repositories::lock(db, repo.id).await?;
             let Some(tag) = tag else {
                 // Pushed by digest only (a platform image of a multi-arch push): no tag to record.
                 return applied();
             };
-            let deletes = deletes_after(db, e.repository.as_str(), e.occurred_at).await?;
-            if deletes.cover(tag.as_str(), digest.as_str(), e.occurred_at) {
+            if batch.deleted_after(e.repository.as_str(), tag.as_str(), digest.as_str(), e.occurred_at) {
                 return Ok(None);
             }
             let write = tags::record_push(
@@ -230,22 +407,19 @@ async fn apply(
                 return Ok(None);
             }
             let target = format!("{}:{}", e.repository, tag);
-            activity::record(
-                db,
-                NewActivity {
-                    actor_name: actor,
-                    kind: "image.pushed",
-                    namespace_id: repo.namespace_id,
-                    target: &target,
-                    details: digest.as_str(),
-                    client_addr: e.client_addr.as_deref(),
-                    ..Default::default()
-                },
-            )
-            .await?;
+            batch.audit.push(activity::row(NewActivity {
+                actor_name: actor,
+                kind: "image.pushed",
+                namespace_id: repo.namespace_id,
+                target: &target,
+                details: digest.as_str(),
+                client_addr: e.client_addr.as_deref(),
+                ..Default::default()
+            }));
             notify_hooks(
                 db,
                 settings,
+                batch,
                 e,
                 repo.namespace_id,
                 HookEvent::Push {
@@ -290,23 +464,20 @@ async fn apply(
             let own = !settings.own_subject.is_empty() && actor == settings.own_subject;
             let details = format!("{digest} (tags {})", removed.join(", "));
             if !own {
-                activity::record(
-                    db,
-                    NewActivity {
-                        actor_name: actor,
-                        kind: "image.deleted",
-                        namespace_id: repo.namespace_id,
-                        target: e.repository.as_str(),
-                        details: &details,
-                        client_addr: e.client_addr.as_deref(),
-                        ..Default::default()
-                    },
-                )
-                .await?;
+                batch.audit.push(activity::row(NewActivity {
+                    actor_name: actor,
+                    kind: "image.deleted",
+                    namespace_id: repo.namespace_id,
+                    target: e.repository.as_str(),
+                    details: &details,
+                    client_addr: e.client_addr.as_deref(),
+                    ..Default::default()
+                }));
             }
             notify_hooks(
                 db,
                 settings,
+                batch,
                 e,
                 repo.namespace_id,
                 HookEvent::Delete {

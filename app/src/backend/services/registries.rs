@@ -48,20 +48,15 @@ pub async fn sync(
 ) -> Result<SyncRunSummary, AppError> {
     use crate::backend::sync::reconcile;
     c.require_admin()?;
-    let cfg = &state.config;
-    let trigger = if c.is_operator() { "cli" } else { "console" };
-    let options = reconcile::SyncOptions {
-        strategy: request.strategy.unwrap_or(cfg.sync_strategy),
-        max_delete_share: cfg.sync_max_delete_share,
-        confirm_deletions: request.confirm_deletions,
-        concurrency: cfg.sync_concurrency,
-        trigger: trigger.into(),
-        runner: if c.is_operator() {
-            trigger.into()
-        } else {
-            format!("console:{}", c.name())
-        },
+    let mut options = if c.is_operator() {
+        reconcile::SyncOptions::configured(&state.config, "cli", "cli")
+    } else {
+        reconcile::SyncOptions::configured(&state.config, "console", &format!("console:{}", c.name()))
     };
+    options.confirm_deletions = request.confirm_deletions;
+    if let Some(strategy) = request.strategy {
+        options.strategy = strategy;
+    }
     let started = std::time::Instant::now();
     let run = reconcile::run_sync(&state.db, &state.issuer, &options, progress).await;
     let status = run.as_ref().map_or("error", |r| r.status.as_str());

@@ -23,6 +23,22 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 pub async fn record(db: &impl ConnectionTrait, a: NewActivity<'_>) -> Result<(), AppError> {
+    row(a).insert(db).await?;
+    Ok(())
+}
+
+/// Writes many entries in one statement (notification ingest collects a batch's entries).
+pub async fn record_many(db: &impl ConnectionTrait, rows: Vec<activity::ActiveModel>) -> Result<(), AppError> {
+    use sea_orm::EntityTrait;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    activity::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// The row an entry becomes, stamped now.
+pub fn row(a: NewActivity<'_>) -> activity::ActiveModel {
     activity::ActiveModel {
         created_at: Set(Utc::now()),
         actor_user_id: Set(a.actor_user_id),
@@ -34,9 +50,6 @@ pub async fn record(db: &impl ConnectionTrait, a: NewActivity<'_>) -> Result<(),
         client_addr: Set(a.client_addr.map(|s| clip(s, 64))),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// Records a failed sign-in; a failure to write the log is logged, not returned, so it never
@@ -93,19 +106,6 @@ impl AddressView {
             AddressView::None => false,
         }
     }
-}
-
-/// The newest `limit` entries, newest first, with every address (the operator's CLI).
-pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<crate::domain::dto::ActivityRow>, AppError> {
-    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-    Ok(activity::Entity::find()
-        .order_by_desc(activity::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| to_row(a, AddressView::All))
-        .collect())
 }
 
 /// What an activity list asks for.

@@ -16,16 +16,18 @@ pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> Result<Optio
         .await?)
 }
 
-/// The repository called `name`, created when missing (in its namespace, or as an orphan) and
-/// marked updated at `at`. An orphan stays one even when its namespace exists by now: whoever
-/// made that namespace must not inherit its images, only an administrator adopts them
-/// ([`crate::backend::orphans`]). Returns whether it was created.
+/// The repository called `name`, created when missing (in its namespace, or as an orphan),
+/// marked updated at `at` and locked until the transaction ends (see [`lock`]). An orphan stays
+/// one even when its namespace exists by now: whoever made that namespace must not inherit its
+/// images, only an administrator adopts them ([`crate::backend::orphans`]). Returns whether it
+/// was created.
 pub async fn ensure(
     db: &impl ConnectionTrait,
     name: &RepositoryName,
     at: DateTime<Utc>,
 ) -> Result<(repository::Model, bool), AppError> {
-    // The common case, an existing repository changed now: found and touched in one statement.
+    // The common case, an existing repository changed now: found, touched and (the UPDATE's
+    // row lock) locked in one statement.
     let touched = repository::Entity::update_many()
         .col_expr(repository::Column::UpdatedAt, Expr::value(at))
         .filter(repository::Column::Name.eq(name.as_str()))
@@ -36,6 +38,7 @@ pub async fn ensure(
         return Ok((repo, false));
     }
     if let Some(repo) = find_by_name(db, name.as_str()).await? {
+        lock(db, repo.id).await?;
         return Ok((repo, false));
     }
     let namespace_id = namespaces::find(db, name.namespace().as_ref()).await?.map(|ns| ns.id);
@@ -59,6 +62,7 @@ pub async fn ensure(
     let repo = find_by_name(db, name.as_str())
         .await?
         .ok_or_else(|| AppError::internal("repository vanished after insert"))?;
+    lock(db, repo.id).await?;
     Ok((repo, true))
 }
 

@@ -41,6 +41,20 @@ pub struct SyncOptions {
     pub runner: String,
 }
 
+impl SyncOptions {
+    /// What the configuration asks for, for a run started by `trigger` and run by `runner`.
+    pub fn configured(config: &crate::backend::config::Config, trigger: &str, runner: &str) -> SyncOptions {
+        SyncOptions {
+            strategy: config.sync_strategy,
+            max_delete_share: config.sync_max_delete_share,
+            concurrency: config.sync_concurrency,
+            confirm_deletions: false,
+            trigger: trigger.to_owned(),
+            runner: runner.to_owned(),
+        }
+    }
+}
+
 /// Reported after each repository.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Progress {
@@ -428,7 +442,6 @@ async fn apply_repository(
     let first_seen = changes.iter().map(|c| c.2).min().unwrap_or_else(Utc::now);
     let txn = crate::backend::db::begin_write(db).await?;
     let (repo, _) = repositories::ensure(&*txn, name, first_seen).await?;
-    repositories::lock(&*txn, repo.id).await?;
     // Deletes the registry reported after sync looked: those tags must not come back.
     let deletes = deletes_after(&*txn, name.as_str(), first_seen).await?;
     let mut fresh = Vec::new();

@@ -37,14 +37,35 @@ pub async fn enqueue_event(
     cause: &str,
     payload: &Payload<'_>,
 ) -> Result<u64, AppError> {
-    let hooks = webhook::Entity::find()
+    let hooks = enabled_hooks(db, namespace_id).await?;
+    enqueue_for(db, &hooks, cause, payload).await
+}
+
+/// The enabled hooks of `namespace_id` (read once for many events by notification ingest).
+pub async fn enabled_hooks(db: &impl ConnectionTrait, namespace_id: i64) -> Result<Vec<webhook::Model>, AppError> {
+    Ok(webhook::Entity::find()
         .filter(webhook::Column::NamespaceId.eq(namespace_id))
         .filter(webhook::Column::Enabled.eq(true))
         .all(db)
-        .await?;
+        .await?)
+}
+
+/// Enqueues `payload` for those of `hooks` that subscribe to its event; how many were added.
+pub async fn enqueue_for(
+    db: &impl ConnectionTrait,
+    hooks: &[webhook::Model],
+    cause: &str,
+    payload: &Payload<'_>,
+) -> Result<u64, AppError> {
+    // Collected first: an iterator adapter held across the awaits below would make the
+    // future not `Send` (its closure is higher-ranked over the borrow).
+    let subscribed: Vec<&webhook::Model> = hooks.iter().filter(|h| subscribes(h, payload.event)).collect();
+    if subscribed.is_empty() {
+        return Ok(0);
+    }
     let body = payload.to_json();
     let mut added = 0;
-    for hook in hooks.iter().filter(|h| subscribes(h, payload.event)) {
+    for hook in subscribed {
         if enqueue(db, hook.id, payload.event, cause, &body).await? {
             added += 1;
         }
