@@ -6,6 +6,7 @@
 //! Statements a batch shares run once for it: the event-id claims are one insert, the earlier
 //! deletes one query, the audit entries one insert, each namespace's hooks one read.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::sea_query::{OnConflict, Query};
@@ -271,11 +272,10 @@ impl Batch {
     }
 
     async fn hooks(&mut self, db: &impl ConnectionTrait, namespace_id: i64) -> Result<&[webhook::Model], AppError> {
-        if !self.hooks.contains_key(&namespace_id) {
-            let hooks = queue::enabled_hooks(db, namespace_id).await?;
-            self.hooks.insert(namespace_id, hooks);
-        }
-        Ok(self.hooks.get(&namespace_id).map_or(&[][..], Vec::as_slice))
+        Ok(match self.hooks.entry(namespace_id) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => slot.insert(queue::enabled_hooks(db, namespace_id).await?),
+        })
     }
 }
 
