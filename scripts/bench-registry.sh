@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-wharf="${WHARF_BIN:-$target_dir/release/wharf}"
+wharf="${BENCH_WHARF_BIN:-$target_dir/release/wharf}"
 [ -x "$wharf" ] || { echo "build first: cargo leptos build --release" >&2; exit 1; }
 
 registry3=$(bash scripts/registry3.sh)

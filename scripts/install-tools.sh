@@ -89,4 +89,25 @@ if [ "$want_test" = 1 ] && ! cargo machete --version 2>/dev/null | grep -q "$CAR
   log "installing cargo-machete $CARGO_MACHETE_VERSION"
   cargo install -q --locked cargo-machete --version "$CARGO_MACHETE_VERSION"
 fi
+# The dependency policy check of scripts/test.sh (deny.toml): licences, bans, sources, and
+# advisories from a local clone of the RustSec database (no GitHub access here). The clone is
+# made from WHARF_ADVISORY_MIRROR (a git repository of rustsec/advisory-db) when one exists;
+# without it the advisory part is reported as skipped, never silently passed.
+CARGO_DENY_VERSION=0.20.2
+if [ "$want_test" = 1 ] && ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+  log "installing cargo-deny $CARGO_DENY_VERSION (about 10 min)"
+  cargo install -q --locked cargo-deny --version "$CARGO_DENY_VERSION"
+fi
+advisory_mirror=${WHARF_ADVISORY_MIRROR:-/work/.mirror/rustsec+advisory-db/repo}
+# cargo-deny's own name for a checkout of https://github.com/rustsec/advisory-db in db-path.
+advisory_db=/var/tmp/wharf-tools/advisory-dbs/advisory-db-3157b0e258782691
+if [ "$want_test" = 1 ] && [ -d "$advisory_mirror" ]; then
+  if [ -d "$advisory_db/.git" ]; then
+    git -C "$advisory_db" pull -q --ff-only "$advisory_mirror" || true
+  else
+    log "advisory database: cloning $advisory_mirror"
+    mkdir -p "$(dirname "$advisory_db")"
+    git clone -q "$advisory_mirror" "$advisory_db"
+  fi
+fi
 log "tools ready"

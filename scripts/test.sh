@@ -19,6 +19,17 @@ cargo fmt --all -- --check
 step "unused dependencies (cargo machete)"
 cargo machete
 
+step "dependency policy (cargo deny: licences, bans, sources, advisories; deny.toml)"
+# Offline: the advisory database is a local checkout, and `cargo fetch` first brings every
+# crate the lock file names (for all platforms) so cargo metadata needs no network either.
+cargo fetch -q
+if [ -d /var/tmp/wharf-tools/advisory-dbs/advisory-db-3157b0e258782691/.git ]; then
+  cargo deny --offline check
+else
+  echo "advisories: SKIPPED - no local advisory database (set WHARF_ADVISORY_MIRROR to a clone of rustsec/advisory-db and rerun scripts/install-tools.sh --test)"
+  cargo deny --offline check licenses bans sources
+fi
+
 step "clippy (server side, all targets)"
 cargo clippy -p wharf-server -p wharf-app -p wharf-migration --all-targets --features wharf-app/ssr -- -D warnings
 step "clippy (browser build, wasm32: proves no server crate reaches the browser)"
