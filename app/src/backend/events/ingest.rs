@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::envelope::{EventAction, RegistryEvent};
 use crate::backend::entity::{activity as activity_row, registry_event, webhook};
 use crate::backend::store::activity::{self, NewActivity};
-use crate::backend::store::tags::{TagPush, TagWrite};
+use crate::backend::store::tags::TagPush;
 use crate::backend::store::{registries, repositories, tags};
 use crate::backend::webhooks::payload::{self, Payload};
 use crate::backend::webhooks::queue;
@@ -84,25 +84,40 @@ async fn apply_batch(
     let mut batch = Batch::start(&*txn, envelopes).await?;
     let mut fresh = claim(&*txn, envelopes, &sources).await?;
     let mut reports = vec![IngestReport::default(); envelopes.len()];
-    for (envelope, report) in envelopes.iter().zip(&mut reports) {
+    // The new events, in order, with the envelope each came in.
+    let mut todo: Vec<(usize, &RegistryEvent)> = Vec::new();
+    for (i, envelope) in envelopes.iter().enumerate() {
         for event in envelope.events {
             if event.action == EventAction::Ignored {
-                report.ignored += 1;
-                continue;
-            }
-            // Claimed by this batch, once: a second copy in the same batch is a duplicate too.
-            if !fresh.remove(event.id.as_str()) {
-                report.duplicates += 1;
-                continue;
-            }
-            batch.claimed(event);
-            if let Some(applied) = apply(&*txn, settings, &mut batch, event).await? {
-                report.applied += 1;
-                report.webhooks += applied.webhooks;
+                reports[i].ignored += 1;
+            } else if fresh.remove(event.id.as_str()) {
+                todo.push((i, event));
             } else {
-                report.stale += 1;
+                // Claimed by this batch once: a second copy in the same batch is a duplicate too.
+                reports[i].duplicates += 1;
             }
         }
+    }
+    // Consecutive pushes are applied together (their repositories and tags read and written
+    // once for all of them); any other event alone, in its place.
+    let mut rest = &todo[..];
+    while let Some(&(i, first)) = rest.first() {
+        let run = rest.iter().take_while(|(_, e)| is_push(e)).count();
+        if run > 0 {
+            let (pushes, later) = rest.split_at(run);
+            apply_pushes(&*txn, settings, &mut batch, pushes, &mut reports).await?;
+            rest = later;
+            continue;
+        }
+        batch.claimed(first);
+        let report = &mut reports[i];
+        if let Some(applied) = apply(&*txn, settings, &mut batch, first).await? {
+            report.applied += 1;
+            report.webhooks += applied.webhooks;
+        } else {
+            report.stale += 1;
+        }
+        rest = &rest[1..];
     }
     activity::record_many(&*txn, std::mem::take(&mut batch.audit)).await?;
     txn.commit().await?;
@@ -367,7 +382,110 @@ enum HookEvent<'a> {
     Delete { digest: &'a str, tags: &'a [String] },
 }
 
-/// Applies one new event; `None` when it is older than what the database holds.
+fn is_push(e: &RegistryEvent) -> bool {
+    matches!(e.action, EventAction::PushManifest { .. })
+}
+
+/// Applies a run of manifest pushes (`(envelope, event)`, in order): their repositories are
+/// ensured and locked together, their tags read together, decided in memory one push after the
+/// other (so two pushes of one tag in the run behave as if applied one by one), then written
+/// together.
+async fn apply_pushes(
+    db: &impl ConnectionTrait,
+    settings: &IngestSettings,
+    batch: &mut Batch,
+    pushes: &[(usize, &RegistryEvent)],
+    reports: &mut [IngestReport],
+) -> Result<(), AppError> {
+    let wanted: Vec<_> = pushes.iter().map(|(_, e)| (&e.repository, e.occurred_at)).collect();
+    let repos = repositories::ensure_many(db, &wanted).await?;
+    let mut keys: Vec<(i64, &str)> = Vec::new();
+    for (_, e) in pushes {
+        if let (EventAction::PushManifest { tag: Some(tag), .. }, Some(repo)) =
+            (&e.action, repos.get(e.repository.as_str()))
+        {
+            keys.push((repo.id, tag.as_str()));
+        }
+    }
+    let mut states = tags::pushed_states(db, &keys).await?;
+    // The tags this run changes, in the order first changed.
+    let mut changed: Vec<(i64, String)> = Vec::new();
+    let mut changed_set: HashSet<(i64, String)> = HashSet::new();
+    for &(i, e) in pushes {
+        let EventAction::PushManifest {
+            tag,
+            digest,
+            media_type,
+            size,
+        } = &e.action
+        else {
+            continue;
+        };
+        let repo = repos
+            .get(e.repository.as_str())
+            .ok_or_else(|| AppError::internal("repository missing after ensure"))?;
+        let report = &mut reports[i];
+        let Some(tag) = tag else {
+            // Pushed by digest only (a platform image of a multi-arch push): no tag to record.
+            report.applied += 1;
+            continue;
+        };
+        if batch.deleted_after(e.repository.as_str(), tag.as_str(), digest.as_str(), e.occurred_at) {
+            report.stale += 1;
+            continue;
+        }
+        let push = TagPush {
+            repository_id: repo.id,
+            tag: tag.as_str(),
+            digest: digest.as_str(),
+            media_type,
+            size: *size,
+            pushed_by: e.actor.as_deref(),
+            at: e.occurred_at,
+        };
+        let key = (repo.id, tag.to_string());
+        let (_, Some(state)) = tags::decide_push(states.get(&key), &push) else {
+            report.stale += 1;
+            continue;
+        };
+        if changed_set.insert(key.clone()) {
+            changed.push(key.clone());
+        }
+        states.insert(key, state);
+        let target = format!("{}:{}", e.repository, tag);
+        batch.audit.push(activity::row(NewActivity {
+            actor_name: e.actor.as_deref().unwrap_or(""),
+            kind: "image.pushed",
+            namespace_id: repo.namespace_id,
+            target: &target,
+            details: digest.as_str(),
+            client_addr: e.client_addr.as_deref(),
+            ..Default::default()
+        }));
+        let hooked = notify_hooks(
+            db,
+            settings,
+            batch,
+            e,
+            repo.namespace_id,
+            HookEvent::Push {
+                tag: tag.as_str(),
+                digest: digest.as_str(),
+            },
+        )
+        .await?;
+        report.applied += 1;
+        report.webhooks += hooked.map_or(0, |a| a.webhooks);
+    }
+    let writes: Vec<((i64, String), tags::PushedState)> = changed
+        .into_iter()
+        .filter_map(|key| states.remove(&key).map(|state| (key, state)))
+        .collect();
+    tags::write_pushed(db, &writes).await
+}
+
+/// Applies one new event other than a push; `None` when it is older than what the database
+/// holds.
 async fn apply(
     db: &impl ConnectionTrait,
     settings: &IngestSettings,
@@ -376,59 +494,8 @@ async fn apply(
 ) -> Result<Option<Applied>, AppError> {
     let actor = e.actor.as_deref().unwrap_or("");
     match &e.action {
-        EventAction::PushManifest {
-            tag,
-            digest,
-            media_type,
-            size,
-        } => {
-            let (repo, _) = repositories::ensure(db, &e.repository, e.occurred_at).await?;
-            let Some(tag) = tag else {
-                // Pushed by digest only (a platform image of a multi-arch push): no tag to record.
-                return applied();
-            };
-            if batch.deleted_after(e.repository.as_str(), tag.as_str(), digest.as_str(), e.occurred_at) {
-                return Ok(None);
-            }
-            let write = tags::record_push(
-                db,
-                TagPush {
-                    repository_id: repo.id,
-                    tag: tag.as_str(),
-                    digest: digest.as_str(),
-                    media_type,
-                    size: *size,
-                    pushed_by: e.actor.as_deref(),
-                    at: e.occurred_at,
-                },
-            )
-            .await?;
-            if write == TagWrite::Stale {
-                return Ok(None);
-            }
-            let target = format!("{}:{}", e.repository, tag);
-            batch.audit.push(activity::row(NewActivity {
-                actor_name: actor,
-                kind: "image.pushed",
-                namespace_id: repo.namespace_id,
-                target: &target,
-                details: digest.as_str(),
-                client_addr: e.client_addr.as_deref(),
-                ..Default::default()
-            }));
-            notify_hooks(
-                db,
-                settings,
-                batch,
-                e,
-                repo.namespace_id,
-                HookEvent::Push {
-                    tag: tag.as_str(),
-                    digest: digest.as_str(),
-                },
-            )
-            .await
-        }
+        // Pushes are applied in runs, by `apply_pushes`.
+        EventAction::PushManifest { .. } => Err(AppError::internal("a push reached the single-event path")),
         EventAction::PullManifest { tag, digest } => {
             if !settings.own_subject.is_empty() && actor == settings.own_subject {
                 return applied();
@@ -508,4 +575,91 @@ pub async fn prune(db: &impl ConnectionTrait, days: i64) -> Result<u64, AppError
         .exec(db)
         .await?
         .rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::events::envelope::parse_envelope;
+    use crate::backend::store::test_db::memory_db;
+
+    fn digest(n: u32) -> String {
+        format!("sha256:{n:064x}")
+    }
+
+    fn event(id: &str, action: &str, second: u32, tag: Option<&str>, digest_no: u32) -> String {
+        let tag = tag.map_or(String::new(), |t| format!(r#""tag":"{t}","#));
+        format!(
+            r#"{{"id":"{id}","timestamp":"2026-11-28T10:00:{second:02}Z","action":"{action}",
+            "target":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":500,
+            "digest":"{}",{tag}"repository":"alice/app"}},
+            "request":{{"method":"{}","addr":"127.0.0.1:1"}},"actor":{{"name":"alice"}}}}"#,
+            digest(digest_no),
+            if action == "pull" { "GET" } else { "PUT" }
+        )
+    }
+
+    fn envelope(events: &[String]) -> Vec<RegistryEvent> {
+        parse_envelope(format!(r#"{{"events":[{}]}}"#, events.join(",")).as_bytes()).unwrap()
+    }
+
+    async fn tags_now(db: &DatabaseConnection) -> Vec<(String, String, i64)> {
+        let repo = repositories::find_by_name(db, "alice/app").await.unwrap().unwrap();
+        tags::list(db, repo.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, t.digest, t.pull_count))
+            .collect()
+    }
+
+    /// A batch mixing runs of pushes with a pull and a delete ends as if applied one by one.
+    #[tokio::test]
+    async fn runs_of_pushes_apply_as_if_one_by_one() {
+        let db = memory_db().await;
+        let settings = IngestSettings::default();
+        let first = envelope(&[
+            event("a", "push", 2, Some("t1"), 1),
+            // Older than the push above in the same run: stale, t1 stays on digest 1.
+            event("b", "push", 1, Some("t1"), 2),
+            event("c", "push", 3, Some("t2"), 3),
+            event("d", "pull", 4, Some("t1"), 1),
+        ]);
+        let second = envelope(&[
+            // Deletes t2's manifest, then a push of t2 from before that delete (stale), and a
+            // push of t3 and a move of t1 after it.
+            event("e", "delete", 5, None, 3),
+            event("f", "push", 4, Some("t2"), 3),
+            event("g", "push", 6, Some("t3"), 4),
+            event("h", "push", 7, Some("t1"), 5),
+            event("a", "push", 2, Some("t1"), 1),
+        ]);
+        let reports = ingest_batch(
+            &db,
+            &settings,
+            &[
+                Envelope {
+                    replica_name: None,
+                    events: &first,
+                },
+                Envelope {
+                    replica_name: None,
+                    events: &second,
+                },
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!((reports[0].applied, reports[0].stale, reports[0].duplicates), (3, 1, 0));
+        assert_eq!((reports[1].applied, reports[1].stale, reports[1].duplicates), (3, 1, 1));
+        assert_eq!(
+            tags_now(&db).await,
+            [("t1".to_owned(), digest(5), 1), ("t3".to_owned(), digest(4), 0)],
+            "t1 moved and kept its pull, t2 deleted and not revived, t3 added"
+        );
+        let audit = activity_row::Entity::find().all(&db).await.unwrap();
+        let kinds = |kind: &str| audit.iter().filter(|a| a.kind == kind).count();
+        assert_eq!(kinds("image.pushed"), 4, "one entry per applied push: a, c, g, h");
+        assert_eq!(kinds("image.deleted"), 1);
+    }
 }

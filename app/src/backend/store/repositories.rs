@@ -1,8 +1,10 @@
 //! Repositories as the registry reports them. A repository whose namespace wharf does not know
 //! is kept as an orphan (`namespace_id` NULL) for an admin to adopt, never dropped.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::namespaces;
@@ -64,6 +66,51 @@ pub async fn ensure(
         .ok_or_else(|| AppError::internal("repository vanished after insert"))?;
     lock(db, repo.id).await?;
     Ok((repo, true))
+}
+
+/// [`ensure`] for several repositories at once (a run of pushes): each marked updated at its
+/// newest time in `wanted`, and locked, by one `UPDATE … RETURNING` for those that exist; the
+/// new ones are created one by one. Keyed by name.
+pub async fn ensure_many(
+    db: &impl ConnectionTrait,
+    wanted: &[(&RepositoryName, DateTime<Utc>)],
+) -> Result<HashMap<String, repository::Model>, AppError> {
+    let mut newest: BTreeMap<&str, (&RepositoryName, DateTime<Utc>)> = BTreeMap::new();
+    for (name, at) in wanted {
+        let slot = newest.entry(name.as_str()).or_insert((*name, *at));
+        slot.1 = std::cmp::max(slot.1, *at);
+    }
+    let mut found = HashMap::with_capacity(newest.len());
+    let names: Vec<&str> = newest.keys().copied().collect();
+    for chunk in names.chunks(300) {
+        // Every row is updated (the lock), only older times are moved forward.
+        let mut newer = CaseStatement::new();
+        for name in chunk {
+            let at = newest[name].1;
+            newer = newer.case(
+                repository::Column::Name
+                    .eq(*name)
+                    .and(repository::Column::UpdatedAt.lt(at)),
+                Expr::value(at),
+            );
+        }
+        let rows = repository::Entity::update_many()
+            .col_expr(
+                repository::Column::UpdatedAt,
+                newer.finally(Expr::col(repository::Column::UpdatedAt)).into(),
+            )
+            .filter(repository::Column::Name.is_in(chunk.iter().copied()))
+            .exec_with_returning(db)
+            .await?;
+        found.extend(rows.into_iter().map(|r| (r.name.clone(), r)));
+    }
+    for (name, (repository, at)) in newest {
+        if !found.contains_key(name) {
+            let (repo, _) = ensure(db, repository, at).await?;
+            found.insert(repo.name.clone(), repo);
+        }
+    }
+    Ok(found)
 }
 
 /// Locks the repository row until the transaction ends (PostgreSQL; SQLite transactions are

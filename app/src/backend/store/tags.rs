@@ -5,9 +5,11 @@
 //! push both end in the state the registry really has. (`pushed_at` is the first push, shown to
 //! users; rows written before `seen_at` existed fall back to it.)
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::backend::entity::tag;
 use crate::domain::AppError;
@@ -117,47 +119,173 @@ async fn insert_chunk(db: &impl ConnectionTrait, pushes: &[TagPush<'_>]) -> Resu
     })
 }
 
+/// The columns a push writes on a tag (pull counts are not a push's to touch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedState {
+    pub digest: String,
+    pub media_type: String,
+    pub size: i64,
+    pub pushed_by: Option<String>,
+    pub pushed_at: DateTime<Utc>,
+    pub seen_at: DateTime<Utc>,
+}
+
+impl From<&tag::Model> for PushedState {
+    fn from(t: &tag::Model) -> Self {
+        PushedState {
+            digest: t.digest.clone(),
+            media_type: t.media_type.clone(),
+            size: t.size,
+            pushed_by: t.pushed_by.clone(),
+            pushed_at: t.pushed_at,
+            seen_at: seen(t),
+        }
+    }
+}
+
+/// What a push makes of a tag whose current state is `existing` (`None`: no such tag yet):
+/// the effect and the state to write, or `Stale` and nothing to write. The one rule for both
+/// the notification path and sync.
+pub fn decide_push(existing: Option<&PushedState>, p: &TagPush<'_>) -> (TagWrite, Option<PushedState>) {
+    match existing {
+        None => (
+            TagWrite::Added,
+            Some(PushedState {
+                digest: p.digest.to_owned(),
+                media_type: p.media_type.to_owned(),
+                size: p.size,
+                pushed_by: p.pushed_by.map(str::to_owned),
+                pushed_at: p.at,
+                seen_at: p.at,
+            }),
+        ),
+        // The same manifest confirmed again (an event after sync found it, or a re-push):
+        // the confirmation time moves forward, and what sync could not know is filled in.
+        Some(old) if old.digest == p.digest => {
+            let mut now = old.clone();
+            if !p.media_type.is_empty() {
+                now.media_type = p.media_type.to_owned();
+            }
+            if p.size > 0 {
+                now.size = p.size;
+            }
+            if let Some(by) = p.pushed_by {
+                now.pushed_by = Some(by.to_owned());
+            }
+            now.seen_at = std::cmp::max(old.seen_at, p.at);
+            (TagWrite::Refreshed, Some(now))
+        }
+        Some(old) if old.seen_at > p.at => (TagWrite::Stale, None),
+        Some(_) => (
+            TagWrite::Moved,
+            Some(PushedState {
+                digest: p.digest.to_owned(),
+                media_type: p.media_type.to_owned(),
+                size: p.size,
+                pushed_by: p.pushed_by.map(str::to_owned),
+                pushed_at: p.at,
+                seen_at: p.at,
+            }),
+        ),
+    }
+}
+
 /// Points a tag at a digest unless a newer write is already there.
 pub async fn record_push(db: &impl ConnectionTrait, p: TagPush<'_>) -> Result<TagWrite, AppError> {
-    match find(db, p.repository_id, p.tag).await? {
-        None => {
+    let existing = find(db, p.repository_id, p.tag).await?;
+    let (write, state) = decide_push(existing.as_ref().map(PushedState::from).as_ref(), &p);
+    match (existing, state) {
+        (_, None) => Ok(write),
+        (None, Some(_)) => {
             if insert_new(db, &p).await? {
-                Ok(TagWrite::Added)
+                Ok(write)
             } else {
                 // Inserted concurrently by another request: settle it like an existing row.
                 Box::pin(record_push(db, p)).await
             }
         }
-        Some(existing) if existing.digest == p.digest => {
-            // The same manifest confirmed again (an event after sync found it, or a re-push):
-            // move the confirmation time forward, fill in what sync could not know.
-            let mut active: tag::ActiveModel = existing.clone().into();
-            if !p.media_type.is_empty() {
-                active.media_type = Set(p.media_type.to_owned());
-            }
-            if p.size > 0 {
-                active.size = Set(p.size);
-            }
-            if let Some(by) = p.pushed_by {
-                active.pushed_by = Set(Some(by.to_owned()));
-            }
-            active.seen_at = Set(Some(std::cmp::max(seen(&existing), p.at)));
-            active.update(db).await?;
-            Ok(TagWrite::Refreshed)
-        }
-        Some(existing) if seen(&existing) > p.at => Ok(TagWrite::Stale),
-        Some(existing) => {
-            let mut active: tag::ActiveModel = existing.into();
-            active.digest = Set(p.digest.to_owned());
-            active.media_type = Set(p.media_type.to_owned());
-            active.size = Set(p.size);
-            active.pushed_by = Set(p.pushed_by.map(str::to_owned));
-            active.pushed_at = Set(p.at);
-            active.seen_at = Set(Some(p.at));
-            active.update(db).await?;
-            Ok(TagWrite::Moved)
+        (Some(row), Some(state)) => {
+            set_pushed(tag::Entity::update_many(), &state)
+                .filter(tag::Column::Id.eq(row.id))
+                .exec(db)
+                .await?;
+            Ok(write)
         }
     }
+}
+
+fn set_pushed(q: sea_orm::UpdateMany<tag::Entity>, s: &PushedState) -> sea_orm::UpdateMany<tag::Entity> {
+    q.col_expr(tag::Column::Digest, Expr::value(s.digest.clone()))
+        .col_expr(tag::Column::MediaType, Expr::value(s.media_type.clone()))
+        .col_expr(tag::Column::Size, Expr::value(s.size))
+        .col_expr(tag::Column::PushedBy, Expr::value(s.pushed_by.clone()))
+        .col_expr(tag::Column::PushedAt, Expr::value(s.pushed_at))
+        .col_expr(tag::Column::SeenAt, Expr::value(Some(s.seen_at)))
+}
+
+/// The current state of the named tags (`(repository id, tag)`), in one query per few hundred.
+pub async fn pushed_states(
+    db: &impl ConnectionTrait,
+    keys: &[(i64, &str)],
+) -> Result<HashMap<(i64, String), PushedState>, AppError> {
+    let mut found = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(300) {
+        // Repository ids × names selects a superset; the exact pairs are kept below.
+        let repos: BTreeSet<i64> = chunk.iter().map(|(r, _)| *r).collect();
+        let names: BTreeSet<&str> = chunk.iter().map(|(_, n)| *n).collect();
+        let wanted: HashSet<(i64, &str)> = chunk.iter().copied().collect();
+        let rows = tag::Entity::find()
+            .filter(tag::Column::RepositoryId.is_in(repos))
+            .filter(tag::Column::Name.is_in(names))
+            .all(db)
+            .await?;
+        for t in rows {
+            if wanted.contains(&(t.repository_id, t.name.as_str())) {
+                let state = PushedState::from(&t);
+                found.insert((t.repository_id, t.name), state);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Writes decided push states (`(repository id, tag)` → state): new tags are inserted, the
+/// others get the push columns, in one statement per few hundred tags. The caller holds the
+/// repositories' locks, so the states it decided are still current.
+pub async fn write_pushed(db: &impl ConnectionTrait, states: &[((i64, String), PushedState)]) -> Result<(), AppError> {
+    use sea_orm::sea_query::OnConflict;
+    // Ten values a row: well inside both databases' limits on bound parameters.
+    for chunk in states.chunks(300) {
+        let rows = chunk.iter().map(|((repository_id, name), s)| tag::ActiveModel {
+            repository_id: Set(*repository_id),
+            name: Set(name.clone()),
+            digest: Set(s.digest.clone()),
+            media_type: Set(s.media_type.clone()),
+            size: Set(s.size),
+            pushed_by: Set(s.pushed_by.clone()),
+            pushed_at: Set(s.pushed_at),
+            pull_count: Set(0),
+            last_pulled_at: Set(None),
+            seen_at: Set(Some(s.seen_at)),
+            ..Default::default()
+        });
+        tag::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([tag::Column::RepositoryId, tag::Column::Name])
+                    .update_columns([
+                        tag::Column::Digest,
+                        tag::Column::MediaType,
+                        tag::Column::Size,
+                        tag::Column::PushedBy,
+                        tag::Column::PushedAt,
+                        tag::Column::SeenAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Removes the tags of a repository pointing at `digest`, unless confirmed after `before`.
@@ -285,7 +413,6 @@ pub async fn page(
 ) -> Result<crate::domain::dto::Page<crate::domain::dto::TagView>, AppError> {
     use crate::domain::TagSort;
     use sea_orm::{PaginatorTrait, QuerySelect};
-    use std::collections::HashMap;
 
     let mut find = tag::Entity::find().filter(tag::Column::RepositoryId.eq(repository_id));
     if let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) {
@@ -368,4 +495,106 @@ pub async fn search(
         .into_tuple()
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::store::repositories;
+    use crate::backend::store::test_db::memory_db;
+    use crate::domain::RepositoryName;
+
+    fn at(second: u32) -> DateTime<Utc> {
+        format!("2026-11-28T10:00:{second:02}Z").parse().unwrap()
+    }
+
+    fn push<'a>(tag: &'a str, digest: &'a str, second: u32) -> TagPush<'a> {
+        TagPush {
+            repository_id: 1,
+            tag,
+            digest,
+            media_type: "application/vnd.oci.image.manifest.v1+json",
+            size: 10,
+            pushed_by: Some("alice"),
+            at: at(second),
+        }
+    }
+
+    #[test]
+    fn a_push_adds_moves_refreshes_or_is_stale() {
+        let (write, first) = decide_push(None, &push("v1", "sha256:a", 5));
+        assert_eq!(write, TagWrite::Added);
+        let first = first.unwrap();
+        assert_eq!((first.pushed_at, first.seen_at), (at(5), at(5)));
+
+        // Older than what is stored, another digest: stale, nothing to write.
+        assert_eq!(
+            decide_push(Some(&first), &push("v1", "sha256:b", 4)),
+            (TagWrite::Stale, None)
+        );
+
+        // The same digest again, even older: confirmed, first push time and newest sighting kept.
+        let mut unknown = push("v1", "sha256:a", 3);
+        unknown.media_type = "";
+        unknown.size = 0;
+        let (write, same) = decide_push(Some(&first), &unknown);
+        assert_eq!(write, TagWrite::Refreshed);
+        assert_eq!(same.unwrap(), first, "nothing unknown overwrites what is known");
+
+        let (write, moved) = decide_push(Some(&first), &push("v1", "sha256:b", 6));
+        assert_eq!(write, TagWrite::Moved);
+        let moved = moved.unwrap();
+        assert_eq!((moved.digest.as_str(), moved.pushed_at), ("sha256:b", at(6)));
+    }
+
+    #[tokio::test]
+    async fn pushed_states_are_written_in_one_go_and_read_back_without_touching_pulls() {
+        let db = memory_db().await;
+        let name = RepositoryName::try_from("alice/app".to_owned()).unwrap();
+        let repos = repositories::ensure_many(&db, &[(&name, at(1)), (&name, at(3))])
+            .await
+            .unwrap();
+        let repo = &repos["alice/app"];
+        assert_eq!(repo.updated_at, at(3), "created at the run's newest push");
+        assert!(repo.namespace_id.is_none(), "no such namespace: kept as an orphan");
+
+        let (_, v1) = decide_push(None, &push("v1", "sha256:a", 2));
+        write_pushed(&db, &[((repo.id, "v1".into()), v1.clone().unwrap())])
+            .await
+            .unwrap();
+        count_pull(&db, repo.id, Some("v1"), None, at(3)).await.unwrap();
+
+        let states = pushed_states(&db, &[(repo.id, "v1"), (repo.id, "v2")]).await.unwrap();
+        assert_eq!(states.len(), 1, "v2 does not exist");
+        let (_, moved) = decide_push(states.get(&(repo.id, "v1".to_owned())), &push("v1", "sha256:b", 4));
+        let (_, v2) = decide_push(None, &push("v2", "sha256:c", 4));
+        write_pushed(
+            &db,
+            &[
+                ((repo.id, "v1".into()), moved.unwrap()),
+                ((repo.id, "v2".into()), v2.unwrap()),
+            ],
+        )
+        .await
+        .unwrap();
+        let rows: Vec<(String, String, i64)> = list(&db, repo.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, t.digest, t.pull_count))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("v1".to_owned(), "sha256:b".to_owned(), 1),
+                ("v2".to_owned(), "sha256:c".to_owned(), 0)
+            ]
+        );
+
+        // Touched forward only: a later push moves updated_at, an earlier one does not.
+        let later = repositories::ensure_many(&db, &[(&name, at(9))]).await.unwrap();
+        assert_eq!(later["alice/app"].updated_at, at(9));
+        let earlier = repositories::ensure_many(&db, &[(&name, at(5))]).await.unwrap();
+        assert_eq!(earlier["alice/app"].updated_at, at(9));
+    }
 }
