@@ -4,10 +4,11 @@
 //! events (and a 5xx, hence a retry, otherwise).
 //!
 //! Statements a batch shares run once for it: the event-id claims are one insert, the earlier
-//! deletes one query, the audit entries one insert, each namespace's hooks one read.
+//! deletes one query, the audit entries one insert, each namespace's hooks one read; and each
+//! run of consecutive pushes reads and writes its repositories and tags once ([`apply_pushes`]).
 
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -408,9 +409,8 @@ async fn apply_pushes(
         }
     }
     let mut states = tags::pushed_states(db, &keys).await?;
-    // The tags this run changes, in the order first changed.
-    let mut changed: Vec<(i64, String)> = Vec::new();
-    let mut changed_set: HashSet<(i64, String)> = HashSet::new();
+    // The tags this run changes (sorted: rows written in one order by every run).
+    let mut changed: BTreeSet<(i64, String)> = BTreeSet::new();
     for &(i, e) in pushes {
         let EventAction::PushManifest {
             tag,
@@ -448,9 +448,7 @@ async fn apply_pushes(
             report.stale += 1;
             continue;
         };
-        if changed_set.insert(key.clone()) {
-            changed.push(key.clone());
-        }
+        changed.insert(key.clone());
         states.insert(key, state);
         let target = format!("{}:{}", e.repository, tag);
         batch.audit.push(activity::row(NewActivity {

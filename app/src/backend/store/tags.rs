@@ -71,19 +71,19 @@ pub async fn list(db: &impl ConnectionTrait, repository_id: i64) -> Result<Vec<t
         .await?)
 }
 
-/// The row a first push of a tag creates.
-fn new_row(p: &TagPush<'_>) -> tag::ActiveModel {
+/// The row a tag in state `s` is inserted as (never pulled yet).
+fn new_row(repository_id: i64, name: &str, s: &PushedState) -> tag::ActiveModel {
     tag::ActiveModel {
-        repository_id: Set(p.repository_id),
-        name: Set(p.tag.to_owned()),
-        digest: Set(p.digest.to_owned()),
-        media_type: Set(p.media_type.to_owned()),
-        size: Set(p.size),
-        pushed_by: Set(p.pushed_by.map(str::to_owned)),
-        pushed_at: Set(p.at),
+        repository_id: Set(repository_id),
+        name: Set(name.to_owned()),
+        digest: Set(s.digest.clone()),
+        media_type: Set(s.media_type.clone()),
+        size: Set(s.size),
+        pushed_by: Set(s.pushed_by.clone()),
+        pushed_at: Set(s.pushed_at),
         pull_count: Set(0),
         last_pulled_at: Set(None),
-        seen_at: Set(Some(p.at)),
+        seen_at: Set(Some(s.seen_at)),
         ..Default::default()
     }
 }
@@ -108,7 +108,9 @@ async fn insert_chunk(db: &impl ConnectionTrait, pushes: &[TagPush<'_>]) -> Resu
     if pushes.is_empty() {
         return Ok(0);
     }
-    let rows = pushes.iter().map(new_row);
+    let rows = pushes
+        .iter()
+        .map(|p| new_row(p.repository_id, p.tag, &PushedState::pushed(p)));
     let res = tag::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([tag::Column::RepositoryId, tag::Column::Name])
         .exec_without_returning(db)
@@ -130,6 +132,20 @@ pub struct PushedState {
     pub seen_at: DateTime<Utc>,
 }
 
+impl PushedState {
+    /// All of it from `p`: a first push, or a move to another digest.
+    fn pushed(p: &TagPush<'_>) -> Self {
+        PushedState {
+            digest: p.digest.to_owned(),
+            media_type: p.media_type.to_owned(),
+            size: p.size,
+            pushed_by: p.pushed_by.map(str::to_owned),
+            pushed_at: p.at,
+            seen_at: p.at,
+        }
+    }
+}
+
 impl From<&tag::Model> for PushedState {
     fn from(t: &tag::Model) -> Self {
         PushedState {
@@ -148,17 +164,7 @@ impl From<&tag::Model> for PushedState {
 /// the notification path and sync.
 pub fn decide_push(existing: Option<&PushedState>, p: &TagPush<'_>) -> (TagWrite, Option<PushedState>) {
     match existing {
-        None => (
-            TagWrite::Added,
-            Some(PushedState {
-                digest: p.digest.to_owned(),
-                media_type: p.media_type.to_owned(),
-                size: p.size,
-                pushed_by: p.pushed_by.map(str::to_owned),
-                pushed_at: p.at,
-                seen_at: p.at,
-            }),
-        ),
+        None => (TagWrite::Added, Some(PushedState::pushed(p))),
         // The same manifest confirmed again (an event after sync found it, or a re-push):
         // the confirmation time moves forward, and what sync could not know is filled in.
         Some(old) if old.digest == p.digest => {
@@ -176,17 +182,7 @@ pub fn decide_push(existing: Option<&PushedState>, p: &TagPush<'_>) -> (TagWrite
             (TagWrite::Refreshed, Some(now))
         }
         Some(old) if old.seen_at > p.at => (TagWrite::Stale, None),
-        Some(_) => (
-            TagWrite::Moved,
-            Some(PushedState {
-                digest: p.digest.to_owned(),
-                media_type: p.media_type.to_owned(),
-                size: p.size,
-                pushed_by: p.pushed_by.map(str::to_owned),
-                pushed_at: p.at,
-                seen_at: p.at,
-            }),
-        ),
+        Some(_) => (TagWrite::Moved, Some(PushedState::pushed(p))),
     }
 }
 
@@ -256,19 +252,9 @@ pub async fn write_pushed(db: &impl ConnectionTrait, states: &[((i64, String), P
     use sea_orm::sea_query::OnConflict;
     // Ten values a row: well inside both databases' limits on bound parameters.
     for chunk in states.chunks(300) {
-        let rows = chunk.iter().map(|((repository_id, name), s)| tag::ActiveModel {
-            repository_id: Set(*repository_id),
-            name: Set(name.clone()),
-            digest: Set(s.digest.clone()),
-            media_type: Set(s.media_type.clone()),
-            size: Set(s.size),
-            pushed_by: Set(s.pushed_by.clone()),
-            pushed_at: Set(s.pushed_at),
-            pull_count: Set(0),
-            last_pulled_at: Set(None),
-            seen_at: Set(Some(s.seen_at)),
-            ..Default::default()
-        });
+        let rows = chunk
+            .iter()
+            .map(|((repository_id, name), s)| new_row(*repository_id, name, s));
         tag::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([tag::Column::RepositoryId, tag::Column::Name])
