@@ -13,6 +13,7 @@ mod m0007_security;
 mod m0008_registry_version;
 mod m0009_drop_account_lockout;
 mod m0010_enum_checks;
+mod m0011_images;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_registry_version::Migration),
             Box::new(m0009_drop_account_lockout::Migration),
             Box::new(m0010_enum_checks::Migration),
+            Box::new(m0011_images::Migration),
         ]
     }
 }

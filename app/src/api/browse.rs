@@ -104,3 +104,16 @@ pub async fn delete_tag(repository: String, tag: String, digest: String) -> Resu
     })
     .await
 }
+
+/// The image page: what is inside `reference` (`repo:tag` or `repo@sha256:…`) and what is
+/// attached to it.
+#[server(endpoint = "get_image")]
+pub async fn get_image(reference: String) -> Result<crate::domain::image::ImageDetail, AppError> {
+    use crate::backend::services::images;
+    use crate::domain::image::ImageRef;
+    super::context::serve(async move |state, c| match ImageRef::parse(&reference) {
+        ImageRef::Tag { repository, tag } => images::by_tag(state, c, &repository, &tag).await,
+        ImageRef::Digest { repository, digest } => images::by_digest(state, c, &repository, &digest).await,
+    })
+    .await
+}

@@ -11,6 +11,7 @@ pub mod deploy;
 pub mod entity;
 pub mod error;
 pub mod events;
+pub mod images;
 pub mod markdown;
 pub mod metrics;
 pub mod orphans;

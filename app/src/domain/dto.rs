@@ -271,6 +271,9 @@ pub struct TagDeletion {
     pub repository: String,
     pub digest: String,
     pub tags: Vec<String>,
+    /// Signatures, attestations and SBOMs of the image, deleted with it.
+    #[serde(default)]
+    pub accessories: Vec<crate::domain::image::Accessory>,
 }
 
 /// Search results, each list limited and filtered by what the viewer may see.

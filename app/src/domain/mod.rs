@@ -3,6 +3,7 @@
 
 pub mod dto;
 pub mod error;
+pub mod image;
 pub mod names;
 pub mod paging;
 pub mod scope;

@@ -129,6 +129,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/namespaces/:name") view={Lazy::<pages::namespaces::NamespaceRoute>::new()}/>
                         <Route path=path!("/repositories") view=pages::repositories::RepositoriesPage/>
                         <Route path=path!("/r/*name") view=pages::repository::RepositoryPage/>
+                        <Route path=path!("/i/*reference") view=pages::image::ImagePage/>
                         <Route path=path!("/search") view={Lazy::<pages::search::SearchRoute>::new()}/>
                         <Route path=path!("/account") view={Lazy::<pages::account::AccountRoute>::new()}/>
                         <Route path=path!("/teams") view={Lazy::<pages::teams::TeamsRoute>::new()}/>

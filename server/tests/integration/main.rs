@@ -18,6 +18,7 @@ mod deploy;
 mod docker_cli;
 mod harness;
 mod https;
+mod images;
 mod lb_ha;
 mod ldap;
 mod malformed;

@@ -18,7 +18,7 @@ use super::envelope::{EventAction, RegistryEvent};
 use crate::backend::entity::{activity as activity_row, registry_event, webhook};
 use crate::backend::store::activity::{self, NewActivity};
 use crate::backend::store::tags::TagPush;
-use crate::backend::store::{registries, repositories, tags};
+use crate::backend::store::{images, registries, repositories, tags};
 use crate::backend::webhooks::payload::{self, Payload};
 use crate::backend::webhooks::queue;
 use crate::domain::{AppError, WebhookEvent};
@@ -408,6 +408,22 @@ async fn apply_pushes(
             keys.push((repo.id, tag.as_str()));
         }
     }
+    // Every manifest pushed, tagged or not (platform images, signatures by digest), is read
+    // later for the image pages.
+    let mut held: Vec<(i64, &str)> = Vec::new();
+    for (_, e) in pushes {
+        if let (EventAction::PushManifest { digest, tag, .. }, Some(repo)) =
+            (&e.action, repos.get(e.repository.as_str()))
+        {
+            let tag = tag.as_ref().map_or("", |t| t.as_str());
+            if !batch.deleted_after(e.repository.as_str(), tag, digest.as_str(), e.occurred_at) {
+                held.push((repo.id, digest.as_str()));
+            }
+        }
+    }
+    if let Some(at) = pushes.iter().map(|(_, e)| e.occurred_at).max() {
+        images::note_many(db, &held, at).await?;
+    }
     let mut states = tags::pushed_states(db, &keys).await?;
     // The tags this run changes (sorted: rows written in one order by every run).
     let mut changed: BTreeSet<(i64, String)> = BTreeSet::new();
@@ -519,6 +535,7 @@ async fn apply(
             };
             repositories::lock(db, repo.id).await?;
             let removed = tags::remove_by_digest(db, repo.id, digest.as_str(), e.occurred_at).await?;
+            images::forget(db, repo.id, &[digest.to_string()]).await?;
             if removed.is_empty() {
                 // A blob delete has the same shape, or the tags went already: nothing to audit.
                 return applied();

@@ -8,6 +8,7 @@ pub mod account;
 pub mod activity;
 pub mod browse;
 pub mod caller;
+pub mod images;
 pub mod namespaces;
 pub mod registries;
 pub mod repositories;

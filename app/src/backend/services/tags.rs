@@ -54,6 +54,7 @@ fn answer(plan: DeletionPlan) -> TagDeletion {
         repository: plan.repository,
         digest: plan.digest,
         tags: plan.tags,
+        accessories: plan.accessories,
     }
 }
 

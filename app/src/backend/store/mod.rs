@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod auth_changes;
+pub mod images;
 pub mod namespaces;
 pub mod registries;
 pub mod repositories;

@@ -71,6 +71,20 @@ pub async fn list(db: &impl ConnectionTrait, repository_id: i64) -> Result<Vec<t
         .await?)
 }
 
+/// The tags of a repository whose names start with `prefix` (cosign's `sha256-<hex>…`).
+pub async fn with_prefix(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    prefix: &str,
+) -> Result<Vec<tag::Model>, AppError> {
+    let pattern = sea_orm::sea_query::LikeExpr::new(format!("{}%", prefix.replace(['%', '_', '\\'], ""))).escape('\\');
+    Ok(tag::Entity::find()
+        .filter(tag::Column::RepositoryId.eq(repository_id))
+        .filter(tag::Column::Name.like(pattern))
+        .all(db)
+        .await?)
+}
+
 /// The row a tag in state `s` is inserted as (never pulled yet).
 fn new_row(repository_id: i64, name: &str, s: &PushedState) -> tag::ActiveModel {
     tag::ActiveModel {
@@ -454,7 +468,8 @@ pub async fn page(
     })
 }
 
-/// Tags whose name contains `text`, in repositories of the given namespaces (`None`: all),
+/// Tags whose name contains `text` (or whose digest starts with it, when it is a digest prefix
+/// of 7+ hex digits), in repositories of the given namespaces (`None`: all),
 /// as (repository, tag), at most `limit`.
 pub async fn search(
     db: &impl ConnectionTrait,
@@ -468,8 +483,13 @@ pub async fn search(
         .select_only()
         .column_as(repository::Column::Name, "repository")
         .column(tag::Column::Name)
-        .join(JoinType::InnerJoin, tag::Relation::Repository.def())
-        .filter(tag::Column::Name.like(super::like_pattern(text)));
+        .join(JoinType::InnerJoin, tag::Relation::Repository.def());
+    // A digest prefix finds the tags on that digest too.
+    let mut matches = sea_orm::Condition::any().add(tag::Column::Name.like(super::like_pattern(text)));
+    if let Some(prefix) = crate::domain::image::digest_prefix(text) {
+        matches = matches.add(tag::Column::Digest.starts_with(prefix));
+    }
+    find = find.filter(matches);
     find = match namespace_ids {
         Some(ids) => find.filter(repository::Column::NamespaceId.is_in(ids.to_vec())),
         None => find.filter(repository::Column::NamespaceId.is_not_null()),

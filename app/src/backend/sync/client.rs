@@ -37,6 +37,37 @@ pub struct ManifestHead {
     pub size: i64,
 }
 
+/// A manifest as `GET` returned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedManifest {
+    /// `Docker-Content-Digest`, when the registry sent it.
+    pub digest: String,
+    pub media_type: String,
+    pub body: Vec<u8>,
+}
+
+/// Reads a response body of at most `cap` bytes.
+async fn read_capped(mut resp: reqwest::Response, url: &str, cap: usize) -> Result<Vec<u8>, RegistryError> {
+    let too_large = || RegistryError::Protocol {
+        url: url.to_owned(),
+        message: format!("larger than {cap} bytes"),
+    };
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| RegistryError::Transport {
+        url: url.to_owned(),
+        message: e.to_string(),
+    })? {
+        if body.len() + chunk.len() > cap {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 #[derive(Clone)]
 pub struct RegistryClient {
     http: reqwest::Client,
@@ -285,6 +316,88 @@ impl RegistryClient {
             media_type: header(CONTENT_TYPE.as_str()),
             size: header(CONTENT_LENGTH.as_str()).parse().unwrap_or(0),
         }))
+    }
+
+    /// A manifest's bytes, media type and digest (`None` when it is gone). At most `cap`
+    /// bytes are read: a larger body is an error, not a truncated manifest.
+    pub async fn get_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        cap: usize,
+    ) -> Result<Option<FetchedManifest>, RegistryError> {
+        let auth = self.bearer("repository", repository, &["pull"])?;
+        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
+        let req = self
+            .http
+            .get(&url)
+            .header(AUTHORIZATION, auth)
+            .header(ACCEPT, MANIFEST_MEDIA_TYPES.join(", "));
+        let resp = self.send(req, &url).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(RegistryError::Status {
+                url,
+                status: resp.status().as_u16(),
+            });
+        }
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let media_type = header(CONTENT_TYPE.as_str());
+        let digest = header("docker-content-digest");
+        let body = read_capped(resp, &url, cap).await?;
+        Ok(Some(FetchedManifest {
+            digest,
+            media_type,
+            body,
+        }))
+    }
+
+    /// A blob (an image configuration), at most `cap` bytes; `None` when it is gone.
+    pub async fn get_blob(&self, repository: &str, digest: &str, cap: usize) -> Result<Option<Vec<u8>>, RegistryError> {
+        let auth = self.bearer("repository", repository, &["pull"])?;
+        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base);
+        let resp = self.send(self.http.get(&url).header(AUTHORIZATION, auth), &url).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(RegistryError::Status {
+                url,
+                status: resp.status().as_u16(),
+            });
+        }
+        read_capped(resp, &url, cap).await.map(Some)
+    }
+
+    /// The OCI referrers of `digest` (an image index), where the registry implements the
+    /// referrers API; `None` where it does not (404: registry 2.8 and 3.x) and the tag
+    /// schemes must be read instead.
+    pub async fn referrers(
+        &self,
+        repository: &str,
+        digest: &str,
+        cap: usize,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let auth = self.bearer("repository", repository, &["pull"])?;
+        let url = format!("{}/v2/{repository}/referrers/{digest}", self.base);
+        let resp = self.send(self.http.get(&url).header(AUTHORIZATION, auth), &url).await?;
+        let is_index = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/vnd.oci.image.index.v1+json"));
+        if !resp.status().is_success() || !is_index {
+            return Ok(None);
+        }
+        read_capped(resp, &url, cap).await.map(Some)
     }
 
     /// Deletes a manifest by digest (every tag on it goes with it).

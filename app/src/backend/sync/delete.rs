@@ -12,10 +12,13 @@ use serde::Serialize;
 
 use super::client::RegistryError;
 use crate::authz::Grant;
+use crate::backend::images::accessories;
+use crate::backend::images::parse::Manifest;
 use crate::backend::store::activity::{self, NewActivity};
-use crate::backend::store::{repositories, tags};
+use crate::backend::store::{images, repositories, tags};
 use crate::backend::token::TokenIssuer;
 use crate::backend::webhooks::payload::{self, Payload};
+use crate::domain::image::Accessory;
 use crate::domain::scope::Action;
 use crate::domain::{AppError, RepositoryName, TagName, WebhookEvent};
 
@@ -26,6 +29,8 @@ pub struct DeletionPlan {
     pub digest: String,
     /// Every tag on that digest, the named one included.
     pub tags: Vec<String>,
+    /// Its signatures, attestations and SBOMs, deleted with it (never left orphaned).
+    pub accessories: Vec<Accessory>,
 }
 
 /// The tags that go when `repository:tag` is deleted.
@@ -45,10 +50,21 @@ pub async fn preview(
         .filter(|t| t.digest == target.digest)
         .map(|t| t.name)
         .collect();
+    let manifest = images::get(db, &target.digest)
+        .await?
+        .and_then(|m| Manifest::parse(m.body.as_bytes()).ok())
+        .unwrap_or_default();
+    let accessories = accessories::of(db, repo.id, &target.digest, &manifest)
+        .await?
+        .into_iter()
+        // Attestations inside an index go with the index itself.
+        .filter(|a| a.digest != target.digest)
+        .collect();
     Ok(DeletionPlan {
         repository: repository.to_string(),
         digest: target.digest,
         tags: sharing,
+        accessories,
     })
 }
 
@@ -116,6 +132,13 @@ pub async fn delete_tag(
         match client.delete_manifest(repository.as_str(), &plan.digest).await {
             Ok(()) => {
                 deleted = true;
+                // Its accessories after it: a failure here leaves an accessory whose subject
+                // is gone, which the next deletion attempt or sync shows; never the reverse.
+                for a in &plan.accessories {
+                    if let Err(e) = client.delete_manifest(repository.as_str(), &a.digest).await {
+                        tracing::warn!(digest = %a.digest, error = %e, "deleting an accessory with its image");
+                    }
+                }
                 break;
             }
             // Unreachable or failing: try the next replica.
@@ -141,6 +164,12 @@ pub async fn delete_tag(
         // The same lock the notification's ingest takes: one of the two removes the tags.
         repositories::lock(&*txn, repo.id).await?;
         let removed = tags::remove_by_digest(&*txn, repo.id, &plan.digest, Utc::now()).await?;
+        let mut gone = vec![plan.digest.clone()];
+        for a in &plan.accessories {
+            tags::remove_by_digest(&*txn, repo.id, &a.digest, Utc::now()).await?;
+            gone.push(a.digest.clone());
+        }
+        images::forget(&*txn, repo.id, &gone).await?;
         if let (Some(namespace_id), false) = (repo.namespace_id, removed.is_empty()) {
             let cause = format!("delete:{}", crate::backend::webhooks::queue::new_delivery_id());
             let namespace = repository.namespace();
@@ -158,7 +187,15 @@ pub async fn delete_tag(
             };
             crate::backend::webhooks::queue::enqueue_event(&*txn, namespace_id, &cause, &payload).await?;
         }
-        let details = format!("{} (tags {})", plan.digest, plan.tags.join(", "));
+        let mut details = format!("{} (tags {})", plan.digest, plan.tags.join(", "));
+        if !plan.accessories.is_empty() {
+            let list: Vec<String> = plan
+                .accessories
+                .iter()
+                .map(|a| format!("{} {}", a.kind.as_str(), a.digest))
+                .collect();
+            details.push_str(&format!(" with {}", list.join(", ")));
+        }
         activity::record(
             &*txn,
             NewActivity {

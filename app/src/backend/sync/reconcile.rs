@@ -466,6 +466,9 @@ async fn apply_repository(
             others.push(push);
         }
     }
+    // Their manifests are read later, for the image pages.
+    let digests: Vec<&str> = changes.iter().map(|(_, h, _)| h.digest.as_str()).collect();
+    crate::backend::store::images::note_digests(&*txn, repo.id, &digests, first_seen).await?;
     let inserted = tags::insert_many_new(&*txn, &fresh).await?;
     added += inserted as i64;
     if inserted < fresh.len() as u64 {

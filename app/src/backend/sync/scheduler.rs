@@ -1,6 +1,6 @@
 //! The background loop: the process holding the `registry-jobs` lease probes replicas every
-//! `probe_interval`, starts a sync when `sync_interval` has passed since the last run (whoever
-//! ran it), and forgets old event ids. Other processes only keep trying for the lease, so one
+//! `probe_interval`, reads the manifests of newly seen digests, starts a sync when
+//! `sync_interval` has passed since the last run (whoever ran it), and forgets old event ids. Other processes only keep trying for the lease, so one
 //! takes over within a lease period when the holder dies.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,6 +56,7 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let syncing = Arc::new(AtomicBool::new(false));
+        let filling = Arc::new(AtomicBool::new(false));
         let mut leader = false;
         let mut last_prune = None;
         let mut tick = tokio::time::interval(schedule.probe_interval);
@@ -99,6 +100,21 @@ pub fn spawn(
                         flag.store(false, Ordering::SeqCst);
                     });
                 }
+            }
+            // The manifests of newly seen digests, for the image pages (its own task: a
+            // registry that is slow to answer must not hold up the probes).
+            if !filling.swap(true, Ordering::SeqCst) {
+                let (db, issuer, clock, flag) = (db.clone(), issuer.clone(), schedule.clock.clone(), filling.clone());
+                tokio::spawn(async move {
+                    match crate::backend::images::fetch::fill(&db, &issuer, &clock).await {
+                        Ok(r) if r.fetched + r.failed > 0 => {
+                            tracing::debug!(fetched = r.fetched, failed = r.failed, "read image manifests")
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::debug!(error = %e.detailed(), "reading image manifests"),
+                    }
+                    flag.store(false, Ordering::SeqCst);
+                });
             }
             if last_prune.is_none_or(|t: std::time::Instant| t.elapsed() > Duration::from_secs(3600)) {
                 last_prune = Some(std::time::Instant::now());

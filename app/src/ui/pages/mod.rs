@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activity;
 pub mod dashboard;
+pub mod image;
 pub mod login;
 pub mod namespaces;
 pub mod registries;

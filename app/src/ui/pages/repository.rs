@@ -12,6 +12,7 @@ use crate::domain::TagSort;
 use crate::ui::components::{
     style, toast_error, toast_ok, CopyButton, Empty, ErrorBox, Loading, Modal, Pager, QueryNav, SortSelect,
 };
+use crate::ui::pages::image::image_href;
 use crate::ui::{human_size, namespace_href, namespace_label, permitted, short_digest, short_time, use_viewer};
 
 const SORTS: &[(&str, &str)] = &[
@@ -86,7 +87,14 @@ fn Summary(
         None => {}
     });
     let name = detail.full_name.clone();
-    let pull = format!("docker pull {host}/{}:latest", detail.full_name);
+    // A tag that exists: `latest` if there is one, else the first listed (newest by default).
+    let items = &detail.tags.items;
+    let pull_tag = items
+        .iter()
+        .find(|t| t.row.tag == "latest")
+        .or_else(|| items.first())
+        .map_or_else(|| "TAG".to_owned(), |t| t.row.tag.clone());
+    let pull = format!("docker pull {host}/{}:{pull_tag}", detail.full_name);
     let push = format!("docker push {host}/{}:TAG", detail.full_name);
     view! {
         <div class="mb-6">
@@ -261,6 +269,12 @@ fn Tags(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwSig
                         {(!others.is_empty()).then(|| view! {
                             <p class="mb-4 text-sm font-medium text-rose-700">{format!("Also removed: {}", others.join(", "))}</p>
                         })}
+                        {(!plan.accessories.is_empty()).then(|| view! {
+                            <p class="mb-4 text-sm text-slate-700" data-testid="delete-accessories">
+                                "Deleted with it: "
+                                {plan.accessories.iter().map(|a| format!("{} {}", a.kind.as_str(), short_digest(&a.digest))).collect::<Vec<_>>().join(", ")}
+                            </p>
+                        })}
                         <div class="flex justify-end gap-2">
                             <button type="button" class=style::BUTTON_SECONDARY on:click=move |_| confirm.set(false)>"Cancel"</button>
                             <button type="button" class=style::BUTTON_DANGER data-testid="confirm-delete" on:click={
@@ -305,16 +319,17 @@ fn TagRowView(
     let pull = format!("docker pull {host}/{repository}:{}", t.tag);
     let border = if first_of_group { style::TR } else { "hover:bg-slate-50" };
     let tag_name = t.tag.clone();
+    let (tag_text, digest_text) = (t.tag.clone(), short_digest(&t.digest));
     view! {
         <tr class=border data-testid="tag-row" data-tag=t.tag.clone()>
             <td class=format!("{} font-mono font-medium", style::TD)>
-                {t.tag.clone()}
+                <A href=format!("/i/{repository}:{}", t.tag) attr:class=style::LINK attr:data-testid="tag-link">{tag_text}</A>
                 {(!tag.same_digest.is_empty()).then(|| view! {
                     <div class="text-xs font-normal text-slate-500">{format!("same image as {}", tag.same_digest.join(", "))}</div>
                 })}
             </td>
             <td class=format!("{} font-mono text-xs", style::TD)>
-                <span title=t.digest.clone() data-testid="digest">{short_digest(&t.digest)}</span>" "
+                <A href=image_href(&repository, &t.digest) attr:title=t.digest.clone() attr:data-testid="digest" attr:class=style::LINK>{digest_text}</A>" "
                 <CopyButton text=t.digest.clone()/>
             </td>
             <td class=format!("{} text-right tabular-nums", style::TD) data-testid="size">{human_size(t.size)}</td>

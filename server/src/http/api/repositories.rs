@@ -4,8 +4,9 @@
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use wharf_app::backend::error::ApiError;
-use wharf_app::backend::services::{browse, tags as tag_service};
+use wharf_app::backend::services::{browse, images, tags as tag_service};
 use wharf_app::domain::dto::{Page, RepositoryDetail, RepositoryListItem, TagDeletion, TagView};
+use wharf_app::domain::image::ImageDetail;
 use wharf_app::domain::{AppError, RepositorySort, TagSort};
 
 use super::extract::{Json, Path, Query};
@@ -129,6 +130,31 @@ pub async fn delete_tag(
         None => None,
     };
     api.call(async |s, c| tag_service::delete(s, c, &name, &tag, digest.as_deref()).await)
+        .await
+        .map(axum::Json)
+}
+
+/// What is inside the image a tag points to: platforms, layers, configuration, and the
+/// signatures, attestations and SBOMs attached to it.
+#[utoipa::path(get, path = "/api/v1/repositories/{name}/tags/{tag}", tag = "repositories",
+    params(("name" = String, Path, description = "Full repository name, percent-encoded"), ("tag" = String, Path, description = "Tag")),
+    responses((status = 200, body = ImageDetail), Errors))]
+pub async fn get_tag(api: Api, Path((name, tag)): Path<(String, String)>) -> Result<axum::Json<ImageDetail>, ApiError> {
+    api.call(async |s, c| images::by_tag(s, c, &name, &tag).await)
+        .await
+        .map(axum::Json)
+}
+
+/// What is inside a manifest the repository holds, by digest (tagged or not: a platform of an
+/// index, a signature).
+#[utoipa::path(get, path = "/api/v1/repositories/{name}/manifests/{digest}", tag = "repositories",
+    params(("name" = String, Path, description = "Full repository name, percent-encoded"), ("digest" = String, Path, description = "`sha256:<hex>`")),
+    responses((status = 200, body = ImageDetail), Errors))]
+pub async fn manifest(
+    api: Api,
+    Path((name, digest)): Path<(String, String)>,
+) -> Result<axum::Json<ImageDetail>, ApiError> {
+    api.call(async |s, c| images::by_digest(s, c, &name, &digest).await)
         .await
         .map(axum::Json)
 }
