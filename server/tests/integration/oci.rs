@@ -19,22 +19,7 @@ fn write_blob(dir: &Path, data: &[u8]) -> String {
 /// One platform's image manifest (a one-file layer and its config) written into `dir`'s blobs:
 /// returns (manifest digest, manifest size, total size with config and layer).
 fn write_platform_image(dir: &Path, content: &str, os: &str, architecture: &str) -> (String, usize, usize) {
-    let mut tar_bytes = Vec::new();
-    {
-        let mut builder = tar::Builder::new(&mut tar_bytes);
-        let data = content.as_bytes();
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_cksum();
-        builder.append_data(&mut header, "hello.txt", data).unwrap();
-        builder.finish().unwrap();
-    }
-    let diff_id = sha(&tar_bytes);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, &tar_bytes).unwrap();
-    let layer = gz.finish().unwrap();
+    let (layer, diff_id) = layer_of("hello.txt", content);
     let layer_digest = write_blob(dir, &layer);
 
     let config = serde_json::json!({

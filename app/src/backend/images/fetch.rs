@@ -35,10 +35,11 @@ pub struct FillReport {
 }
 
 /// Why one digest could not be read, and whether trying again may help.
-#[derive(Debug)]
-struct FetchFailure {
-    message: String,
-    retry: bool,
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct FetchFailure {
+    pub message: String,
+    pub retry: bool,
 }
 
 impl From<RegistryError> for FetchFailure {
@@ -67,23 +68,7 @@ fn sha256(body: &[u8]) -> String {
 
 /// Reads and stores the manifest `p` names (and its image configuration); the platform images
 /// and attestations an index lists are noted for the same repository, to be read in turn.
-pub async fn fetch_one(
-    db: &impl ConnectionTrait,
-    client: &RegistryClient,
-    p: &Pending,
-    now: DateTime<Utc>,
-) -> Result<manifest::Model, FetchFailureMessage> {
-    fetch(db, client, p, now)
-        .await
-        .map_err(|f| FetchFailureMessage(f.message))
-}
-
-/// A fetch's failure, as shown to whoever asked for the page.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct FetchFailureMessage(pub String);
-
-async fn fetch(
+pub async fn fetch(
     db: &impl ConnectionTrait,
     client: &RegistryClient,
     p: &Pending,

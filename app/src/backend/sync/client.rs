@@ -40,10 +40,17 @@ pub struct ManifestHead {
 /// A manifest as `GET` returned it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedManifest {
-    /// `Docker-Content-Digest`, when the registry sent it.
-    pub digest: String,
     pub media_type: String,
     pub body: Vec<u8>,
+}
+
+/// A response header as text (empty when absent or not text).
+fn header(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// Reads a response body of at most `cap` bytes.
@@ -273,20 +280,21 @@ impl RegistryClient {
         .await
     }
 
-    /// The digest, media type and size of a manifest by `HEAD` (no pull is counted; `None`
-    /// when it is gone).
-    pub async fn head_manifest(
+    /// A pull-scoped request for `path` under `/v2/{repository}/`: `None` on 404, an error on
+    /// any other failure; the answer and its URL otherwise.
+    async fn pull_request(
         &self,
+        method: reqwest::Method,
         repository: &str,
-        reference: &str,
-    ) -> Result<Option<ManifestHead>, RegistryError> {
+        path: &str,
+        accept: Option<String>,
+    ) -> Result<Option<(reqwest::Response, String)>, RegistryError> {
         let auth = self.bearer("repository", repository, &["pull"])?;
-        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
-        let req = self
-            .http
-            .head(&url)
-            .header(AUTHORIZATION, auth)
-            .header(ACCEPT, MANIFEST_MEDIA_TYPES.join(", "));
+        let url = format!("{}/v2/{repository}/{path}", self.base);
+        let mut req = self.http.request(method, &url).header(AUTHORIZATION, auth);
+        if let Some(accept) = accept {
+            req = req.header(ACCEPT, accept);
+        }
         let resp = self.send(req, &url).await?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -297,14 +305,25 @@ impl RegistryClient {
                 status: resp.status().as_u16(),
             });
         }
-        let header = |name: &str| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned()
+        Ok(Some((resp, url)))
+    }
+
+    /// The digest, media type and size of a manifest by `HEAD` (no pull is counted; `None`
+    /// when it is gone).
+    pub async fn head_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<Option<ManifestHead>, RegistryError> {
+        let path = format!("manifests/{reference}");
+        let accept = Some(MANIFEST_MEDIA_TYPES.join(", "));
+        let Some((resp, url)) = self
+            .pull_request(reqwest::Method::HEAD, repository, &path, accept)
+            .await?
+        else {
+            return Ok(None);
         };
-        let digest = header("docker-content-digest");
+        let digest = header(&resp, "docker-content-digest");
         if digest.is_empty() {
             return Err(RegistryError::Protocol {
                 url,
@@ -313,91 +332,39 @@ impl RegistryClient {
         }
         Ok(Some(ManifestHead {
             digest,
-            media_type: header(CONTENT_TYPE.as_str()),
-            size: header(CONTENT_LENGTH.as_str()).parse().unwrap_or(0),
+            media_type: header(&resp, CONTENT_TYPE.as_str()),
+            size: header(&resp, CONTENT_LENGTH.as_str()).parse().unwrap_or(0),
         }))
     }
 
-    /// A manifest's bytes, media type and digest (`None` when it is gone). At most `cap`
-    /// bytes are read: a larger body is an error, not a truncated manifest.
+    /// A manifest's bytes and media type (`None` when it is gone). At most `cap` bytes are
+    /// read: a larger body is an error, not a truncated manifest.
     pub async fn get_manifest(
         &self,
         repository: &str,
         reference: &str,
         cap: usize,
     ) -> Result<Option<FetchedManifest>, RegistryError> {
-        let auth = self.bearer("repository", repository, &["pull"])?;
-        let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
-        let req = self
-            .http
-            .get(&url)
-            .header(AUTHORIZATION, auth)
-            .header(ACCEPT, MANIFEST_MEDIA_TYPES.join(", "));
-        let resp = self.send(req, &url).await?;
-        if resp.status() == StatusCode::NOT_FOUND {
+        let path = format!("manifests/{reference}");
+        let accept = Some(MANIFEST_MEDIA_TYPES.join(", "));
+        let Some((resp, url)) = self
+            .pull_request(reqwest::Method::GET, repository, &path, accept)
+            .await?
+        else {
             return Ok(None);
-        }
-        if !resp.status().is_success() {
-            return Err(RegistryError::Status {
-                url,
-                status: resp.status().as_u16(),
-            });
-        }
-        let header = |name: &str| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned()
         };
-        let media_type = header(CONTENT_TYPE.as_str());
-        let digest = header("docker-content-digest");
+        let media_type = header(&resp, CONTENT_TYPE.as_str());
         let body = read_capped(resp, &url, cap).await?;
-        Ok(Some(FetchedManifest {
-            digest,
-            media_type,
-            body,
-        }))
+        Ok(Some(FetchedManifest { media_type, body }))
     }
 
     /// A blob (an image configuration), at most `cap` bytes; `None` when it is gone.
     pub async fn get_blob(&self, repository: &str, digest: &str, cap: usize) -> Result<Option<Vec<u8>>, RegistryError> {
-        let auth = self.bearer("repository", repository, &["pull"])?;
-        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base);
-        let resp = self.send(self.http.get(&url).header(AUTHORIZATION, auth), &url).await?;
-        if resp.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
+        let path = format!("blobs/{digest}");
+        match self.pull_request(reqwest::Method::GET, repository, &path, None).await? {
+            Some((resp, url)) => read_capped(resp, &url, cap).await.map(Some),
+            None => Ok(None),
         }
-        if !resp.status().is_success() {
-            return Err(RegistryError::Status {
-                url,
-                status: resp.status().as_u16(),
-            });
-        }
-        read_capped(resp, &url, cap).await.map(Some)
-    }
-
-    /// The OCI referrers of `digest` (an image index), where the registry implements the
-    /// referrers API; `None` where it does not (404: registry 2.8 and 3.x) and the tag
-    /// schemes must be read instead.
-    pub async fn referrers(
-        &self,
-        repository: &str,
-        digest: &str,
-        cap: usize,
-    ) -> Result<Option<Vec<u8>>, RegistryError> {
-        let auth = self.bearer("repository", repository, &["pull"])?;
-        let url = format!("{}/v2/{repository}/referrers/{digest}", self.base);
-        let resp = self.send(self.http.get(&url).header(AUTHORIZATION, auth), &url).await?;
-        let is_index = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("application/vnd.oci.image.index.v1+json"));
-        if !resp.status().is_success() || !is_index {
-            return Ok(None);
-        }
-        read_capped(resp, &url, cap).await.map(Some)
     }
 
     /// Deletes a manifest by digest (every tag on it goes with it).
