@@ -112,11 +112,24 @@ test.describe.serial("the wharf console", () => {
     await admin.getByLabel("User name").fill("Not Valid!");
     await admin.getByLabel("Password").fill("long-enough-password");
     await admin.getByRole("button", { name: "Create user" }).click();
-    await expect(admin.getByRole("alert").first()).toContainText("name");
+    await expect(admin.getByRole("alert").first()).toContainText("user name");
+    // The form keeps what failed, to fix it; a success clears it and the failure's toast.
+    await expect(admin.getByLabel("User name")).toHaveValue("Not Valid!");
+    await admin.getByLabel("User name").fill("carol");
+    await admin.getByLabel("Password").fill("e2e-carol-password");
+    await admin.getByRole("button", { name: "Create user" }).click();
+    await expect(admin.locator("[data-testid=user-row][data-user=carol]")).toBeVisible();
+    await expect(admin.getByLabel("User name")).toHaveValue("");
+    await expect(admin.getByTestId("toast-error")).toHaveCount(0);
     await shot(admin, "users");
 
     await admin.getByRole("link", { name: "Teams" }).click();
     await admin.waitForLoadState("networkidle");
+    // A team's name is its namespace's too: refused as a team name, with one to try.
+    await admin.getByLabel("Name").fill("Data Science");
+    await admin.getByRole("button", { name: "Create team" }).click();
+    await expect(admin.getByTestId("toast-error")).toContainText('team name "Data Science" is invalid');
+    await expect(admin.getByTestId("toast-error")).toContainText('try "data-science"');
     await admin.getByLabel("Name").fill("devs");
     await admin.getByLabel("Description").fill("The developers");
     await admin.getByRole("button", { name: "Create team" }).click();
@@ -156,19 +169,22 @@ test.describe.serial("the wharf console", () => {
     }
     pushedDigest = v1.digest;
 
-    // Notifications arrive asynchronously: reload until both tags are there.
+    // Notifications arrive asynchronously: reload until both tags are there, on one image row.
+    const row = admin.locator(`[data-testid=image-row][data-digest="${v1.digest}"]`);
     await expect(async () => {
       await open(admin, "/r/devs/app");
-      await expect(admin.getByTestId("tag-row")).toHaveCount(2, { timeout: 1000 });
+      await expect(row.getByTestId("tag-link")).toHaveCount(2, { timeout: 1000 });
     }).toPass({ timeout: 20_000 });
-    const row = admin.locator("[data-testid=tag-row][data-tag=v1]");
+    await expect(admin.getByTestId("image-row")).toHaveCount(1);
+    await expect(row.getByTestId("tag-link")).toHaveText(["latest", "v1"]);
     await expect(row.getByTestId("digest")).toHaveText(v1.digest.slice("sha256:".length, "sha256:".length + 12));
     await expect(row.getByTestId("digest")).toHaveAttribute("title", v1.digest);
     await expect(row.getByTestId("size")).not.toHaveText("0 B");
-    await expect(row).toContainText("same image as latest");
     await expect(row).toContainText("admin");
+    await expect(admin.getByText("2 tags · 0 pulls")).toBeVisible();
     await expect(admin.getByTestId("pull-command")).toContainText("docker pull 127.0.0.1:");
-    await expect(admin.getByTestId("delete-tag")).toHaveCount(2);
+    await expect(admin.getByTestId("pull-command")).toContainText("devs/app:latest");
+    await expect(admin.getByTestId("delete-image")).toHaveCount(1);
     await admin.getByTestId("star").click();
     await expect(admin.getByTestId("star")).toHaveText("★ Starred");
     await shot(admin, "repository");
@@ -196,8 +212,10 @@ test.describe.serial("the wharf console", () => {
   test("a viewer sees the image, gets no delete button and may not push", async ({ browser }) => {
     const page = await freshPage(browser, ALICE);
     await open(page, "/r/devs/app");
-    await expect(page.getByTestId("tag-row")).toHaveCount(2);
-    await expect(page.getByTestId("delete-tag")).toHaveCount(0);
+    await expect(page.getByTestId("image-row")).toHaveCount(1);
+    await expect(page.getByTestId("tag-link")).toHaveCount(2);
+    await expect(page.getByTestId("delete-image")).toHaveCount(0);
+    await expect(page.getByTestId("select-image")).toHaveCount(0);
     const push = pushImage(ALICE.user, ALICE.password, "devs/app", "v2", "alice");
     expect(push.ok).toBe(false);
     expect(push.stderr).toContain("denied");
@@ -208,18 +226,76 @@ test.describe.serial("the wharf console", () => {
 
   test("the owner deletes a tag after seeing every tag on its digest", async () => {
     await open(admin, "/r/devs/app");
-    await admin.locator("[data-testid=tag-row][data-tag=v1]").getByTestId("delete-tag").click();
+    await admin.getByTestId("image-row").getByTestId("delete-image").click();
     const dialog = admin.getByRole("dialog");
-    await expect(dialog.getByTestId("delete-tags")).toContainText("v1");
-    await expect(dialog.getByTestId("delete-tags")).toContainText("latest");
-    await expect(dialog).toContainText("Also removed: latest");
+    await expect(dialog.getByTestId("delete-tags")).toHaveText("latest, v1");
     await dialog.getByTestId("confirm-delete").click();
     await expect(admin.getByRole("status").filter({ hasText: "Deleted" })).toBeVisible();
-    await expect(admin.getByTestId("tag-row")).toHaveCount(0);
+    await expect(admin.getByTestId("image-row")).toHaveCount(0);
     // Gone from the registry too.
     expect(listTags(ADMIN, "devs/app").tags).toEqual([]);
     const pull = pullImage(ADMIN, "devs/app", "latest");
     expect(pull.ok).toBe(false);
+  });
+
+  test("an index opens its platforms; signatures hide behind a toggle; images go in bulk", async () => {
+    const multi = pushImage(ADMIN.user, ADMIN.password, "devs/multi", "1.0", "multi", "linux/amd64,linux/arm64");
+    expect(multi.ok, multi.stderr).toBe(true);
+    const tool = pushImage(ADMIN.user, ADMIN.password, "devs/multi", "tool");
+    expect(tool.ok, tool.stderr).toBe(true);
+    // A signature the way cosign tags it (its contents do not matter to the console).
+    const sigTag = `sha256-${tool.digest.slice("sha256:".length)}.sig`;
+    const sig = pushImage(ADMIN.user, ADMIN.password, "devs/multi", sigTag, "signature");
+    expect(sig.ok, sig.stderr).toBe(true);
+
+    const toolRow = admin.locator(`[data-testid=image-row][data-digest="${tool.digest}"]`);
+    await expect(async () => {
+      await open(admin, "/r/devs/multi");
+      await expect(toolRow.getByTestId("badge")).toHaveText("signed", { timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+    await expect(admin.getByTestId("image-row")).toHaveCount(2);
+    await admin.getByTestId("show-accessories").check();
+    await expect(admin.getByTestId("image-row")).toHaveCount(3);
+    await expect(admin.locator(`[data-testid=image-row][data-digest="${sig.digest}"]`).getByTestId("accessory-of")).toContainText(
+      tool.digest.slice("sha256:".length, "sha256:".length + 12),
+    );
+    await admin.getByTestId("show-accessories").uncheck();
+    await expect(admin.getByTestId("image-row")).toHaveCount(2);
+
+    // The index's page: its platforms, each opening its own image page.
+    await admin.locator(`[data-testid=image-row][data-digest="${multi.digest}"]`).getByTestId("tag-link").click();
+    await expect(admin.getByTestId("image-name")).toContainText("devs/multi:1.0");
+    const platforms = admin.getByTestId("platform-row");
+    await expect(platforms).toHaveCount(2);
+    await expect(platforms.first()).toContainText("linux/amd64");
+    await expect(platforms.nth(1)).toContainText("linux/arm64");
+    await expect(admin.getByTestId("pull-by-digest")).toContainText(`devs/multi@${multi.digest}`);
+    await shot(admin, "image-index");
+    await platforms.nth(1).getByRole("link").click();
+    await expect(admin.getByTestId("image-facts")).toContainText("linux/arm64");
+    await expect(admin.getByTestId("layer-row")).toHaveCount(1);
+    await expect(admin.getByTestId("layer-row")).toContainText("end2end/make-oci-image.py");
+    await expect(admin.getByTestId("config")).toContainText("wharf.test.seed");
+    await shot(admin, "image");
+
+    // The signed image's page lists its signature; both images go in one deletion, the
+    // signature with its image.
+    await open(admin, `/i/devs/multi:tool`);
+    await expect(admin.getByTestId("badge")).toHaveText("signed");
+    await expect(admin.getByTestId("accessory-row")).toHaveAttribute("data-kind", "signature");
+    await open(admin, "/r/devs/multi");
+    await admin.getByTestId("select-all").check();
+    await expect(admin.getByTestId("select-image")).toHaveCount(2);
+    await admin.getByTestId("delete-selected").click();
+    const dialog = admin.getByRole("dialog");
+    await expect(dialog.getByTestId("delete-tags")).toHaveCount(2);
+    await expect(dialog.getByTestId("delete-plan")).toContainText("1.0");
+    await expect(dialog.getByTestId("delete-plan")).toContainText("tool");
+    await expect(dialog.getByTestId("delete-accessories")).toContainText("signature");
+    await dialog.getByTestId("confirm-delete").click();
+    await expect(admin.getByRole("status").filter({ hasText: "Deleted" })).toBeVisible();
+    await expect(admin.getByTestId("image-row")).toHaveCount(0);
+    expect(listTags(ADMIN, "devs/multi").tags).toEqual([]);
   });
 
   test("an anonymous visitor sees only public namespaces", async ({ browser }) => {
@@ -232,8 +308,11 @@ test.describe.serial("the wharf console", () => {
     await open(page, "/repositories");
     await expect(page.getByTestId("repositories")).toContainText("pub/hello");
     await expect(page.getByTestId("repositories")).not.toContainText("devs/tool");
-    await open(page, "/r/devs/tool");
+    const resp = await page.goto("/r/devs/tool");
+    expect(resp?.status()).toBe(404);
     await expect(page.getByRole("alert")).toContainText("no repository named");
+    // Signing in might show it: the way there comes back to this page.
+    await expect(page.getByTestId("sign-in-to-see")).toHaveAttribute("href", "/login?next=%2Fr%2Fdevs%2Ftool");
   });
 
   test("an application token works with skopeo until it is revoked", async ({ browser }) => {
@@ -449,6 +528,78 @@ test.describe.serial("the wharf console", () => {
     } finally {
       receiver.close();
     }
+  });
+
+  test("every page has its title, fits 390 px, follows the dark theme, and says 404 when missing", async ({ browser }) => {
+    const pages: [string, RegExp][] = [
+      ["/", /^Dashboard · wharf$/],
+      ["/namespaces", /^Namespaces · wharf$/],
+      ["/namespaces/devs", /^devs · namespace · wharf$/],
+      ["/repositories", /^Repositories · wharf$/],
+      ["/r/devs/tool", /^devs\/tool · wharf$/],
+      ["/i/devs/tool:1.0", /^devs\/tool:1.0 · wharf$/],
+      ["/search?q=tool", /^Search · wharf$/],
+      ["/account", /^Account · wharf$/],
+      ["/teams", /^Teams · wharf$/],
+      ["/teams/devs", /^devs · team · wharf$/],
+      ["/activity", /^Activity · wharf$/],
+      ["/admin/users", /^Users · wharf$/],
+      ["/admin/registries", /^Registries · wharf$/],
+    ];
+    await admin.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const [url, title] of pages) {
+        await open(admin, url);
+        await expect(admin).toHaveTitle(title);
+        const width = await admin.evaluate(() => document.documentElement.scrollWidth);
+        expect(width, `${url} is ${width} px wide at 390`).toBeLessThanOrEqual(390);
+      }
+      await open(admin, "/r/devs/tool");
+      await shot(admin, "narrow-repository");
+    } finally {
+      await admin.setViewportSize({ width: 1280, height: 720 });
+    }
+
+    // Dark theme: the system's preference, every surface with it.
+    await admin.emulateMedia({ colorScheme: "dark" });
+    await open(admin, "/r/devs/tool");
+    const colours = await admin.evaluate(() => ({
+      body: getComputedStyle(document.body).backgroundColor,
+      text: getComputedStyle(document.body).color,
+    }));
+    expect(colours.body).toBe("rgb(15, 23, 42)");
+    expect(colours.text).toBe("rgb(241, 245, 249)");
+    await shot(admin, "dark-repository");
+    await admin.emulateMedia({ colorScheme: "light" });
+
+    // Missing things answer 404 with one message, signed in or not.
+    for (const url of ["/namespaces/nope", "/r/devs/nope", "/teams/nope", "/i/devs/tool:nope"]) {
+      const resp = await admin.goto(url);
+      expect(resp?.status(), url).toBe(404);
+      await expect(admin.getByRole("alert").first()).toBeVisible();
+    }
+    const favicon = await admin.request.get("/favicon.ico");
+    expect(favicon.status()).toBe(200);
+    expect((await favicon.body()).subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
+
+    // Every kind of entry the log holds can be filtered on, webhooks included.
+    await open(admin, "/activity");
+    const kinds = await admin.locator("#filter-kind option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(kinds).toEqual(expect.arrayContaining(["image.", "image.pushed", "webhook.", "webhook.created", "team.created"]));
+
+    // A signed-out visitor following a link to a page that needs a session signs in and
+    // comes back to it; a viewer does not get the administrators' forms.
+    const visitor = await freshPage(browser);
+    await open(visitor, "/teams/devs");
+    await expect(visitor).toHaveURL(/\/login\?next=%2Fteams%2Fdevs$/);
+    await visitor.getByLabel("User name").fill(ALICE.user);
+    await visitor.getByLabel("Password").fill(ALICE.password);
+    await visitor.getByRole("button", { name: "Sign in" }).click();
+    await expect(visitor).toHaveURL(/\/teams\/devs$/);
+    await expect(visitor.getByTestId("team-name")).toHaveText("devs");
+    await open(visitor, "/admin/users");
+    await expect(visitor.getByTestId("admin-only")).toBeVisible();
+    await expect(visitor.getByRole("button", { name: "Create user" })).toHaveCount(0);
   });
 
   test("every page ran under a strict Content-Security-Policy without a violation", async () => {

@@ -84,8 +84,8 @@ function tlsArg(flag: "--dest" | "--src" | ""): string {
  * Writes a one-layer OCI image layout tagged `tag` into `dir` and returns its manifest digest.
  * Different seeds give different digests; the same seed always gives the same digest.
  */
-export function makeImage(dir: string, tag: string, seed = tag): string {
-  const r = run("python3", [MAKE_IMAGE, dir, tag, seed]);
+export function makeImage(dir: string, tag: string, seed = tag, platforms = ""): string {
+  const r = run("python3", [MAKE_IMAGE, dir, tag, seed, ...(platforms ? [platforms] : [])]);
   if (!r.ok) throw new Error(`make-oci-image.py failed: ${r.stderr}`);
   return r.stdout.trim();
 }
@@ -93,7 +93,8 @@ export function makeImage(dir: string, tag: string, seed = tag): string {
 /**
  * Pushes a tiny image to `ADDR/repo:tag` as `user` (password or application token). Its content
  * comes from `seed` (default `repo:tag`): pass another seed to push a different digest.
- * `digest` is the manifest digest that was pushed (the registry keeps it unchanged).
+ * `digest` is the manifest digest that was pushed (the registry keeps it unchanged). With
+ * `platforms` (`linux/amd64,linux/arm64`) it pushes an OCI index of one image per platform.
  */
 export function pushImage(
   user: string,
@@ -101,12 +102,14 @@ export function pushImage(
   repo: string,
   tag: string,
   seed?: string,
+  platforms = "",
 ): Result & { digest: string } {
   return withTempDir((dir) => {
-    const digest = makeImage(dir, tag, seed ?? `${repo}:${tag}`);
+    const digest = makeImage(dir, tag, seed ?? `${repo}:${tag}`, platforms);
     const r = run("skopeo", [
       "copy",
       "--retry-times=0",
+      ...(platforms ? ["--all"] : []),
       ...credArgs("--dest", { user, password }),
       tlsArg("--dest"),
       `oci:${dir}:${tag}`,

@@ -32,3 +32,9 @@ pub async fn list_activities(
     };
     super::context::serve(async move |state, c| svc::list(state, c, &filter, page, per_page).await).await
 }
+
+/// The kinds of entry the log holds, for the kind filter.
+#[server(endpoint = "activity_kinds")]
+pub async fn activity_kinds() -> Result<Vec<String>, AppError> {
+    super::context::serve(async move |state, c| svc::kinds(state, c).await).await
+}

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use crate::domain::dto::{
     Dashboard, NamespaceDetail, NamespaceSummary, Page, RepositoryDetail, RepositoryListItem, SearchResults,
-    TagDeletion,
+    TagDeletion, TagListing,
 };
-use crate::domain::{AppError, RepositorySort, TagSort};
+use crate::domain::{AppError, RepositorySort};
 
 #[cfg(feature = "ssr")]
 use crate::backend::services::browse as svc;
@@ -50,17 +50,13 @@ pub async fn list_repositories(
     .await
 }
 
-/// The repository page: details, rendered description, one page of tags.
+/// The repository page: details, rendered description, one page of its images.
 #[server(endpoint = "get_repository")]
 pub async fn get_repository(
     name: String,
-    q: Option<String>,
-    sort: Option<TagSort>,
-    page: Option<u64>,
-    per_page: Option<u64>,
+    #[server(default)] listing: TagListing,
 ) -> Result<RepositoryDetail, AppError> {
-    super::context::serve(async move |state, c| svc::get_repository(state, c, name, q, sort, page, per_page).await)
-        .await
+    super::context::serve(async move |state, c| svc::get_repository(state, c, name, listing).await).await
 }
 
 /// Search as you type: namespaces, repositories and tags whose names contain `q`, among what
@@ -101,6 +97,26 @@ pub async fn preview_tag_delete(repository: String, tag: String) -> Result<TagDe
 pub async fn delete_tag(repository: String, tag: String, digest: String) -> Result<TagDeletion, AppError> {
     super::context::serve(async |state, c| {
         crate::backend::services::tags::delete(state, c, &repository, &tag, Some(&digest)).await
+    })
+    .await
+}
+
+/// What deleting the images `digests` removes: each with every tag on it and what is
+/// attached to it, for the confirmation.
+#[server(endpoint = "preview_images_delete")]
+pub async fn preview_images_delete(repository: String, digests: Vec<String>) -> Result<Vec<TagDeletion>, AppError> {
+    super::context::serve(async |state, c| {
+        crate::backend::services::tags::preview_images_delete(state, c, &repository, &digests).await
+    })
+    .await
+}
+
+/// Deletes the images `digests` from the registry, each with every tag on it and what is
+/// attached to it.
+#[server(endpoint = "delete_images")]
+pub async fn delete_images(repository: String, digests: Vec<String>) -> Result<Vec<TagDeletion>, AppError> {
+    super::context::serve(async |state, c| {
+        crate::backend::services::tags::delete_images(state, c, &repository, &digests).await
     })
     .await
 }

@@ -245,6 +245,43 @@ pub struct TagView {
     pub same_digest: Vec<String>,
 }
 
+/// Which tags or images of a repository to list, and how.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagListing {
+    /// Part of a tag name (images: or a digest prefix of 7+ hex digits).
+    pub q: Option<String>,
+    pub sort: Option<crate::domain::TagSort>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+    /// Include signatures, attestations and SBOMs tagged cosign's way (`sha256-<hex>.sig`).
+    pub accessories: Option<bool>,
+}
+
+/// One image (manifest digest) of a repository with every tag on it: a row of the repository
+/// page and of `GET /api/v1/repositories/{name}/images`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImageRow {
+    pub digest: String,
+    /// Every tag on this digest, by name (accessory tags only when they are shown).
+    pub tags: Vec<String>,
+    pub media_type: String,
+    /// Bytes: the manifest plus the layers it references, when the registry said.
+    pub size: i64,
+    /// Who pushed its newest tag.
+    pub pushed_by: Option<String>,
+    /// RFC 3339: its newest tag's push.
+    pub pushed_at: String,
+    /// Pulls of all its tags.
+    pub pulls: i64,
+    pub last_pulled_at: Option<String>,
+    /// What is attached to it (a "signed" / "SBOM" badge), each kind once.
+    pub attached: Vec<crate::domain::image::AccessoryKind>,
+    /// When this row is itself a signature, attestation or SBOM (shown on request): the image
+    /// it belongs to.
+    pub accessory_of: Option<String>,
+}
+
 /// The repository page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -261,7 +298,12 @@ pub struct RepositoryDetail {
     pub starred: bool,
     pub stars: u64,
     pub facts: crate::authz::NamespaceFacts,
-    pub tags: Page<TagView>,
+    /// Tags in the repository, accessory tags (`sha256-<hex>.sig`, …) included.
+    pub tag_count: u64,
+    /// Of those, the accessory tags: hidden from `images` unless asked for.
+    pub accessory_tags: u64,
+    /// One page of its images, newest first by default.
+    pub images: Page<ImageRow>,
 }
 
 /// What goes when a tag is deleted: every tag sharing its digest.

@@ -118,6 +118,30 @@ impl AppError {
         }
     }
 
+    /// The same error (same status, same cause), its message led by `prefix`.
+    pub fn prefixed(self, prefix: &str) -> AppError {
+        use AppError::*;
+        let p = |m: String| format!("{prefix}: {m}");
+        match self {
+            BadRequest(m) => BadRequest(p(m)),
+            Unauthorized(m) => Unauthorized(p(m)),
+            Forbidden(m) => Forbidden(p(m)),
+            NotFound(m) => NotFound(p(m)),
+            Conflict(m) => Conflict(p(m)),
+            PayloadTooLarge(m) => PayloadTooLarge(p(m)),
+            TooManyRequests(m) => TooManyRequests(p(m)),
+            MethodNotAllowed(m) => MethodNotAllowed(p(m)),
+            UnsupportedMediaType(m) => UnsupportedMediaType(p(m)),
+            Unprocessable(m) => Unprocessable(p(m)),
+            Unavailable(m) => Unavailable(p(m)),
+            Internal { context, cause } => Internal {
+                context: p(context),
+                cause,
+            },
+            Transport(m) => Transport(p(m)),
+        }
+    }
+
     /// The cause of an internal error, for the log.
     pub fn cause(&self) -> Option<&Cause> {
         match self {

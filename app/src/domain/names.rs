@@ -24,6 +24,43 @@ pub enum NameError {
     },
 }
 
+impl NameError {
+    /// The same refusal, said of another kind of name (a team's name is a namespace name).
+    pub fn for_kind(self, kind: &'static str) -> NameError {
+        match self {
+            NameError::Empty { .. } => NameError::Empty { kind },
+            NameError::TooLong { len, max, .. } => NameError::TooLong { kind, len, max },
+            NameError::Invalid { value, reason, .. } => NameError::Invalid { kind, value, reason },
+        }
+    }
+}
+
+/// A valid path component close to `s` (`Data Science` → `data-science`), if there is one.
+pub fn suggest_component(s: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in s.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_owned();
+    (is_path_component(&out) && out.len() <= NamespaceName::MAX_LEN && out != s).then_some(out)
+}
+
+/// A team's or a user's name, which is also the name of their namespace: the namespace
+/// grammar, refused as a `kind` (`"team name"`), with a valid name to try.
+pub fn name_for(kind: &'static str, s: &str) -> Result<NamespaceName, crate::domain::AppError> {
+    NamespaceName::try_from(s).map_err(|e| {
+        let e = e.for_kind(kind);
+        match suggest_component(s) {
+            Some(ok) => crate::domain::AppError::BadRequest(format!("{e} (try {ok:?})")),
+            None => e.into(),
+        }
+    })
+}
+
 const COMPONENT_RULE: &str = "use lowercase letters and digits, separated by single '.', '_', '__' or runs of '-'";
 
 /// True when `s` matches the distribution path-component grammar.
@@ -298,6 +335,20 @@ impl fmt::Display for Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_team_name_is_refused_as_a_team_name_with_a_suggestion() {
+        let e = name_for("team name", "Data Science").unwrap_err().to_string();
+        assert!(e.starts_with("team name \"Data Science\" is invalid"), "{e}");
+        assert!(e.ends_with("(try \"data-science\")"), "{e}");
+        assert_eq!(
+            name_for("team name", "").unwrap_err().to_string(),
+            "team name must not be empty"
+        );
+        assert_eq!(name_for("team name", "data-science").unwrap().as_str(), "data-science");
+        assert_eq!(suggest_component("  Ops / Infra 2 "), Some("ops-infra-2".into()));
+        assert_eq!(suggest_component("***"), None);
+    }
 
     #[test]
     fn path_components_follow_the_distribution_grammar() {

@@ -7,7 +7,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, Lazy};
+use leptos_router::{path, Lazy, SsrMode};
 
 use crate::domain::dto::Viewer;
 use crate::domain::AppError;
@@ -75,6 +75,34 @@ pub fn short_time(rfc3339: &str) -> String {
     s.get(..16).map(str::to_owned).unwrap_or(s)
 }
 
+/// The sign-in page, coming back to `here` (a path on this site) afterwards.
+pub fn sign_in_href(here: &str) -> String {
+    if here.is_empty() || here == "/" || here.starts_with("/login") {
+        return "/login".into();
+    }
+    format!("/login?next={}", components::encode(here))
+}
+
+/// Where to go after signing in: `next` when it is a path on this site (never another site:
+/// `//host` or `/\host` would leave it), else the start page.
+pub fn after_sign_in(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains("://") => {
+            n.to_owned()
+        }
+        _ => "/".into(),
+    }
+}
+
+/// `1 tag`, `2 tags`: a count with its noun (regular plurals only).
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Bytes in human units.
 pub fn human_size(bytes: i64) -> String {
     let b = bytes.max(0) as f64;
@@ -122,25 +150,52 @@ pub fn App() -> impl IntoView {
             <main id="main" class="mx-auto max-w-6xl px-4 py-6">
                 <ErrorBoundary fallback=error_fallback>
                     <Routes fallback=|| view! { <components::NotFound/> }>
-                        <Route path=path!("/") view=pages::dashboard::DashboardPage/>
+                        <Route path=path!("/") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                         <Route path=path!("/login") view=pages::login::LoginPage/>
                         <Route path=path!("/signup") view={Lazy::<pages::login::SignupRoute>::new()}/>
-                        <Route path=path!("/namespaces") view={Lazy::<pages::namespaces::NamespacesRoute>::new()}/>
-                        <Route path=path!("/namespaces/:name") view={Lazy::<pages::namespaces::NamespaceRoute>::new()}/>
-                        <Route path=path!("/repositories") view=pages::repositories::RepositoriesPage/>
-                        <Route path=path!("/r/*name") view=pages::repository::RepositoryPage/>
-                        <Route path=path!("/i/*reference") view=pages::image::ImagePage/>
-                        <Route path=path!("/search") view={Lazy::<pages::search::SearchRoute>::new()}/>
-                        <Route path=path!("/account") view={Lazy::<pages::account::AccountRoute>::new()}/>
-                        <Route path=path!("/teams") view={Lazy::<pages::teams::TeamsRoute>::new()}/>
-                        <Route path=path!("/teams/:name") view={Lazy::<pages::teams::TeamRoute>::new()}/>
-                        <Route path=path!("/activity") view={Lazy::<pages::activity::ActivityRoute>::new()}/>
-                        <Route path=path!("/admin/users") view={Lazy::<pages::users::UsersRoute>::new()}/>
-                        <Route path=path!("/admin/registries") view={Lazy::<pages::registries::RegistriesRoute>::new()}/>
+                        <Route path=path!("/namespaces") view={Lazy::<pages::namespaces::NamespacesRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/namespaces/:name") view={Lazy::<pages::namespaces::NamespaceRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/repositories") view=pages::repositories::RepositoriesPage ssr=SsrMode::Async/>
+                        <Route path=path!("/r/*name") view=pages::repository::RepositoryPage ssr=SsrMode::Async/>
+                        <Route path=path!("/i/*reference") view=pages::image::ImagePage ssr=SsrMode::Async/>
+                        <Route path=path!("/search") view={Lazy::<pages::search::SearchRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/account") view={Lazy::<pages::account::AccountRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/teams") view={Lazy::<pages::teams::TeamsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/teams/:name") view={Lazy::<pages::teams::TeamRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/activity") view={Lazy::<pages::activity::ActivityRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/users") view={Lazy::<pages::users::UsersRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/registries") view={Lazy::<pages::registries::RegistriesRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </ErrorBoundary>
             </main>
             <components::Toasts/>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_in_comes_back_to_this_site_only() {
+        assert_eq!(
+            sign_in_href("/teams/devs?tab=1"),
+            "/login?next=%2Fteams%2Fdevs%3Ftab%3D1"
+        );
+        assert_eq!(sign_in_href("/login"), "/login");
+        assert_eq!(after_sign_in(Some("/teams/devs?tab=1")), "/teams/devs?tab=1");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "teams",
+            "/x?u=https://a",
+        ] {
+            assert_eq!(after_sign_in(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(after_sign_in(None), "/");
+        assert_eq!(plural(1, "tag"), "1 tag");
+        assert_eq!(plural(0, "pull"), "0 pulls");
     }
 }

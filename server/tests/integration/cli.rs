@@ -24,7 +24,7 @@ async fn cli_reports_bad_input_clearly() {
         &w,
         &["user", "add", "Bad Name", "--password-stdin"],
         Some("long-enough-pw"),
-        "namespace name",
+        "user name \"bad name\" is invalid",
     )
     .await;
     fails_with(

@@ -190,14 +190,15 @@ async fn browse_and_policy(kind: DbKind) {
     let found = alice.ok("search", &[("q", "lat")]).await;
     assert_eq!(found["tags"], json!([["devs/app00", "latest"]]));
 
-    // The repository page groups tags sharing a digest and carries the facts the UI asks the
-    // policy with.
+    // The repository page lists images, each with the tags sharing its digest, and carries the
+    // facts the UI asks the policy with.
     let repo = alice
-        .ok("get_repository", &[("name", "devs/app00"), ("sort", "name")])
+        .ok("get_repository", &[("name", "devs/app00"), ("listing[sort]", "name")])
         .await;
-    assert_eq!(repo["tags"]["total"], 2);
-    assert_eq!(repo["tags"]["items"][0]["row"]["tag"], "latest");
-    assert_eq!(repo["tags"]["items"][0]["same_digest"], json!(["v1"]));
+    assert_eq!(repo["tag_count"], 2);
+    assert_eq!(repo["images"]["total"], 1);
+    assert_eq!(repo["images"]["items"][0]["tags"], json!(["latest", "v1"]));
+    assert_eq!(repo["images"]["items"][0]["digest"], DIGEST);
     assert_eq!(repo["facts"]["kind"]["Team"]["member_role"], "viewer");
 
     // A viewer may look but not change; the server says so whatever the UI shows.
@@ -215,6 +216,11 @@ async fn browse_and_policy(kind: DbKind) {
             403,
         )
         .await;
+    for f in ["preview_images_delete", "delete_images"] {
+        alice
+            .fails(f, &[("repository", "devs/app00"), ("digests[0]", DIGEST)], 403)
+            .await;
+    }
     alice
         .fails(
             "set_repository_description",

@@ -256,6 +256,74 @@ async fn scenario(kind: DbKind, version: RegistryVersion) {
         "{found}"
     );
 
+    // The repository's images: one row per digest with all its tags and what is attached to
+    // it; the signature's tag is hidden unless asked for, and then says whose it is.
+    let rows = |v: &Value| -> Vec<(String, Vec<String>, Vec<String>)> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["digest"].as_str().unwrap().to_owned(),
+                    strs(&r["tags"]),
+                    strs(&r["attached"]),
+                )
+            })
+            .collect()
+    };
+    let images = alice
+        .ok(Method::GET, "/api/v1/repositories/alice%2Fapp/images?sort=name", None)
+        .await;
+    assert_eq!(
+        rows(&images),
+        vec![
+            (
+                rich.digest.clone(),
+                vec!["1.0".to_owned()],
+                vec!["signature".to_owned(), "sbom".to_owned()]
+            ),
+            (
+                docker["digest"].as_str().unwrap().to_owned(),
+                vec!["docker".to_owned()],
+                vec![]
+            ),
+        ],
+        "{images}"
+    );
+    let all = alice
+        .ok(
+            Method::GET,
+            "/api/v1/repositories/alice%2Fapp/images?sort=name&accessories=true",
+            None,
+        )
+        .await;
+    assert_eq!(all["total"], 3);
+    let sig_row = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["digest"] == sig.as_str())
+        .unwrap();
+    assert_eq!(sig_row["accessory_of"], rich.digest.as_str());
+    assert_eq!(strs(&sig_row["tags"]), [sig_tag.as_str()]);
+    // The tag list (one row per tag) hides it the same way.
+    for (query, total) in [("", 2), ("?accessories=true", 3)] {
+        let tags = alice
+            .ok(
+                Method::GET,
+                &format!("/api/v1/repositories/alice%2Fapp/tags{query}"),
+                None,
+            )
+            .await;
+        assert_eq!(tags["total"], total, "{query}: {tags}");
+    }
+    let repo = alice.ok(Method::GET, "/api/v1/repositories/alice%2Fapp", None).await;
+    assert_eq!(
+        (repo["tag_count"].as_u64(), repo["accessory_tags"].as_u64()),
+        (Some(3), Some(1))
+    );
+
     // Bad input and other people's images: clear 4xx answers.
     alice
         .fails(Method::GET, "/api/v1/repositories/alice%2Fapp/tags/nope", None, 404)
@@ -278,15 +346,32 @@ async fn scenario(kind: DbKind, version: RegistryVersion) {
         )
         .await;
     bob.fails(Method::GET, path, None, 404).await;
+    alice
+        .fails(
+            Method::DELETE,
+            &format!("/api/v1/repositories/alice%2Fapp/manifests/{unknown}"),
+            None,
+            404,
+        )
+        .await;
+    bob.fails(
+        Method::DELETE,
+        &format!("/api/v1/repositories/alice%2Fapp/manifests/{}", rich.digest),
+        None,
+        404,
+    )
+    .await;
 
-    // Deleting the image deletes its signature and SBOM with it, in wharf and in the registry.
+    // Deleting the image (by digest) deletes its signature and SBOM with it, in wharf and in
+    // the registry.
     let deleted = alice
         .ok(
             Method::DELETE,
-            &format!("/api/v1/repositories/alice%2Fapp/tags/1.0?digest={}", rich.digest),
+            &format!("/api/v1/repositories/alice%2Fapp/manifests/{}", rich.digest),
             None,
         )
         .await;
+    assert_eq!(strs(&deleted["tags"]), ["1.0"]);
     let named: Vec<&str> = deleted["accessories"]
         .as_array()
         .unwrap()

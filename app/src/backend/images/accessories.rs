@@ -3,13 +3,13 @@
 //! (`sha256-<hex>.sig` / `.att` / `.sbom`), the referrers fallback index (`sha256-<hex>`), and
 //! the attestation manifests buildx puts in an index beside the platform they describe.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sea_orm::ConnectionTrait;
 
 use super::parse::Manifest;
 use crate::backend::store::{images, tags};
-use crate::domain::image::{accessory_tag, artifact_kind, Accessory};
+use crate::domain::image::{accessory_tag, artifact_kind, Accessory, AccessoryKind};
 use crate::domain::AppError;
 
 /// Everything attached to `digest` (whose manifest is `m`) in the repository, one entry per
@@ -21,7 +21,7 @@ pub async fn of(
     m: &Manifest,
 ) -> Result<Vec<Accessory>, AppError> {
     let mut out: Vec<Accessory> = Vec::new();
-    for a in images::attached_to(db, repository_id, digest).await? {
+    for a in images::attached_to(db, repository_id, &[digest.to_owned()]).await? {
         let artifact_type = a.artifact_type.clone();
         out.push(Accessory {
             kind: artifact_kind(artifact_type.as_deref().unwrap_or(&a.media_type)),
@@ -88,5 +88,51 @@ pub async fn of(
     }
     let mut out: Vec<Accessory> = by_digest.into_values().collect();
     out.sort_by(|a, b| (a.kind, &a.digest).cmp(&(b.kind, &b.digest)));
+    Ok(out)
+}
+
+/// The kinds of accessory attached to each of `digests` (for the repository page's badges): by
+/// OCI `subject`, by cosign tag, and through a referrers fallback index. Three queries
+/// whatever the number of digests. (In-index attestations show on the image page.)
+pub async fn kinds_of(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    digests: &[String],
+) -> Result<HashMap<String, BTreeSet<AccessoryKind>>, AppError> {
+    let mut out: HashMap<String, BTreeSet<AccessoryKind>> = HashMap::new();
+    for a in images::attached_to(db, repository_id, digests).await? {
+        if let Some(subject) = a.subject {
+            let kind = artifact_kind(a.artifact_type.as_deref().unwrap_or(&a.media_type));
+            out.entry(subject).or_default().insert(kind);
+        }
+    }
+    let names: Vec<String> = digests
+        .iter()
+        .flat_map(|d| {
+            let base = format!("sha256-{}", d.trim_start_matches("sha256:"));
+            ["", ".sig", ".att", ".sbom"].map(|suffix| format!("{base}{suffix}"))
+        })
+        .collect();
+    let mut fallback_indexes: Vec<(String, String)> = Vec::new();
+    for t in tags::named(db, repository_id, &names).await? {
+        match accessory_tag(&t.name) {
+            Some((subject, Some(kind))) => {
+                out.entry(subject).or_default().insert(kind);
+            }
+            Some((subject, None)) => fallback_indexes.push((subject, t.digest)),
+            None => {}
+        }
+    }
+    let stored = images::get_many(db, &fallback_indexes.iter().map(|(_, d)| d.clone()).collect::<Vec<_>>()).await?;
+    for (subject, index_digest) in fallback_indexes {
+        let Some(index) = stored.iter().find(|m| m.digest == index_digest) else {
+            continue;
+        };
+        if let Ok(parsed) = Manifest::parse(index.body.as_bytes()) {
+            out.entry(subject)
+                .or_default()
+                .extend(parsed.referrers().into_iter().map(|a| a.kind));
+        }
+    }
     Ok(out)
 }

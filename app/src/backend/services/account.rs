@@ -10,7 +10,7 @@ use crate::backend::db::begin_write;
 use crate::backend::store::{activity, users};
 use crate::backend::AppState;
 use crate::domain::dto::{ConsoleSettings, CurrentUser, Viewer};
-use crate::domain::{AppError, NamespaceName};
+use crate::domain::AppError;
 
 /// A new console session: who it is for and the secret value the cookie carries.
 pub struct SignedIn {
@@ -105,7 +105,7 @@ pub async fn sign_up(state: &AppState, c: &Caller, new: NewAccount) -> Result<Si
     if new.password != new.password_again {
         return Err(AppError::BadRequest("the two passwords differ".into()));
     }
-    let name = NamespaceName::try_from(new.username.trim().to_lowercase())?;
+    let name = crate::domain::names::name_for("user name", &new.username.trim().to_lowercase())?;
     let email = new.email.trim();
     let account = users::NewUser {
         name,

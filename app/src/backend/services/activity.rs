@@ -21,6 +21,13 @@ pub async fn list(
     activity::page(&state.db, &resolved.query(), page, per_page).await
 }
 
+/// The kinds of entry the log holds (`image.pushed`, `webhook.created`…), for the kind filter:
+/// names of events, not events, so anyone who may read the log may read them.
+pub async fn kinds(state: &AppState, c: &Caller) -> Result<Vec<String>, AppError> {
+    c.require_user()?;
+    activity::kinds(&state.db).await
+}
+
 /// Most rows one export holds.
 pub const MAX_EXPORT_ROWS: u64 = 100_000;
 

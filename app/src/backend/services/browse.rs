@@ -5,6 +5,7 @@ use super::Caller;
 use crate::backend::AppState;
 use crate::domain::dto::{
     Dashboard, NamespaceDetail, NamespaceSummary, Page, RepositoryDetail, RepositoryListItem, SearchResults,
+    TagListing, TagView,
 };
 use crate::domain::{AppError, RepositorySort, TagSort};
 
@@ -154,29 +155,37 @@ pub async fn list_repositories(
     .await
 }
 
-/// The repository page: details, rendered description, one page of tags.
+/// The repository page: details, rendered description, one page of its images (each with
+/// all its tags and the kinds of accessory attached to it).
 pub async fn get_repository(
     state: &AppState,
     c: &Caller,
     name: String,
-    q: Option<String>,
-    sort: Option<TagSort>,
-    page: Option<u64>,
-    per_page: Option<u64>,
+    listing: TagListing,
 ) -> Result<RepositoryDetail, AppError> {
-    use crate::backend::store::{stars, tags};
+    use crate::backend::images::accessories;
+    use crate::backend::store::{image_rows, stars};
     let (repo, ns, facts) = c.repository(state, &name).await?;
-    let (page, per_page) = crate::domain::page_request(page, per_page, 50)?;
+    let (page, per_page) = crate::domain::page_request(listing.page, listing.per_page, 50)?;
     let db = &state.db;
-    let tags = tags::page(
+    let mut images = image_rows::page(
         db,
-        repo.id,
-        sort.unwrap_or(TagSort::Pushed),
-        q.as_deref(),
-        page,
-        per_page,
+        &image_rows::ImageQuery {
+            repository_id: repo.id,
+            sort: listing.sort.unwrap_or(TagSort::Pushed),
+            text: listing.q.as_deref(),
+            with_accessories: listing.accessories.unwrap_or(false),
+            page,
+            per_page,
+        },
     )
     .await?;
+    let digests: Vec<String> = images.items.iter().map(|i| i.digest.clone()).collect();
+    let mut kinds = accessories::kinds_of(db, repo.id, &digests).await?;
+    for image in &mut images.items {
+        image.attached = kinds.remove(&image.digest).unwrap_or_default().into_iter().collect();
+    }
+    let (tag_count, accessory_tags) = image_rows::tag_counts(db, repo.id).await?;
     let starred = !stars::starred_among(db, c.user_id(), &[repo.id]).await?.is_empty();
     Ok(RepositoryDetail {
         id: repo.id,
@@ -188,9 +197,35 @@ pub async fn get_repository(
         starred,
         stars: stars::count(db, repo.id).await?,
         facts,
-        tags,
+        tag_count,
+        accessory_tags,
+        images,
         full_name: repo.name,
     })
+}
+
+/// One page of a repository's tags (one row per tag), for the API.
+pub async fn list_tags(
+    state: &AppState,
+    c: &Caller,
+    name: String,
+    listing: TagListing,
+) -> Result<Page<TagView>, AppError> {
+    use crate::backend::store::{image_rows, tags};
+    let (repo, _, _) = c.repository(state, &name).await?;
+    let (page, per_page) = crate::domain::page_request(listing.page, listing.per_page, 50)?;
+    tags::page(
+        &state.db,
+        &image_rows::ImageQuery {
+            repository_id: repo.id,
+            sort: listing.sort.unwrap_or(TagSort::Pushed),
+            text: listing.q.as_deref(),
+            with_accessories: listing.accessories.unwrap_or(false),
+            page,
+            per_page,
+        },
+    )
+    .await
 }
 
 /// Search as you type: namespaces, repositories and tags whose names contain `q`, among what

@@ -102,3 +102,69 @@ pub async fn delete(
     state.webhooks.wake();
     Ok(answer(done))
 }
+
+/// At most this many images in one bulk deletion.
+pub const MAX_BULK_DELETE: usize = 100;
+
+/// The images `digests` of a repository, each by one of its tags (the registry deletes by
+/// digest; wharf checks and audits by tag).
+async fn images_by_tag(
+    state: &AppState,
+    c: &Caller,
+    repository: &str,
+    digests: &[String],
+) -> Result<Vec<(String, String)>, AppError> {
+    if digests.is_empty() {
+        return Err(AppError::BadRequest("choose at least one image".into()));
+    }
+    if digests.len() > MAX_BULK_DELETE {
+        return Err(AppError::BadRequest(format!(
+            "at most {MAX_BULK_DELETE} images at a time ({} chosen)",
+            digests.len()
+        )));
+    }
+    let (repo, _, _) = c.repository(state, repository).await?;
+    let mut out = Vec::new();
+    for digest in digests {
+        let tag = crate::backend::store::tags::on_digest(&state.db, repo.id, digest)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::NotFound(format!("{repository} has no tagged image {digest}")))?;
+        out.push((tag.name, digest.clone()));
+    }
+    Ok(out)
+}
+
+/// What deleting the images `digests` removes: each with every tag on it and its accessories.
+pub async fn preview_images_delete(
+    state: &AppState,
+    c: &Caller,
+    repository: &str,
+    digests: &[String],
+) -> Result<Vec<TagDeletion>, AppError> {
+    let mut out = Vec::new();
+    for (tag, _) in images_by_tag(state, c, repository, digests).await? {
+        out.push(preview_delete(state, c, repository, &tag).await?);
+    }
+    Ok(out)
+}
+
+/// Deletes the images `digests` (each with every tag on it and its accessories), one after
+/// the other; stops at the first that cannot be deleted, saying how many went before it.
+pub async fn delete_images(
+    state: &AppState,
+    c: &Caller,
+    repository: &str,
+    digests: &[String],
+) -> Result<Vec<TagDeletion>, AppError> {
+    let mut done = Vec::new();
+    for (tag, digest) in images_by_tag(state, c, repository, digests).await? {
+        match delete(state, c, repository, &tag, Some(&digest)).await {
+            Ok(d) => done.push(d),
+            Err(e) if done.is_empty() => return Err(e),
+            Err(e) => return Err(e.prefixed(&format!("{} of {} images deleted, then", done.len(), digests.len()))),
+        }
+    }
+    Ok(done)
+}

@@ -12,7 +12,7 @@ use crate::backend::entity::{namespace, team};
 use crate::backend::store::{teams, users};
 use crate::backend::AppState;
 use crate::domain::dto::{TeamDetail, TeamMemberRow, TeamSummary};
-use crate::domain::{AppError, NamespaceName, Role};
+use crate::domain::{AppError, Role};
 
 /// Teams the caller belongs to (administrators: every team).
 pub async fn list(state: &AppState, c: &Caller) -> Result<Vec<TeamSummary>, AppError> {
@@ -126,7 +126,7 @@ pub struct NewTeam {
 
 /// Creates a team; returns its name.
 pub async fn create(state: &AppState, c: &Caller, new: NewTeam) -> Result<String, AppError> {
-    let name = NamespaceName::try_from(new.name.trim().to_owned())?;
+    let name = crate::domain::names::name_for("team name", new.name.trim())?;
     let owner = match new.owner.as_deref().map(str::trim) {
         None => c.require_user()?.clone(),
         Some(other) => {
@@ -160,7 +160,7 @@ pub async fn update(
     let new_name = new_name
         .map(str::trim)
         .filter(|n| !n.is_empty())
-        .map(|n| NamespaceName::try_from(n.to_owned()))
+        .map(|n| crate::domain::names::name_for("team name", n))
         .transpose()?;
     let txn = begin_write(&state.db).await?;
     let team = teams::update(&*txn, team, new_name.as_ref(), description).await?;

@@ -8,7 +8,7 @@ use crate::backend::entity::user;
 use crate::backend::store::users;
 use crate::backend::AppState;
 use crate::domain::dto::{Page, UserRow};
-use crate::domain::{AppError, NamespaceName};
+use crate::domain::AppError;
 
 fn row(u: user::Model) -> UserRow {
     UserRow {
@@ -61,7 +61,7 @@ pub async fn create(state: &AppState, c: &Caller, new: NewUser) -> Result<UserRo
     c.require_admin()?;
     let email = new.email.trim();
     let prepared = users::NewUser {
-        name: NamespaceName::try_from(new.name.trim().to_lowercase())?,
+        name: crate::domain::names::name_for("user name", &new.name.trim().to_lowercase())?,
         email: (!email.is_empty()).then(|| email.to_owned()),
         password: new.password,
         admin: new.admin,

@@ -166,6 +166,19 @@ fn to_row(a: activity::Model, addresses: AddressView) -> crate::domain::dto::Act
     }
 }
 
+/// Every kind of entry the log holds, sorted (for the kind filter).
+pub async fn kinds(db: &impl ConnectionTrait) -> Result<Vec<String>, AppError> {
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    Ok(activity::Entity::find()
+        .select_only()
+        .column(activity::Column::Kind)
+        .distinct()
+        .order_by_asc(activity::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// One page of the log, newest first.
 pub async fn page(
     db: &impl ConnectionTrait,

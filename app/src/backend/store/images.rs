@@ -141,19 +141,25 @@ pub async fn get(db: &impl ConnectionTrait, digest: &str) -> Result<Option<manif
     Ok(manifest::Entity::find_by_id(digest.to_owned()).one(db).await?)
 }
 
-/// The manifests of `repository_id` attached to `subject` (OCI `subject`).
+/// The manifests of `repository_id` attached to any of `subjects` (OCI `subject`).
 pub async fn attached_to(
     db: &impl ConnectionTrait,
     repository_id: i64,
-    subject: &str,
+    subjects: &[String],
 ) -> Result<Vec<manifest::Model>, AppError> {
-    Ok(manifest::Entity::find()
-        .join(JoinType::InnerJoin, manifest::Relation::RepositoryManifest.def())
-        .filter(repository_manifest::Column::RepositoryId.eq(repository_id))
-        .filter(manifest::Column::Subject.eq(subject))
-        .order_by_asc(manifest::Column::Digest)
-        .all(db)
-        .await?)
+    let mut out = Vec::new();
+    for chunk in subjects.chunks(500) {
+        out.extend(
+            manifest::Entity::find()
+                .join(JoinType::InnerJoin, manifest::Relation::RepositoryManifest.def())
+                .filter(repository_manifest::Column::RepositoryId.eq(repository_id))
+                .filter(manifest::Column::Subject.is_in(chunk.to_vec()))
+                .order_by_asc(manifest::Column::Digest)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
 }
 
 /// The digests `repository_id` holds, with their stored manifests where fetched.

@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod auth_changes;
+pub mod image_rows;
 pub mod images;
 pub mod namespaces;
 pub mod registries;

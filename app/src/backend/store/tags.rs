@@ -85,6 +85,39 @@ pub async fn with_prefix(
         .await?)
 }
 
+/// The tags of a repository on `digest`, by name.
+pub async fn on_digest(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    digest: &str,
+) -> Result<Vec<tag::Model>, AppError> {
+    Ok(tag::Entity::find()
+        .filter(tag::Column::RepositoryId.eq(repository_id))
+        .filter(tag::Column::Digest.eq(digest))
+        .order_by_asc(tag::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// The tags of a repository among `names`.
+pub async fn named(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    names: &[String],
+) -> Result<Vec<tag::Model>, AppError> {
+    let mut out = Vec::new();
+    for chunk in names.chunks(500) {
+        out.extend(
+            tag::Entity::find()
+                .filter(tag::Column::RepositoryId.eq(repository_id))
+                .filter(tag::Column::Name.is_in(chunk.to_vec()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// The row a tag in state `s` is inserted as (never pulled yet).
 fn new_row(repository_id: i64, name: &str, s: &PushedState) -> tag::ActiveModel {
     tag::ActiveModel {
@@ -402,24 +435,25 @@ impl From<tag::Model> for crate::domain::dto::TagRow {
     }
 }
 
-/// One page of a repository's tags, each with the other tags sharing its digest.
+/// One page of a repository's tags, each with the other tags sharing its digest (accessory
+/// tags only when asked for).
 pub async fn page(
     db: &impl ConnectionTrait,
-    repository_id: i64,
-    sort: crate::domain::TagSort,
-    text: Option<&str>,
-    page: u64,
-    per_page: u64,
+    q: &super::image_rows::ImageQuery<'_>,
 ) -> Result<crate::domain::dto::Page<crate::domain::dto::TagView>, AppError> {
     use crate::domain::TagSort;
     use sea_orm::{PaginatorTrait, QuerySelect};
 
+    let (repository_id, page, per_page) = (q.repository_id, q.page, q.per_page);
     let mut find = tag::Entity::find().filter(tag::Column::RepositoryId.eq(repository_id));
-    if let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(t) = q.text.map(str::trim).filter(|t| !t.is_empty()) {
         find = find.filter(tag::Column::Name.like(super::like_pattern(t)));
     }
+    if !q.with_accessories {
+        find = find.filter(super::image_rows::accessory_tag_names().not());
+    }
     let total = find.clone().count(db).await?;
-    find = match sort {
+    find = match q.sort {
         // Digest second: tags pushed together on one manifest stay side by side.
         TagSort::Pushed => find
             .order_by_desc(tag::Column::PushedAt)

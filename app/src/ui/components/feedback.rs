@@ -37,7 +37,7 @@ pub fn KindBadge(kind: NamespaceKindName) -> impl IntoView {
 pub fn RoleBadge(role: Option<Role>) -> impl IntoView {
     match role {
         Some(r) => view! { <Badge text=r.as_str() tone="amber"/> }.into_any(),
-        None => view! { <span class="text-slate-400">"—"</span> }.into_any(),
+        None => view! { <span class="text-slate-500">"—"</span> }.into_any(),
     }
 }
 
@@ -71,5 +71,72 @@ pub fn NotFound() -> impl IntoView {
             <h1 class="text-2xl font-semibold">"Page not found"</h1>
             <A href="/" attr:class="text-sky-700 underline">"Back to the start page"</A>
         </div>
+    }
+}
+
+/// Shows `children` only to administrators: others get a plain refusal instead of forms they
+/// could not use (the server refuses their requests anyway).
+#[component]
+pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
+    let viewer = crate::ui::use_viewer();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(v) if v.user.as_ref().is_some_and(|u| u.admin) => children.with_value(|c| c()).into_any(),
+                    Ok(v) if v.user.is_none() => view! {
+                        <p role="alert" class="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-testid="admin-only">
+                            "Sign in as an administrator to see this page. "
+                            <A href="/login" attr:class="underline">"Sign in"</A>
+                        </p>
+                    }.into_any(),
+                    Ok(_) => view! {
+                        <p role="alert" class="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-testid="admin-only">
+                            "Only administrators may see this page."
+                        </p>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A page that could not load: the error and, for a signed-out visitor whom signing in may
+/// help (a private page answers 401, 403 or 404), a way to sign in and come back here. A page
+/// that needs a session (401) goes straight to the sign-in page.
+#[component]
+pub fn PageError(error: crate::domain::AppError) -> impl IntoView {
+    let viewer = crate::ui::use_viewer();
+    let location = leptos_router::hooks::use_location();
+    let status = error.status();
+    let message = error.to_string();
+    let here = move || {
+        let search = location.search.get_untracked();
+        let search = search.trim_start_matches('?');
+        let path = location.pathname.get_untracked();
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        }
+    };
+    view! {
+        <ErrorBox message/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let signed_out = viewer.await.map(|v| v.user.is_none()).unwrap_or(false);
+                match (signed_out, status) {
+                    (true, 401) => view! { <leptos_router::components::Redirect path=crate::ui::sign_in_href(&here())/> }.into_any(),
+                    (true, 403 | 404) => view! {
+                        <p class="mt-3 text-sm">
+                            <A href=crate::ui::sign_in_href(&here()) attr:class="text-sky-700 underline" attr:data-testid="sign-in-to-see">"Sign in to see it"</A>
+                        </p>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -12,6 +12,7 @@ use crate::ui::{repo_href, use_viewer};
 #[component]
 pub fn Header() -> impl IntoView {
     let viewer = use_viewer();
+    let location = leptos_router::hooks::use_location();
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         if logout.version().get() > 0 {
@@ -61,7 +62,10 @@ pub fn Header() -> impl IntoView {
                                         </ActionForm>
                                     </div>
                                 }.into_any(),
-                                None => view! { <A href="/login" attr:class="text-sm underline">"Sign in"</A> }.into_any(),
+                                None => {
+                                    let href = move || crate::ui::sign_in_href(&location.pathname.get());
+                                    view! { <A href=href attr:class="text-sm underline">"Sign in"</A> }.into_any()
+                                }
                             }
                         })}
                     </Transition>
@@ -117,15 +121,15 @@ fn SearchBox() -> impl IntoView {
                                 Ok(Some(r)) if r.namespaces.is_empty() && r.repositories.is_empty() && r.tags.is_empty() =>
                                     view! { <p class="px-3 py-1 text-sm text-slate-500">"No matches"</p> }.into_any(),
                                 Ok(Some(r)) => view! {
-                                    {(!r.namespaces.is_empty()).then(|| view! { <p class="px-3 pt-1 text-xs font-semibold uppercase text-slate-400">"Namespaces"</p> })}
+                                    {(!r.namespaces.is_empty()).then(|| view! { <p class="px-3 pt-1 text-xs font-semibold uppercase text-slate-500">"Namespaces"</p> })}
                                     {r.namespaces.into_iter().map(|n| view! {
                                         <A href=crate::ui::namespace_href(&n.name) attr:class=item>{crate::ui::namespace_label(&n.name)}</A>
                                     }).collect_view()}
-                                    {(!r.repositories.is_empty()).then(|| view! { <p class="px-3 pt-1 text-xs font-semibold uppercase text-slate-400">"Repositories"</p> })}
+                                    {(!r.repositories.is_empty()).then(|| view! { <p class="px-3 pt-1 text-xs font-semibold uppercase text-slate-500">"Repositories"</p> })}
                                     {r.repositories.into_iter().map(|repo| view! {
                                         <A href=repo_href(&repo.full_name) attr:class=item>{repo.full_name.clone()}</A>
                                     }).collect_view()}
-                                    {(!r.tags.is_empty()).then(|| view! { <p class="px-3 pt-1 text-xs font-semibold uppercase text-slate-400">"Tags"</p> })}
+                                    {(!r.tags.is_empty()).then(|| view! { <p class="px-3 pt-1 text-xs font-semibold uppercase text-slate-500">"Tags"</p> })}
                                     {r.tags.into_iter().map(|(repo, tag)| view! {
                                         <A href=repo_href(&repo) attr:class=item>{format!("{repo}:{tag}")}</A>
                                     }).collect_view()}

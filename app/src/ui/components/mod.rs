@@ -9,11 +9,13 @@ mod pager;
 mod toast;
 
 pub use copy::CopyButton;
-pub use feedback::{Badge, Empty, ErrorBox, KindBadge, Loading, NotFound, RoleBadge, VisibilityBadge};
+pub use feedback::{
+    AdminOnly, Badge, Empty, ErrorBox, KindBadge, Loading, NotFound, PageError, RoleBadge, VisibilityBadge,
+};
 pub use frame::Header;
 pub use modal::Modal;
 pub use pager::{encode, Pager, QueryNav, SortSelect};
-pub use toast::{provide_toasts, toast_error, toast_ok, toast_outcome, Toasts};
+pub use toast::{provide_toasts, reset_on_success, toast_error, toast_ok, toast_outcome, Toasts};
 
 /// Tailwind classes shared by form controls and buttons, so every page looks the same.
 pub mod style {

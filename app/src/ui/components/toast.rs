@@ -23,6 +23,10 @@ fn push(text: String, error: bool) {
     let id = next.get_untracked() + 1;
     next.set(id);
     list.update(|l| {
+        // A success says the earlier failure is behind the user: its toast goes.
+        if !error {
+            l.retain(|t| !t.error);
+        }
         l.push(Toast { id, text, error });
         // Only the latest few: a burst of actions must not bury the page.
         let excess = l.len().saturating_sub(3);
@@ -49,7 +53,7 @@ pub fn Toasts() -> impl IntoView {
     view! {
         <div class="fixed bottom-4 right-4 z-50 flex w-80 flex-col gap-2" aria-live="polite">
             <For each=move || list.map(|l| l.get()).unwrap_or_default() key=|t| t.id let:t>
-                <div role=if t.error { "alert" } else { "status" }
+                <div role=if t.error { "alert" } else { "status" } data-testid=if t.error { "toast-error" } else { "toast" }
                     class=if t.error { "rounded bg-rose-700 px-4 py-3 text-sm text-white shadow-lg" } else { "rounded bg-slate-800 px-4 py-3 text-sm text-white shadow-lg" }>
                     {t.text.clone()}
                 </div>
@@ -74,5 +78,19 @@ where
         }
         Some(Err(e)) => toast_error(e.to_string()),
         None => {}
+    });
+}
+
+/// Empties `form` once `action` succeeds, so the next entry starts from a blank form (a failed
+/// one keeps what was typed, to fix it).
+pub fn reset_on_success<S>(action: ServerAction<S>, form: NodeRef<leptos::html::Form>)
+where
+    S: leptos::server_fn::ServerFn<Error = crate::domain::AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(f)) = (action.value().get(), form.get_untracked()) {
+            f.reset();
+        }
     });
 }

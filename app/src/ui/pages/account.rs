@@ -5,17 +5,18 @@ use leptos::prelude::*;
 use crate::api::account::{
     list_app_tokens, list_devices, ChangePassword, CreateAppToken, RevokeAppToken, RevokeDevice, UpdateProfile,
 };
-use crate::ui::components::{style, toast_outcome, CopyButton, Empty, ErrorBox, Loading};
+use crate::ui::components::{reset_on_success, style, toast_outcome, CopyButton, Empty, Loading, PageError};
 use crate::ui::{short_time, use_viewer};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let viewer = use_viewer();
     view! {
+        <leptos_meta::Title text="Account · wharf"/>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match viewer.await.ok().and_then(|v| v.user) {
-                    None => view! { <ErrorBox message="Sign in to see your account."/> }.into_any(),
+                    None => view! { <PageError error=crate::domain::AppError::Unauthorized("Sign in to see your account.".into())/> }.into_any(),
                     Some(u) => view! {
                         <h1 class=format!("{} mb-6", style::H1)>{format!("Account: {}", u.name)}</h1>
                         <div class="grid gap-6 lg:grid-cols-2">
@@ -85,11 +86,13 @@ fn Tokens() -> impl IntoView {
     );
     toast_outcome(revoke, "Token revoked", None);
     let created = create.value();
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(create, form);
     view! {
         <section class=format!("mt-6 p-4 {}", style::CARD)>
             <h2 class=style::H2>"Application tokens"</h2>
             <p class="mb-3 text-sm text-slate-600">"For docker login in CI and scripts. A read-only token can only pull."</p>
-            <ActionForm action=create attr:class="grid gap-3 sm:grid-cols-4 sm:items-end">
+            <ActionForm action=create node_ref=form attr:class="grid gap-3 sm:grid-cols-4 sm:items-end">
                 <div class="sm:col-span-2">
                     <label for="token-name" class=style::LABEL>"Name"</label>
                     <input id="token-name" name="name" type="text" required maxlength="64" class=style::INPUT/>
@@ -118,7 +121,7 @@ fn Tokens() -> impl IntoView {
                         </div>
                     </div>
                 }.into_any(),
-                Err(e) => view! { <div class="mt-4"><ErrorBox message=e.to_string()/></div> }.into_any(),
+                Err(e) => view! { <div class="mt-4"><PageError error=e/></div> }.into_any(),
             })}
             <Transition fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
@@ -154,7 +157,7 @@ fn Tokens() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                        Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <PageError error=e/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -203,7 +206,7 @@ fn Devices() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                        Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <PageError error=e/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -4,22 +4,26 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::activity::list_activities;
+use crate::api::activity::{activity_kinds, list_activities};
 use crate::domain::dto::ActivityFilter;
-use crate::ui::components::{encode, style, Empty, ErrorBox, Loading, Pager, QueryNav};
+use crate::ui::components::{encode, style, Empty, Loading, PageError, Pager, QueryNav};
 use crate::ui::short_time;
 
-const KINDS: &[&str] = &[
-    "image.",
-    "image.pushed",
-    "image.deleted",
-    "sync.",
-    "login.failed",
-    "user.",
-    "team.",
-    "namespace.",
-    "token.",
-];
+/// The kind filter's choices: each group (`image.*`) followed by its kinds, from the kinds the
+/// log holds.
+fn kind_choices(kinds: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for kind in kinds {
+        if let Some((group, _)) = kind.split_once('.') {
+            let prefix = format!("{group}.");
+            if !out.contains(&prefix) {
+                out.push(prefix);
+            }
+        }
+        out.push(kind.clone());
+    }
+    out
+}
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
@@ -65,7 +69,9 @@ pub fn ActivityPage() -> impl IntoView {
         }
     };
     let kind_nav = QueryNav::current();
+    let kinds = Resource::new(|| (), |_| activity_kinds());
     view! {
+        <leptos_meta::Title text="Activity · wharf"/>
         <div class="mb-4 flex flex-wrap items-end justify-between gap-3">
             <h1 class=style::H1>"Activity"</h1>
             <div class="flex gap-2">
@@ -80,11 +86,16 @@ pub fn ActivityPage() -> impl IntoView {
                 <label for="filter-kind" class=style::LABEL>"Kind"</label>
                 <select id="filter-kind" class=style::INPUT on:change=move |ev| kind_nav.set("kind", &event_target_value(&ev))>
                     <option value="">"any"</option>
-                    {KINDS.iter().map(|k| {
-                        let selected = get("kind").as_deref() == Some(*k);
-                        let label = if k.ends_with('.') { format!("{k}*") } else { k.to_string() };
-                        view! { <option value=*k selected=selected>{label}</option> }
-                    }).collect_view()}
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            let known = kinds.await.unwrap_or_default();
+                            kind_choices(&known).into_iter().map(|k| {
+                                let selected = get("kind").as_deref() == Some(k.as_str());
+                                let label = if k.ends_with('.') { format!("{k}*") } else { k.clone() };
+                                view! { <option value=k selected=selected>{label}</option> }
+                            }).collect_view()
+                        })}
+                    </Suspense>
                 </select>
             </div>
             {filter_input("from", "From", "date")}
@@ -124,7 +135,7 @@ pub fn ActivityPage() -> impl IntoView {
                             <Pager page pages total/>
                         }.into_any()
                     }
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
             })}
         </Transition>
@@ -143,5 +154,25 @@ impl leptos_router::LazyRoute for ActivityRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <ActivityPage/> }.into_any()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kinds_come_grouped() {
+        let kinds = ["image.pushed", "login.failed", "webhook.created", "webhook.deleted"].map(String::from);
+        assert_eq!(
+            super::kind_choices(&kinds),
+            [
+                "image.",
+                "image.pushed",
+                "login.",
+                "login.failed",
+                "webhook.",
+                "webhook.created",
+                "webhook.deleted"
+            ]
+        );
     }
 }

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use crate::api::browse::get_dashboard;
 use crate::domain::dto::{ActivityRow, NamespaceSummary, RepositoryListItem};
-use crate::ui::components::{style, Empty, ErrorBox, KindBadge, Loading, RoleBadge, VisibilityBadge};
+use crate::ui::components::{style, Empty, KindBadge, Loading, PageError, RoleBadge, VisibilityBadge};
 use crate::ui::{namespace_href, namespace_label, repo_href, short_time, use_viewer};
 
 #[component]
@@ -14,15 +14,16 @@ pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_dashboard());
     let viewer = use_viewer();
     view! {
+        <leptos_meta::Title text="Dashboard · wharf"/>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 let v = match viewer.await {
                     Ok(v) => v,
-                    Err(e) => return view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
                 };
                 let d = match data.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
                 };
                 let signed_in = v.user.is_some();
                 view! {
@@ -135,7 +136,7 @@ pub fn ActivityFeed(items: Vec<ActivityRow>) -> impl IntoView {
                 <li class="px-4 py-2 text-sm">
                     <div><span class="font-medium">{a.actor.clone()}</span>" "<span class="text-slate-500">{a.kind.clone()}</span></div>
                     <div class="font-mono text-xs text-slate-700 truncate">{a.target.clone()}</div>
-                    <div class="text-xs text-slate-400">{short_time(&a.at)}</div>
+                    <div class="text-xs text-slate-500">{short_time(&a.at)}</div>
                 </li>
             }).collect_view()}
         </ul>

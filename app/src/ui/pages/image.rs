@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::browse::get_image;
 use crate::domain::image::{ImageDetail, ImageRef};
-use crate::ui::components::{style, CopyButton, ErrorBox, Loading};
+use crate::ui::components::{style, CopyButton, Loading, PageError};
 use crate::ui::{human_size, repo_href, short_digest, short_time, use_viewer};
 
 /// The console URL of an image by digest.
@@ -28,7 +28,7 @@ pub fn ImagePage() -> impl IntoView {
                 let r = ImageRef::parse(&reference());
                 let d = match detail.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
                 };
                 let host = viewer.await.map(|v| v.settings.registry_host).unwrap_or_default();
                 view! { <Image r d host/> }.into_any()
@@ -76,7 +76,10 @@ fn Image(r: ImageRef, d: ImageDetail, host: String) -> impl IntoView {
                 {format!("{kind} · {}", human_size(d.size))}
                 {platform.map(|p| format!(" · {p}"))}
                 {d.created.as_deref().map(|c| format!(" · created {}", short_time(c)))}
-                {(!d.accessories.is_empty()).then(|| badges(&d))}
+                {(!d.accessories.is_empty()).then(|| {
+                    let kinds: Vec<_> = d.accessories.iter().map(|a| a.kind).collect();
+                    accessory_badges(&kinds)
+                })}
             </p>
             <p class="mt-1 break-all font-mono text-xs text-slate-500" title="digest">{d.digest.clone()}" · "{d.media_type.clone()}</p>
             <div class="mt-3 flex flex-col gap-2">
@@ -114,9 +117,10 @@ fn Image(r: ImageRef, d: ImageDetail, host: String) -> impl IntoView {
     }
 }
 
-fn badges(d: &ImageDetail) -> impl IntoView {
+/// "signed", "SBOM", "attested": what is attached to an image, at a glance.
+pub fn accessory_badges(kinds: &[crate::domain::image::AccessoryKind]) -> impl IntoView {
     use crate::domain::image::AccessoryKind;
-    let has = |k: AccessoryKind| d.accessories.iter().any(|a| a.kind == k);
+    let has = |k: AccessoryKind| kinds.contains(&k);
     let badge = |text: &'static str| {
         view! { <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800" data-testid="badge">{text}</span> }
     };
@@ -209,6 +213,21 @@ fn value_view(key: &str, value: &str) -> AnyView {
     }
 }
 
+/// Labels or annotations: each key beside its value.
+#[component]
+fn KeyValues(pairs: std::collections::BTreeMap<String, String>, testid: &'static str) -> impl IntoView {
+    view! {
+        <dl class=format!("{} px-4 py-2", style::CARD) data-testid=testid>
+            {pairs.iter().map(|(k, v)| view! {
+                <div class="grid grid-cols-1 gap-1 py-1 sm:grid-cols-2">
+                    <dt class="break-all font-mono text-xs text-slate-600">{k.clone()}</dt>
+                    <dd class="break-all font-mono text-xs">{value_view(k, v)}</dd>
+                </div>
+            }).collect_view()}
+        </dl>
+    }
+}
+
 #[component]
 fn RunConfig(d: ImageDetail) -> impl IntoView {
     let config = d.config.clone();
@@ -237,28 +256,14 @@ fn RunConfig(d: ImageDetail) -> impl IntoView {
                 </dl>
                 {(!c.labels.is_empty()).then(|| view! {
                     <h3 class="mb-2 mt-4 font-medium">"Labels"</h3>
-                    <dl class=format!("{} px-4 py-2", style::CARD) data-testid="labels">
-                        {c.labels.iter().map(|(k, v)| view! {
-                            <div class="grid grid-cols-1 gap-1 py-1 sm:grid-cols-2">
-                                <dt class="break-all font-mono text-xs text-slate-600">{k.clone()}</dt>
-                                <dd class="break-all font-mono text-xs">{value_view(k, v)}</dd>
-                            </div>
-                        }).collect_view()}
-                    </dl>
+                    <KeyValues pairs=c.labels.clone() testid="labels"/>
                 })}
             </section>
         })}
         {(!annotations.is_empty()).then(|| view! {
             <section class="mb-6">
                 <h2 class=style::H2>"Annotations"</h2>
-                <dl class=format!("{} px-4 py-2", style::CARD) data-testid="annotations">
-                    {annotations.iter().map(|(k, v)| view! {
-                        <div class="grid grid-cols-1 gap-1 py-1 sm:grid-cols-2">
-                            <dt class="break-all font-mono text-xs text-slate-600">{k.clone()}</dt>
-                            <dd class="break-all font-mono text-xs">{value_view(k, v)}</dd>
-                        </div>
-                    }).collect_view()}
-                </dl>
+                <KeyValues pairs=annotations.clone() testid="annotations"/>
             </section>
         })}
     }

@@ -14,13 +14,17 @@ pub fn LoginPage() -> impl IntoView {
     let pending = login.pending();
     let result = login.value();
     let viewer = use_viewer();
+    // Back to the page that sent the visitor here (`?next=`), when it is one of ours.
+    let query = leptos_router::hooks::use_query_map();
     Effect::new(move |_| {
         if let Some(Ok(_)) = result.get() {
+            let next = query.with_untracked(|q| q.get("next"));
             // A full navigation so every page re-reads the session.
-            let _ = window().location().set_href("/");
+            let _ = window().location().set_href(&crate::ui::after_sign_in(next.as_deref()));
         }
     });
     view! {
+        <leptos_meta::Title text="Sign in · wharf"/>
         <div class=format!("mx-auto max-w-sm mt-12 p-6 {}", style::CARD)>
             <h1 class="text-xl font-semibold mb-4">"Sign in to Wharf"</h1>
             <ActionForm action=login attr:class="space-y-4">
@@ -71,6 +75,7 @@ pub fn SignupPage() -> impl IntoView {
         }
     };
     view! {
+        <leptos_meta::Title text="Sign up · wharf"/>
         <div class=format!("mx-auto max-w-sm mt-12 p-6 {}", style::CARD)>
             <h1 class="text-xl font-semibold mb-4">"Create your Wharf account"</h1>
             <Transition fallback=|| ()>

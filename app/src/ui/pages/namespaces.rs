@@ -11,7 +11,7 @@ use crate::api::namespaces::{DeleteNamespace, TransferNamespace, UpdateNamespace
 use crate::domain::dto::NamespaceDetail;
 use crate::domain::{RepositorySort, Visibility};
 use crate::ui::components::{
-    style, toast_error, toast_ok, Badge, ErrorBox, KindBadge, Loading, Modal, Pager, QueryNav, SortSelect,
+    style, toast_error, toast_ok, Badge, KindBadge, Loading, Modal, PageError, Pager, QueryNav, SortSelect,
     VisibilityBadge,
 };
 use crate::ui::{namespace_label, use_viewer};
@@ -33,6 +33,7 @@ pub fn NamespacesPage() -> impl IntoView {
     let data = Resource::new(move || (text(), page()), |(q, page)| list_namespaces(q, page, None));
     let nav = QueryNav::current();
     view! {
+        <leptos_meta::Title text="Namespaces · wharf"/>
         <div class="mb-4 flex flex-wrap items-end justify-between gap-3">
             <h1 class=style::H1>"Namespaces"</h1>
             <label class="text-sm">
@@ -49,7 +50,7 @@ pub fn NamespacesPage() -> impl IntoView {
                         let (page, pages, total) = (p.page, p.pages(), p.total);
                         view! { <NamespaceTable items=p.items/> <Pager page pages total/> }.into_any()
                     }
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
             })}
         </Transition>
@@ -85,11 +86,12 @@ pub fn NamespacePage() -> impl IntoView {
     );
     let nav = QueryNav::current();
     view! {
+        <leptos_meta::Title text=move || format!("{} · namespace · wharf", namespace_label(&name()))/>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 let d = match detail.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
                 };
                 let v = viewer.await.ok();
                 let manage = v.as_ref().is_some_and(|v| crate::authz::may_manage_namespace(&v.subject, &d.facts));
@@ -139,7 +141,7 @@ pub fn NamespacePage() -> impl IntoView {
                             let (page, pages, total) = (p.page, p.pages(), p.total);
                             view! { <RepositoryTable items=p.items/> <Pager page pages total/> }.into_any()
                         }
-                        Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <PageError error=e/> }.into_any(),
                     }
                 })}
             </Transition>

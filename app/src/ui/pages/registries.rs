@@ -6,11 +6,20 @@ use leptos::prelude::*;
 
 use crate::api::registries::{get_registry_overview, AdoptOrphans, DeploymentConfigs, SetRegistryEndpoint, SyncNow};
 use crate::domain::dto::{ReplicaStatus, SyncRunSummary};
-use crate::ui::components::{style, toast_outcome, Badge, CopyButton, Empty, ErrorBox, Loading};
+use crate::ui::components::{style, toast_outcome, AdminOnly, Badge, CopyButton, Empty, Loading, PageError};
 use crate::ui::short_time;
 
+/// Administrators only.
 #[component]
 pub fn RegistriesPage() -> impl IntoView {
+    view! {
+        <leptos_meta::Title text="Registries · wharf"/>
+        <AdminOnly><RegistriesAdmin/></AdminOnly>
+    }
+}
+
+#[component]
+fn RegistriesAdmin() -> impl IntoView {
     let changed = RwSignal::new(0u64);
     let sync = ServerAction::<SyncNow>::new();
     let adopt = ServerAction::<AdoptOrphans>::new();
@@ -40,7 +49,7 @@ pub fn RegistriesPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let o = match data.await {
                     Ok(o) => o,
-                    Err(e) => return view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
                 };
                 let needs_confirmation = o.sync_runs.first().is_some_and(|r| r.status == "needs-confirmation");
                 // One public endpoint per registry (the replicas of one registry share it).
@@ -189,7 +198,7 @@ fn Configurations() -> impl IntoView {
             </ActionForm>
             {move || match generate.value().get() {
                 None => ().into_any(),
-                Some(Err(e)) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                Some(Err(e)) => view! { <PageError error=e/> }.into_any(),
                 Some(Ok(files)) if files.is_empty() => view! { <Empty text="No replica yet: add one first."/> }.into_any(),
                 Some(Ok(files)) => files.into_iter().map(|f| view! {
                     <div class=format!("mb-4 {}", style::CARD) data-testid="generated-file">

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::browse::list_repositories;
 use crate::domain::dto::RepositoryListItem;
 use crate::domain::RepositorySort;
-use crate::ui::components::{style, Empty, ErrorBox, Loading, Pager, QueryNav, SortSelect};
+use crate::ui::components::{style, Empty, Loading, PageError, Pager, QueryNav, SortSelect};
 use crate::ui::{namespace_href, namespace_label, repo_href, short_time};
 
 pub const SORTS: &[(&str, &str)] = &[
@@ -26,6 +26,7 @@ pub fn RepositoriesPage() -> impl IntoView {
     );
     let nav = QueryNav::current();
     view! {
+        <leptos_meta::Title text="Repositories · wharf"/>
         <div class="mb-4 flex flex-wrap items-end justify-between gap-3">
             <h1 class=style::H1>"Repositories"</h1>
             <div class="flex items-center gap-3">
@@ -45,7 +46,7 @@ pub fn RepositoriesPage() -> impl IntoView {
                         let (page, pages, total) = (p.page, p.pages(), p.total);
                         view! { <RepositoryTable items=p.items/> <Pager page pages total/> }.into_any()
                     }
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
             })}
         </Transition>

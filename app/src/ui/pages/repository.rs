@@ -1,19 +1,22 @@
-//! A repository: pull command, description, star, and its tags (grouped by digest), with
-//! deletion for those the policy allows — after showing every tag that goes with it.
+//! A repository: pull command, description, star, and its images (one row per digest with
+//! every tag on it, and badges for what is attached), with deletion — one image or several —
+//! for those the policy allows, after showing every tag and accessory that goes with them.
+
+use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::browse::{get_repository, DeleteTag, PreviewTagDelete, SetRepositoryDescription, SetStar};
-use crate::domain::dto::{RepositoryDetail, TagDeletion, TagView};
+use crate::api::browse::{get_repository, DeleteImages, PreviewImagesDelete, SetRepositoryDescription, SetStar};
+use crate::domain::dto::{ImageRow, RepositoryDetail, TagDeletion, TagListing};
 use crate::domain::scope::Action;
 use crate::domain::TagSort;
 use crate::ui::components::{
-    style, toast_error, toast_ok, CopyButton, Empty, ErrorBox, Loading, Modal, Pager, QueryNav, SortSelect,
+    style, toast_error, toast_ok, CopyButton, Empty, Loading, Modal, PageError, Pager, QueryNav, SortSelect,
 };
-use crate::ui::pages::image::image_href;
-use crate::ui::{human_size, namespace_href, namespace_label, permitted, short_digest, short_time, use_viewer};
+use crate::ui::pages::image::{accessory_badges, image_href};
+use crate::ui::{human_size, namespace_href, namespace_label, permitted, plural, short_digest, short_time, use_viewer};
 
 const SORTS: &[(&str, &str)] = &[
     ("pushed", "Newest"),
@@ -36,22 +39,33 @@ pub fn RepositoryPage() -> impl IntoView {
                 get("q"),
                 get("sort"),
                 get("page").and_then(|p| p.parse::<u64>().ok()),
+                get("accessories").is_some(),
                 changed.get(),
             )
         },
-        |(name, q, sort, page, _)| get_repository(name, q, sort.and_then(|s| s.parse::<TagSort>().ok()), page, None),
+        |(name, q, sort, page, accessories, _)| {
+            let listing = TagListing {
+                q,
+                sort: sort.and_then(|s| s.parse::<TagSort>().ok()),
+                page,
+                per_page: None,
+                accessories: Some(accessories),
+            };
+            get_repository(name, listing)
+        },
     );
     let viewer = use_viewer();
     view! {
+        <leptos_meta::Title text=move || format!("{} · wharf", name())/>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 let d = match detail.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
                 };
                 let v = match viewer.await {
                     Ok(v) => v,
-                    Err(e) => return view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
                 };
                 let perms = permitted(&v, &d.facts);
                 let can_delete = perms.contains(Action::Delete);
@@ -61,7 +75,7 @@ pub fn RepositoryPage() -> impl IntoView {
                 view! {
                     <Summary detail=d.clone() host=host.clone() can_push signed_in=v.user.is_some() changed/>
                     <Description detail=d.clone() can_edit=can_describe/>
-                    <Tags detail=d host can_delete changed/>
+                    <Images detail=d host can_delete changed/>
                 }.into_any()
             })}
         </Suspense>
@@ -88,12 +102,16 @@ fn Summary(
     });
     let name = detail.full_name.clone();
     // A tag that exists: `latest` if there is one, else the first listed (newest by default).
-    let items = &detail.tags.items;
-    let pull_tag = items
+    let items = &detail.images.items;
+    let tags = items
         .iter()
-        .find(|t| t.row.tag == "latest")
-        .or_else(|| items.first())
-        .map_or_else(|| "TAG".to_owned(), |t| t.row.tag.clone());
+        .filter(|i| i.accessory_of.is_none())
+        .flat_map(|i| i.tags.iter());
+    let pull_tag = tags
+        .clone()
+        .find(|t| *t == "latest")
+        .or_else(|| tags.clone().next())
+        .map_or_else(|| "TAG".to_owned(), Clone::clone);
     let pull = format!("docker pull {host}/{}:{pull_tag}", detail.full_name);
     let push = format!("docker push {host}/{}:TAG", detail.full_name);
     view! {
@@ -112,7 +130,12 @@ fn Summary(
                 })}
             </div>
             <p class="mt-1 text-sm text-slate-600">
-                {format!("{} tags · {} pulls · {} stars", detail.tags.total, detail.pulls, detail.stars)}
+                {format!(
+                    "{} · {} · {}",
+                    plural(detail.tag_count.saturating_sub(detail.accessory_tags), "tag"),
+                    plural(detail.pulls.max(0) as u64, "pull"),
+                    plural(detail.stars, "star"),
+                )}
                 {detail.last_pulled_at.as_deref().map(|t| format!(" · last pulled {}", short_time(t)))}
             </p>
             <div class="mt-3 flex flex-wrap items-center gap-2">
@@ -173,23 +196,24 @@ fn Description(detail: RepositoryDetail, can_edit: bool) -> impl IntoView {
     }
 }
 
+/// The images table: filter, sort, show accessories, select and delete.
 #[component]
-fn Tags(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwSignal<u64>) -> impl IntoView {
+fn Images(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwSignal<u64>) -> impl IntoView {
     let query = use_query_map();
     let nav = QueryNav::current();
     let text = move || query.with(|m| m.get("q")).unwrap_or_default();
     let sort = query
         .with_untracked(|m| m.get("sort"))
         .unwrap_or_else(|| "pushed".into());
-    let preview = ServerAction::<PreviewTagDelete>::new();
-    let delete = ServerAction::<DeleteTag>::new();
-    let pending: RwSignal<Option<(String, TagDeletion)>> = RwSignal::new(None);
-    // The tag whose deletion is being previewed (an action forgets its input once done).
-    let requested = RwSignal::new(String::new());
+    let showing_accessories = query.with_untracked(|m| m.get("accessories")).is_some();
+    let selected: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
+    let preview = ServerAction::<PreviewImagesDelete>::new();
+    let delete = ServerAction::<DeleteImages>::new();
+    let plans: RwSignal<Vec<TagDeletion>> = RwSignal::new(Vec::new());
     let confirm = RwSignal::new(false);
     Effect::new(move |_| match preview.value().get() {
-        Some(Ok(plan)) => {
-            pending.set(Some((requested.get_untracked(), plan)));
+        Some(Ok(found)) => {
+            plans.set(found);
             confirm.set(true);
         }
         Some(Err(e)) => toast_error(e.to_string()),
@@ -197,43 +221,102 @@ fn Tags(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwSig
     });
     Effect::new(move |_| match delete.value().get() {
         Some(Ok(done)) => {
-            toast_ok(format!(
-                "Deleted {} ({})",
-                done.tags.join(", "),
-                short_digest(&done.digest)
-            ));
+            let what: Vec<String> = done
+                .iter()
+                .map(|d| format!("{} ({})", d.tags.join(", "), short_digest(&d.digest)))
+                .collect();
+            toast_ok(format!("Deleted {}", what.join("; ")));
+            selected.set(BTreeSet::new());
             changed.update(|c| *c += 1);
         }
-        Some(Err(e)) => toast_error(e.to_string()),
+        Some(Err(e)) => {
+            toast_error(e.to_string());
+            changed.update(|c| *c += 1);
+        }
         None => {}
     });
     let repository = detail.full_name.clone();
-    let page = &detail.tags;
+    let page = &detail.images;
     let (p, pages, total) = (page.page, page.pages(), page.total);
     let items = page.items.clone();
+    let on_page: Vec<String> = items.iter().map(|i| i.digest.clone()).collect();
+    let all_on_page = on_page.clone();
+    let hidden = detail.accessory_tags;
     let repo_for_rows = repository.clone();
+    let repo_for_bulk = repository.clone();
+    let ask = move |repository: String, digests: Vec<String>| {
+        preview.dispatch(PreviewImagesDelete { repository, digests });
+    };
+    let empty = if !items.is_empty() {
+        None
+    } else if query.with_untracked(|m| m.get("q")).is_some_and(|q| !q.is_empty()) {
+        Some("No image has a tag or digest matching this filter.".to_owned())
+    } else if hidden > 0 && !showing_accessories {
+        Some(format!(
+            "Only signatures, attestations or SBOMs remain here ({}); the images they belong to were deleted.",
+            plural(hidden, "tag")
+        ))
+    } else {
+        Some("No tags. Push an image to see it here.".to_owned())
+    };
     view! {
         <section>
             <div class="mb-3 flex flex-wrap items-end justify-between gap-3">
-                <h2 class="text-lg font-semibold">"Tags"</h2>
-                <div class="flex items-center gap-3">
+                <h2 class="text-lg font-semibold">"Images"</h2>
+                <div class="flex flex-wrap items-center gap-3">
+                    {(hidden > 0).then(|| view! {
+                        <label class="flex items-center gap-2 text-sm text-slate-600">
+                            <input type="checkbox" data-testid="show-accessories" prop:checked=showing_accessories
+                                on:change=move |ev| nav.set("accessories", if event_target_checked(&ev) { "1" } else { "" })/>
+                            {format!("Show signatures and SBOMs ({hidden})")}
+                        </label>
+                    })}
                     <label class="text-sm">
                         <span class="sr-only">"Filter tags"</span>
-                        <input type="search" placeholder="Filter tags" class="rounded border border-slate-300 px-3 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500"
-                            prop:value=text on:input=move |ev| nav.set("q", &event_target_value(&ev))/>
+                        <input type="search" placeholder="Filter by tag or digest" class="rounded border border-slate-300 px-3 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500"
+                            prop:value=text on:input={
+                                let nav = QueryNav::current();
+                                move |ev| nav.set("q", &event_target_value(&ev))
+                            }/>
                     </label>
                     <SortSelect options=SORTS current=sort/>
                 </div>
             </div>
-            {if items.is_empty() {
-                view! { <Empty text="No tags. Push an image to see it here."/> }.into_any()
-            } else {
-                view! {
+            {can_delete.then(|| view! {
+                <Show when=move || !selected.with(|s| s.is_empty())>
+                    <div class="mb-2 flex flex-wrap items-center gap-3 rounded bg-rose-50 px-3 py-2 text-sm text-rose-800">
+                        <span>{move || format!("{} selected", plural(selected.with(|s| s.len() as u64), "image"))}</span>
+                        <button type="button" class=style::BUTTON_DANGER data-testid="delete-selected" on:click={
+                            let repository = repo_for_bulk.clone();
+                            move |_| ask(repository.clone(), selected.get_untracked().into_iter().collect())
+                        }>"Delete selected"</button>
+                        <button type="button" class=style::BUTTON_SECONDARY on:click=move |_| selected.set(BTreeSet::new())>"Clear"</button>
+                    </div>
+                </Show>
+            })}
+            {match empty {
+                Some(text) => view! { <Empty text/> }.into_any(),
+                None => view! {
                     <div class=format!("overflow-x-auto {}", style::CARD)>
-                        <table class=style::TABLE data-testid="tags">
+                        <table class=style::TABLE data-testid="images">
                             <thead class=style::THEAD>
                                 <tr>
-                                    <th scope="col" class=style::TH>"Tag"</th>
+                                    {can_delete.then(|| view! {
+                                        <th scope="col" class=style::TH>
+                                            <input type="checkbox" aria-label="Select every image on this page" data-testid="select-all"
+                                                prop:checked=move || { let all = on_page.clone(); selected.with(|s| all.iter().all(|d| s.contains(d))) }
+                                                on:change={
+                                                    let all = all_on_page.clone();
+                                                    move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        selected.update(|s| for d in &all {
+                                                            if on { s.insert(d.clone()); } else { s.remove(d); }
+                                                        });
+                                                    }
+                                                }/>
+                                        </th>
+                                    })}
+                                    <th scope="col" class=style::TH>"Tags"</th>
                                     <th scope="col" class=style::TH>"Digest"</th>
                                     <th scope="col" class=format!("{} text-right", style::TH)>"Size"</th>
                                     <th scope="col" class=style::TH>"Pushed by"</th>
@@ -244,111 +327,128 @@ fn Tags(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwSig
                                 </tr>
                             </thead>
                             <tbody>
-                                {group_rows(items).into_iter().map(|(t, first_of_group)| {
-                                    view! { <TagRowView tag=t first_of_group repository=repo_for_rows.clone() host=host.clone() can_delete preview requested/> }
+                                {items.into_iter().map(|image| {
+                                    let repository = repo_for_rows.clone();
+                                    view! { <ImageRowView image repository host=host.clone() can_delete selected ask/> }
                                 }).collect_view()}
                             </tbody>
                         </table>
                     </div>
-                }.into_any()
+                }.into_any(),
             }}
             <Pager page=p pages total/>
-            <Modal open=confirm title="Delete this image?">
-                {move || pending.get().map(|(tag, plan)| {
-                    let others: Vec<String> = plan.tags.iter().filter(|t| **t != tag).cloned().collect();
-                    let repository = plan.repository.clone();
-                    let digest = plan.digest.clone();
+            <Modal open=confirm title="Delete these images?">
+                {move || {
+                    let found = plans.get();
+                    let digests: Vec<String> = found.iter().map(|d| d.digest.clone()).collect();
+                    let repository = found.first().map(|d| d.repository.clone()).unwrap_or_default();
+                    let count = found.len() as u64;
                     view! {
                         <p class="mb-2 text-sm text-slate-700">
-                            "The registry deletes images by digest, so deleting "<code class="font-mono">{format!("{repository}:{tag}")}</code>
-                            " removes every tag on "<code class="font-mono">{short_digest(&plan.digest)}</code>":"
+                            "The registry deletes images by digest: every tag on an image goes with it, and so do its signatures, attestations and SBOMs."
                         </p>
-                        <ul class="mb-4 list-inside list-disc font-mono text-sm" data-testid="delete-tags">
-                            {plan.tags.iter().map(|t| view! { <li>{t.clone()}</li> }).collect_view()}
+                        <ul class="mb-4 space-y-2 text-sm" data-testid="delete-plan">
+                            {found.into_iter().map(|plan| view! {
+                                <li>
+                                    <code class="font-mono text-xs">{short_digest(&plan.digest)}</code>": "
+                                    <span class="font-mono" data-testid="delete-tags">{plan.tags.join(", ")}</span>
+                                    {(!plan.accessories.is_empty()).then(|| view! {
+                                        <div class="text-slate-600" data-testid="delete-accessories">
+                                            "with "
+                                            {plan.accessories.iter().map(|a| format!("{} {}", a.kind.as_str(), short_digest(&a.digest))).collect::<Vec<_>>().join(", ")}
+                                        </div>
+                                    })}
+                                </li>
+                            }).collect_view()}
                         </ul>
-                        {(!others.is_empty()).then(|| view! {
-                            <p class="mb-4 text-sm font-medium text-rose-700">{format!("Also removed: {}", others.join(", "))}</p>
-                        })}
-                        {(!plan.accessories.is_empty()).then(|| view! {
-                            <p class="mb-4 text-sm text-slate-700" data-testid="delete-accessories">
-                                "Deleted with it: "
-                                {plan.accessories.iter().map(|a| format!("{} {}", a.kind.as_str(), short_digest(&a.digest))).collect::<Vec<_>>().join(", ")}
-                            </p>
-                        })}
                         <div class="flex justify-end gap-2">
                             <button type="button" class=style::BUTTON_SECONDARY on:click=move |_| confirm.set(false)>"Cancel"</button>
-                            <button type="button" class=style::BUTTON_DANGER data-testid="confirm-delete" on:click={
-                                let (repository, tag, digest) = (repository.clone(), tag.clone(), digest.clone());
-                                move |_| {
-                                    confirm.set(false);
-                                    delete.dispatch(DeleteTag { repository: repository.clone(), tag: tag.clone(), digest: digest.clone() });
-                                }
-                            }>"Delete image"</button>
+                            <button type="button" class=style::BUTTON_DANGER data-testid="confirm-delete" on:click=move |_| {
+                                confirm.set(false);
+                                delete.dispatch(DeleteImages { repository: repository.clone(), digests: digests.clone() });
+                            }>{format!("Delete {}", plural(count, "image"))}</button>
                         </div>
                     }
-                })}
+                }}
             </Modal>
         </section>
     }
 }
 
-/// Marks where a new digest starts, so rows of one image share a band.
-fn group_rows(items: Vec<TagView>) -> Vec<(TagView, bool)> {
-    let mut last: Option<String> = None;
-    items
-        .into_iter()
-        .map(|t| {
-            let first = last.as_deref() != Some(t.row.digest.as_str());
-            last = Some(t.row.digest.clone());
-            (t, first)
-        })
-        .collect()
-}
-
+/// One image: its tags (each opening the image page), badges, digest, figures and actions.
 #[component]
-fn TagRowView(
-    tag: TagView,
-    first_of_group: bool,
+fn ImageRowView(
+    image: ImageRow,
     repository: String,
     host: String,
     can_delete: bool,
-    preview: ServerAction<PreviewTagDelete>,
-    requested: RwSignal<String>,
+    selected: RwSignal<BTreeSet<String>>,
+    ask: impl Fn(String, Vec<String>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let t = tag.row.clone();
-    let pull = format!("docker pull {host}/{repository}:{}", t.tag);
-    let border = if first_of_group { style::TR } else { "hover:bg-slate-50" };
-    let tag_name = t.tag.clone();
-    let (tag_text, digest_text) = (t.tag.clone(), short_digest(&t.digest));
+    let digest = image.digest.clone();
+    // Pull by a tag when it has one (accessories by digest).
+    let pull = match (image.accessory_of.is_none(), image.tags.first()) {
+        (true, Some(tag)) => format!("docker pull {host}/{repository}:{tag}"),
+        _ => format!("docker pull {host}/{repository}@{digest}"),
+    };
+    let tag_links = image
+        .tags
+        .iter()
+        .map(|tag| {
+            let href = format!("/i/{repository}:{tag}");
+            let text = tag.clone();
+            view! {
+                <A href=href attr:class=format!("{} mr-2", style::LINK) attr:data-testid="tag-link" attr:data-tag=tag.clone()>{text}</A>
+            }
+        })
+        .collect_view();
+    let accessory_of = image.accessory_of.clone().map(|subject| {
+        let href = image_href(&repository, &subject);
+        let text = short_digest(&subject);
+        view! {
+            <div class="text-xs font-normal text-slate-500" data-testid="accessory-of">
+                "attached to "<A href=href attr:class=style::LINK>{text}</A>
+            </div>
+        }
+    });
+    let digest_text = short_digest(&digest);
+    let checkbox_digest = digest.clone();
+    let checkbox_label = format!("Select {}", short_digest(&digest));
+    let toggle_digest = digest.clone();
+    let delete_digest = digest.clone();
+    let repository_for_delete = repository.clone();
     view! {
-        <tr class=border data-testid="tag-row" data-tag=t.tag.clone()>
-            <td class=format!("{} font-mono font-medium", style::TD)>
-                <A href=format!("/i/{repository}:{}", t.tag) attr:class=style::LINK attr:data-testid="tag-link">{tag_text}</A>
-                {(!tag.same_digest.is_empty()).then(|| view! {
-                    <div class="text-xs font-normal text-slate-500">{format!("same image as {}", tag.same_digest.join(", "))}</div>
-                })}
+        <tr class=style::TR data-testid="image-row" data-digest=digest.clone()>
+            {can_delete.then(|| view! {
+                <td class=style::TD>
+                    <input type="checkbox" data-testid="select-image" aria-label=checkbox_label
+                        prop:checked=move || selected.with(|s| s.contains(&checkbox_digest))
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            selected.update(|s| if on { s.insert(toggle_digest.clone()); } else { s.remove(&toggle_digest); });
+                        }/>
+                </td>
+            })}
+            <td class=format!("{} max-w-xs break-words font-mono font-medium", style::TD)>
+                {tag_links}
+                {accessory_badges(&image.attached)}
+                {accessory_of}
             </td>
-            <td class=format!("{} font-mono text-xs", style::TD)>
-                <A href=image_href(&repository, &t.digest) attr:title=t.digest.clone() attr:data-testid="digest" attr:class=style::LINK>{digest_text}</A>" "
-                <CopyButton text=t.digest.clone()/>
+            <td class=format!("{} whitespace-nowrap font-mono text-xs", style::TD)>
+                <A href=image_href(&repository, &digest) attr:title=digest.clone() attr:data-testid="digest" attr:class=style::LINK>{digest_text}</A>" "
+                <CopyButton text=digest.clone()/>
             </td>
-            <td class=format!("{} text-right tabular-nums", style::TD) data-testid="size">{human_size(t.size)}</td>
-            <td class=style::TD>{t.pushed_by.clone().unwrap_or_else(|| "—".into())}</td>
-            <td class=format!("{} text-slate-600", style::TD)>{short_time(&t.pushed_at)}</td>
-            <td class=format!("{} text-right tabular-nums", style::TD)>{t.pulls}</td>
-            <td class=format!("{} text-slate-600", style::TD)>{t.last_pulled_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
+            <td class=format!("{} text-right tabular-nums", style::TD) data-testid="size">{human_size(image.size)}</td>
+            <td class=style::TD>{image.pushed_by.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class=format!("{} whitespace-nowrap text-slate-600", style::TD)>{short_time(&image.pushed_at)}</td>
+            <td class=format!("{} text-right tabular-nums", style::TD)>{image.pulls}</td>
+            <td class=format!("{} whitespace-nowrap text-slate-600", style::TD)>{image.last_pulled_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
             <td class=format!("{} whitespace-nowrap text-right", style::TD)>
                 <CopyButton text=pull label="Copy pull"/>
                 {can_delete.then(|| view! {
                     <button type="button" class="ml-2 rounded px-2 py-0.5 text-xs text-rose-700 hover:bg-rose-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-400"
-                        data-testid="delete-tag"
-                        on:click={
-                            let (repository, tag_name) = (repository.clone(), tag_name.clone());
-                            move |_| {
-                                requested.set(tag_name.clone());
-                                preview.dispatch(PreviewTagDelete { repository: repository.clone(), tag: tag_name.clone() });
-                            }
-                        }>"Delete"</button>
+                        data-testid="delete-image"
+                        on:click=move |_| ask(repository_for_delete.clone(), vec![delete_digest.clone()])>"Delete"</button>
                 })}
             </td>
         </tr>

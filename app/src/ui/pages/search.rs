@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use super::dashboard::NamespaceTable;
 use super::repositories::RepositoryTable;
 use crate::api::browse::search;
-use crate::ui::components::{style, Empty, ErrorBox, Loading};
+use crate::ui::components::{style, Empty, Loading, PageError};
 use crate::ui::repo_href;
 
 #[component]
@@ -16,6 +16,7 @@ pub fn SearchPage() -> impl IntoView {
     let q = move || query.with(|m| m.get("q")).unwrap_or_default();
     let results = Resource::new(q, search);
     view! {
+        <leptos_meta::Title text="Search · wharf"/>
         <h1 class=format!("{} mb-4", style::H1)>{move || format!("Search: {}", q())}</h1>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
@@ -38,7 +39,7 @@ pub fn SearchPage() -> impl IntoView {
                             }}
                         </section>
                     }.into_any(),
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
             })}
         </Transition>

@@ -10,18 +10,23 @@ use crate::api::namespaces::CreateNamespace;
 use crate::api::teams::{get_team, list_teams, CreateTeam, DeleteTeam, RemoveTeamMember, SetTeamMember, UpdateTeam};
 use crate::domain::dto::TeamDetail;
 use crate::domain::{Role, Visibility};
-use crate::ui::components::{style, toast_error, toast_ok, toast_outcome, Empty, ErrorBox, Loading, Modal, RoleBadge};
+use crate::ui::components::{
+    reset_on_success, style, toast_error, toast_ok, toast_outcome, Empty, Loading, Modal, PageError, RoleBadge,
+};
 
 #[component]
 pub fn TeamsPage() -> impl IntoView {
     let create = ServerAction::<CreateTeam>::new();
     let teams = Resource::new(move || create.version().get(), |_| list_teams());
     toast_outcome(create, "Team created", None);
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(create, form);
     view! {
+        <leptos_meta::Title text="Teams · wharf"/>
         <h1 class=format!("{} mb-4", style::H1)>"Teams"</h1>
         <section class=format!("mb-6 p-4 {}", style::CARD)>
             <h2 class=style::H2>"Create a team"</h2>
-            <ActionForm action=create attr:class="grid gap-3 sm:grid-cols-3 sm:items-end">
+            <ActionForm action=create node_ref=form attr:class="grid gap-3 sm:grid-cols-3 sm:items-end">
                 <div>
                     <label for="team-name" class=style::LABEL>"Name"</label>
                     <input id="team-name" name="name" type="text" required class=style::INPUT/>
@@ -61,7 +66,7 @@ pub fn TeamsPage() -> impl IntoView {
                             </table>
                         </div>
                     }.into_any(),
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
             })}
         </Transition>
@@ -75,11 +80,12 @@ pub fn TeamPage() -> impl IntoView {
     let changed = RwSignal::new(0u64);
     let team = Resource::new(move || (name(), changed.get()), |(n, _)| get_team(n));
     view! {
+        <leptos_meta::Title text=move || format!("{} · team · wharf", name())/>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match team.await {
                     Ok(t) => view! { <TeamView team=t changed/> }.into_any(),
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -199,8 +205,10 @@ fn Members(team: TeamDetail, changed: RwSignal<u64>) -> impl IntoView {
 fn NewNamespace(team: String, changed: RwSignal<u64>) -> impl IntoView {
     let create = ServerAction::<CreateNamespace>::new();
     toast_outcome(create, "Namespace created", Some(changed));
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(create, form);
     view! {
-        <ActionForm action=create attr:class=format!("mt-3 grid gap-3 p-4 sm:grid-cols-2 {}", style::CARD) attr:data-testid="new-namespace">
+        <ActionForm action=create node_ref=form attr:class=format!("mt-3 grid gap-3 p-4 sm:grid-cols-2 {}", style::CARD) attr:data-testid="new-namespace">
             <input type="hidden" name="team" value=team/>
             <div>
                 <label for="ns-name" class=style::LABEL>"New namespace"</label>

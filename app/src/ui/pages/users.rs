@@ -4,11 +4,22 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::users::{list_users, CreateUser, ResetPassword, SetUserAdmin, SetUserDisabled};
-use crate::ui::components::{style, toast_outcome, Badge, Empty, ErrorBox, Loading, Modal, Pager, QueryNav};
+use crate::ui::components::{
+    reset_on_success, style, toast_outcome, AdminOnly, Badge, Empty, Loading, Modal, PageError, Pager, QueryNav,
+};
 use crate::ui::short_time;
 
+/// Administrators only.
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    view! {
+        <leptos_meta::Title text="Users · wharf"/>
+        <AdminOnly><UsersAdmin/></AdminOnly>
+    }
+}
+
+#[component]
+fn UsersAdmin() -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &'static str| query.with(|m| m.get(k)).filter(|s| !s.is_empty());
     let changed = RwSignal::new(0u64);
@@ -17,6 +28,8 @@ pub fn UsersPage() -> impl IntoView {
     let admin = ServerAction::<SetUserAdmin>::new();
     let reset = ServerAction::<ResetPassword>::new();
     toast_outcome(create, "User created", Some(changed));
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(create, form);
     toast_outcome(disable, "User updated", Some(changed));
     toast_outcome(admin, "User updated", Some(changed));
     toast_outcome(reset, "Password reset; the user's sessions ended", None);
@@ -40,7 +53,7 @@ pub fn UsersPage() -> impl IntoView {
         </div>
         <section class=format!("mb-6 p-4 {}", style::CARD)>
             <h2 class=style::H2>"Create a user"</h2>
-            <ActionForm action=create attr:class="grid gap-3 sm:grid-cols-5 sm:items-end">
+            <ActionForm action=create node_ref=form attr:class="grid gap-3 sm:grid-cols-5 sm:items-end">
                 <div><label for="new-user-name" class=style::LABEL>"User name"</label>
                     <input id="new-user-name" name="name" type="text" required class=style::INPUT/></div>
                 <div><label for="new-user-email" class=style::LABEL>"Email"</label>
@@ -103,7 +116,7 @@ pub fn UsersPage() -> impl IntoView {
                             <Pager page pages total/>
                         }.into_any()
                     }
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
             })}
         </Transition>

@@ -9,7 +9,7 @@ use crate::api::webhooks::{
 };
 use crate::domain::dto::{WebhookDelivery, WebhookHeader, WebhookSummary};
 use crate::domain::{DeliveryStatus, WebhookEvent};
-use crate::ui::components::{style, toast_error, toast_ok, toast_outcome, Badge, Empty, ErrorBox, Loading, Modal};
+use crate::ui::components::{style, toast_error, toast_ok, toast_outcome, Badge, Empty, Loading, Modal, PageError};
 use crate::ui::short_time;
 
 /// `Name: value` lines into headers; blank lines are skipped.
@@ -72,7 +72,7 @@ pub fn NamespaceWebhooks(namespace: String) -> impl IntoView {
                                 {list.into_iter().map(|h| view! { <WebhookItem hook=h changed/> }).collect_view()}
                             </ul>
                         }.into_any(),
-                        Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <PageError error=e/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -342,7 +342,7 @@ fn DeliveryLog(id: i64, version: RwSignal<u64>) -> impl IntoView {
                                 </div>
                             }.into_any()
                         }
-                        Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <PageError error=e/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use wharf_app::backend::error::ApiError;
 use wharf_app::backend::services::{browse, images, tags as tag_service};
-use wharf_app::domain::dto::{Page, RepositoryDetail, RepositoryListItem, TagDeletion, TagView};
+use wharf_app::domain::dto::{ImageRow, Page, RepositoryDetail, RepositoryListItem, TagDeletion, TagListing, TagView};
 use wharf_app::domain::image::ImageDetail;
 use wharf_app::domain::{AppError, RepositorySort, TagSort};
 
@@ -42,21 +42,36 @@ pub async fn list(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TagQuery {
-    /// Part of the tag name.
+    /// Part of a tag name (for images: or a digest prefix of 7+ hex digits).
     pub q: Option<String>,
     pub sort: Option<TagSort>,
     #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
+    /// Include signatures, attestations and SBOMs tagged cosign's way (`sha256-<hex>.sig`);
+    /// hidden by default.
+    pub accessories: Option<bool>,
 }
 
-/// A repository, with the first page of its tags.
+impl From<TagQuery> for TagListing {
+    fn from(q: TagQuery) -> TagListing {
+        TagListing {
+            q: q.q,
+            sort: q.sort,
+            page: q.page,
+            per_page: q.per_page,
+            accessories: q.accessories,
+        }
+    }
+}
+
+/// A repository, with the first page of its images.
 #[utoipa::path(get, path = "/api/v1/repositories/{name}", tag = "repositories",
     params(("name" = String, Path, description = "Full repository name, percent-encoded (`team%2Fapp`)")),
     responses((status = 200, body = RepositoryDetail), Errors))]
 pub async fn get(api: Api, Path(name): Path<String>) -> Result<axum::Json<RepositoryDetail>, ApiError> {
-    api.call(async move |s, c| browse::get_repository(s, c, name, None, None, None, None).await)
+    api.call(async move |s, c| browse::get_repository(s, c, name, TagListing::default()).await)
         .await
         .map(axum::Json)
 }
@@ -87,13 +102,13 @@ pub async fn update(
         if let Some(starred) = c.starred {
             browse::set_star(s, caller, name.clone(), starred).await?;
         }
-        browse::get_repository(s, caller, name, None, None, None, None).await
+        browse::get_repository(s, caller, name, TagListing::default()).await
     })
     .await
     .map(axum::Json)
 }
 
-/// A repository's tags, filtered, sorted and paginated.
+/// A repository's tags (one row per tag), filtered, sorted and paginated.
 #[utoipa::path(get, path = "/api/v1/repositories/{name}/tags", tag = "repositories",
     params(("name" = String, Path, description = "Full repository name, percent-encoded"), TagQuery),
     responses((status = 200, body = Page<TagView>), Errors))]
@@ -102,9 +117,24 @@ pub async fn tags(
     Path(name): Path<String>,
     Query(q): Query<TagQuery>,
 ) -> Result<axum::Json<Page<TagView>>, ApiError> {
-    api.call(async move |s, c| browse::get_repository(s, c, name, q.q, q.sort, q.page, q.per_page).await)
+    api.call(async move |s, c| browse::list_tags(s, c, name, q.into()).await)
         .await
-        .map(|r| axum::Json(r.tags))
+        .map(axum::Json)
+}
+
+/// A repository's images: one row per manifest digest with every tag on it and the kinds of
+/// accessory attached to it, filtered, sorted and paginated (as the console shows them).
+#[utoipa::path(get, path = "/api/v1/repositories/{name}/images", tag = "repositories",
+    params(("name" = String, Path, description = "Full repository name, percent-encoded"), TagQuery),
+    responses((status = 200, body = Page<ImageRow>), Errors))]
+pub async fn images_list(
+    api: Api,
+    Path(name): Path<String>,
+    Query(q): Query<TagQuery>,
+) -> Result<axum::Json<Page<ImageRow>>, ApiError> {
+    api.call(async move |s, c| browse::get_repository(s, c, name, q.into()).await)
+        .await
+        .map(|r| axum::Json(r.images))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -157,4 +187,19 @@ pub async fn manifest(
     api.call(async |s, c| images::by_digest(s, c, &name, &digest).await)
         .await
         .map(axum::Json)
+}
+
+/// Deletes a tagged image by digest, from the registry and from wharf, with every tag on it
+/// and the signatures, attestations and SBOMs attached to it (the answer lists them).
+#[utoipa::path(delete, path = "/api/v1/repositories/{name}/manifests/{digest}", tag = "repositories",
+    params(("name" = String, Path, description = "Full repository name, percent-encoded"), ("digest" = String, Path, description = "`sha256:<hex>`")),
+    responses((status = 200, body = TagDeletion), Errors))]
+pub async fn delete_manifest(
+    api: Api,
+    Path((name, digest)): Path<(String, String)>,
+) -> Result<axum::Json<TagDeletion>, ApiError> {
+    let digests = [digest];
+    api.call(async |s, c| tag_service::delete_images(s, c, &name, &digests).await)
+        .await
+        .map(|mut done| axum::Json(done.remove(0)))
 }
