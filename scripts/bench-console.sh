@@ -31,6 +31,7 @@ WARMUP=${WARMUP:-30}
 TTI_RUNS=${TTI_RUNS:-5}
 TTI_PATH=${TTI_PATH:-/}
 TTI_SELECTOR=${TTI_SELECTOR:-'[data-testid="recent"]'}
+BIG_TAGS=${BIG_TAGS:-1000}
 [ "$NAMESPACES" -ge 2 ] && [ "$NAMESPACES" -le 1000 ] || { echo "NAMESPACES must be 2..1000" >&2; exit 1; }
 [ "$REPOS" -ge 1 ] && [ "$REPOS" -le 1000 ] || { echo "REPOS must be 1..1000" >&2; exit 1; }
 [ "$TAGS" -ge 1 ] || { echo "TAGS must be at least 1" >&2; exit 1; }
@@ -118,12 +119,21 @@ run "$work/seed.json" python3 scripts/bench/seed_catalog.py "$base" "$SECRET" "$
   "$BATCH" "$SEED_CONCURRENCY" || { tail -n 20 "$work/wharf.log" >&2; exit 1; }
 read -r seed_secs seed_envelopes < <(python3 -c "import json; r=json.load(open('$work/seed.json')); print(r['seconds'], r['envelopes'])")
 seed_rate=$(python3 -c "print(f'{$events / $seed_secs:,.0f}')")
+# One repository with BIG_TAGS tags (in a team the user is a viewer of), pushed after the rest.
+big_repo=team000/big
+log "seeding $big_repo with $BIG_TAGS tags"
+run "$work/seed-big.json" env SEED_REPO_FORMAT="$big_repo" SEED_TIME_OFFSET="$events" python3 scripts/bench/seed_catalog.py \
+  "$base" "$SECRET" 1 1 "$BIG_TAGS" "$BATCH" 1 || { tail -n 20 "$work/wharf.log" >&2; exit 1; }
+# Image details for every digest, as if read from the registry (there is none here).
+log "storing image details for every digest"
+details=$(python3 scripts/bench/store_details.py "$data/wharf.db")
 seeded_rss=$(rss_mib "$server_pid")
 db_size=$(du -sm "$data" | awk '{print $1}')
 
 # --- server functions -----------------------------------------------------------------------
 log "timing server functions ($WARMUP warm-up + $REQUESTS requests per case and user)"
-run "$work/requests.md" env BENCH_COOKIES="$work/cookies.json" python3 scripts/bench/console_requests.py \
+run "$work/requests.md" env BENCH_COOKIES="$work/cookies.json" BENCH_BIG_REPO="$big_repo" BENCH_IMAGE="$bench_repo:v1" \
+  python3 scripts/bench/console_requests.py \
   "$base" "$REQUESTS" "$WARMUP" "$bench_repo" "$ADMIN:$ADMIN_PW" "$USER_NAME:$USER_PW" ||
   { tail -n 20 "$work/wharf.log" >&2; exit 1; }
 loaded_rss=$(rss_mib "$server_pid")
@@ -200,7 +210,8 @@ Catalog: $((NAMESPACES * REPOS)) repositories and $events tags in $NAMESPACES pr
 seeded as $seed_envelopes notification envelopes of up to $BATCH push events over $SEED_CONCURRENCY
 connections in **$seed_secs s** ($seed_rate events/s); users, teams and namespaces created with the
 CLI beforehand in $setup_time s. \`$USER_NAME\` is a viewer of $member_teams of the teams (the even
-ones); \`$ADMIN\` is an administrator and member of none. wharf RSS: $idle_rss MiB idle, $seeded_rss MiB
+ones); \`$ADMIN\` is an administrator and member of none. Then \`$big_repo\` with $BIG_TAGS tags, and
+image details (manifest and configuration of a three-layer image) stored for all $details digests. wharf RSS: $idle_rss MiB idle, $seeded_rss MiB
 after seeding, $loaded_rss MiB after the requests; data dir $db_size MiB.
 
 Server functions (\`POST /api/…\`, form-encoded, session cookie; one keep-alive connection,

@@ -275,7 +275,7 @@ test.describe.serial("the wharf console", () => {
     await expect(admin.getByTestId("image-facts")).toContainText("linux/arm64");
     await expect(admin.getByTestId("layer-row")).toHaveCount(1);
     await expect(admin.getByTestId("layer-row")).toContainText("end2end/make-oci-image.py");
-    await expect(admin.getByTestId("config")).toContainText("wharf.test.seed");
+    await expect(admin.getByTestId("labels")).toContainText("wharf.test.seed");
     await shot(admin, "image");
 
     // The signed image's page lists its signature; both images go in one deletion, the
@@ -296,6 +296,16 @@ test.describe.serial("the wharf console", () => {
     await expect(admin.getByRole("status").filter({ hasText: "Deleted" })).toBeVisible();
     await expect(admin.getByTestId("image-row")).toHaveCount(0);
     expect(listTags(ADMIN, "devs/multi").tags).toEqual([]);
+
+    // A repository where only a signature is left (its image went another way) says so.
+    const orphan = pushImage(ADMIN.user, ADMIN.password, "devs/sigs", `sha256-${"ab".repeat(32)}.sig`, "orphan");
+    expect(orphan.ok, orphan.stderr).toBe(true);
+    await expect(async () => {
+      await open(admin, "/r/devs/sigs");
+      await expect(admin.getByText("Only signatures, attestations or SBOMs remain here")).toBeVisible({ timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+    await admin.getByTestId("show-accessories").check();
+    await expect(admin.getByTestId("image-row")).toHaveCount(1);
   });
 
   test("an anonymous visitor sees only public namespaces", async ({ browser }) => {
@@ -551,8 +561,15 @@ test.describe.serial("the wharf console", () => {
       for (const [url, title] of pages) {
         await open(admin, url);
         await expect(admin).toHaveTitle(title);
-        const width = await admin.evaluate(() => document.documentElement.scrollWidth);
-        expect(width, `${url} is ${width} px wide at 390`).toBeLessThanOrEqual(390);
+        const [width, wide] = await admin.evaluate(() => {
+          // What sticks out, innermost first, to say where to look.
+          const out = [...document.querySelectorAll("body *")]
+            .filter((e) => e.getBoundingClientRect().right > 391 && !e.parentElement?.closest(".overflow-x-auto"))
+            .slice(0, 6)
+            .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].slice(0, 4).join(".")}[${Math.round(e.getBoundingClientRect().right)}]`);
+          return [document.documentElement.scrollWidth, out];
+        });
+        expect.soft(width, `${url} is ${width} px wide at 390: ${wide.join(" | ")}`).toBeLessThanOrEqual(390);
       }
       await open(admin, "/r/devs/tool");
       await shot(admin, "narrow-repository");

@@ -75,7 +75,10 @@ class Client:
 
 
 def cases(repo):
-    """(label, endpoint, form fields, summary of one answer)."""
+    """(label, endpoint, form fields, summary of one answer). BENCH_BIG_REPO adds a repository
+    page with many tags, BENCH_IMAGE (`repo:tag`) an image page."""
+    big, image = os.environ.get("BENCH_BIG_REPO"), os.environ.get("BENCH_IMAGE")
+    images = lambda d: f"{len(d['images']['items'])} of {d['images']['total']} images, {d['tag_count']} tags"  # noqa: E731
     total = lambda d: f"{d['total']} repositories"  # noqa: E731
     found = lambda d: f"{len(d['namespaces'])} ns / {len(d['repositories'])} repos / {len(d['tags'])} tags"  # noqa: E731
     return [
@@ -84,8 +87,11 @@ def cases(repo):
          lambda d: f"{len(d['items'])} items of {d['total']}"),
         ("repository list, sorted by updated", "/api/list_repositories", {"sort": "updated"}, total),
         ("repository list, `q=app01`", "/api/list_repositories", {"q": "app01"}, total),
-        (f"repository page `{repo}`", "/api/get_repository", {"name": repo},
-         lambda d: f"{len(d['tags']['items'])} of {d['tags']['total']} tags"),
+        (f"repository page `{repo}`", "/api/get_repository", {"name": repo}, images),
+        *([(f"repository page `{big}` (page 1 of its images)", "/api/get_repository", {"name": big}, images)] if big else []),
+        *([(f"image page `{image}`", "/api/get_image", {"reference": image},
+            lambda d: f"{d['media_type'].rsplit('.', 2)[-2]}, {len(d['layers'])} layers, {len(d['accessories'])} accessories")]
+          if image else []),
         ("search `q=app01`", "/api/search", {"q": "app01"}, found),
         ("search `q=v3`", "/api/search", {"q": "v3"}, found),
         ("dashboard", "/api/dashboard", {},

@@ -4,6 +4,8 @@ NAMESPACES x REPOS repositories (`teamNNN/appNNN`), TAGS tags each (`v1`, `v2`, 
 `/v2/webhooks/events` over CONCURRENCY keep-alive connections.
 
 Usage: seed_catalog.py URL SECRET NAMESPACES REPOS TAGS [BATCH] [CONCURRENCY]
+SEED_REPO_FORMAT (default `team{ns:03d}/app{r:03d}`) names the repositories, SEED_TIME_OFFSET
+(seconds, default 0) moves every push time later (for a second seeding after the first).
 Prints one JSON line: events, envelopes, applied, duplicates, ignored, stale, seconds.
 Every event id is unique and every push time distinct (one second apart, in catalog order), so
 "sorted by updated" has a total order. Exits non-zero if any envelope is refused or not every
@@ -11,6 +13,7 @@ event is applied."""
 import hashlib
 import http.client
 import json
+import os
 import socket
 import sys
 import threading
@@ -36,10 +39,11 @@ def tag_names(tags):
 def events(namespaces, repos, tags):
     """Every push event of the catalog, in order (one per tag)."""
     names = tag_names(tags)
-    n = 0
+    form = os.environ.get("SEED_REPO_FORMAT", "team{ns:03d}/app{r:03d}")
+    n = int(os.environ.get("SEED_TIME_OFFSET", "0"))
     for ns in range(namespaces):
         for r in range(repos):
-            repo = f"team{ns:03d}/app{r:03d}"
+            repo = form.format(ns=ns, r=r)
             for t, tag in enumerate(names):
                 # `latest` points at the same image as the previous tag.
                 image = t - 1 if (tag == "latest" and t > 0) else t
@@ -47,7 +51,7 @@ def events(namespaces, repos, tags):
                 layer = 1000 + int(digest[7:13], 16) % 50_000_000  # sizes vary for `sort=size`
                 at = BASE_TIME + timedelta(seconds=n)
                 yield {
-                    "id": f"seed-{ns:03d}-{r:03d}-{t}",
+                    "id": f"seed-{repo}-{t}",
                     "timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
                     "action": "push",
                     "target": {

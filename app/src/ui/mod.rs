@@ -103,6 +103,15 @@ pub fn plural(n: u64, noun: &str) -> String {
     }
 }
 
+/// `1 repository`, `2 repositories`.
+pub fn plural_repositories(n: u64) -> String {
+    if n == 1 {
+        "1 repository".into()
+    } else {
+        format!("{n} repositories")
+    }
+}
+
 /// Bytes in human units.
 pub fn human_size(bytes: i64) -> String {
     let b = bytes.max(0) as f64;

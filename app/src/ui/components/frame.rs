@@ -46,13 +46,13 @@ pub fn Header() -> impl IntoView {
                         }
                     })}
                 </Transition>
-                <div class="ml-auto flex items-center gap-3">
+                <div class="ml-auto flex flex-wrap items-center gap-3">
                     <SearchBox/>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             match viewer.await.ok().and_then(|v| v.user) {
                                 Some(u) => view! {
-                                    <div class="flex items-center gap-2 text-sm">
+                                    <div class="flex flex-wrap items-center gap-2 text-sm">
                                         <A href="/account" attr:class="hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400 rounded" attr:data-testid="current-user">{u.name.clone()}</A>
                                         {u.admin.then(|| view! { <Badge text="admin" tone="amber"/> })}
                                         <ActionForm action=logout>

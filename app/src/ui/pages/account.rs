@@ -19,7 +19,7 @@ pub fn AccountPage() -> impl IntoView {
                     None => view! { <PageError error=crate::domain::AppError::Unauthorized("Sign in to see your account.".into())/> }.into_any(),
                     Some(u) => view! {
                         <h1 class=format!("{} mb-6", style::H1)>{format!("Account: {}", u.name)}</h1>
-                        <div class="grid gap-6 lg:grid-cols-2">
+                        <div class="grid grid-cols-1 gap-6 lg:grid-cols-2">
                             <Profile email=u.email.clone().unwrap_or_default()/>
                             <Password/>
                         </div>
@@ -92,7 +92,7 @@ fn Tokens() -> impl IntoView {
         <section class=format!("mt-6 p-4 {}", style::CARD)>
             <h2 class=style::H2>"Application tokens"</h2>
             <p class="mb-3 text-sm text-slate-600">"For docker login in CI and scripts. A read-only token can only pull."</p>
-            <ActionForm action=create node_ref=form attr:class="grid gap-3 sm:grid-cols-4 sm:items-end">
+            <ActionForm action=create node_ref=form attr:class="grid grid-cols-1 gap-3 sm:grid-cols-4 sm:items-end">
                 <div class="sm:col-span-2">
                     <label for="token-name" class=style::LABEL>"Name"</label>
                     <input id="token-name" name="name" type="text" required maxlength="64" class=style::INPUT/>

@@ -79,7 +79,7 @@ pub fn ActivityPage() -> impl IntoView {
                 <a class=style::BUTTON_SECONDARY href=move || export("json") rel="external" download="wharf-activity.json">"Export JSON"</a>
             </div>
         </div>
-        <div class=format!("mb-4 grid gap-3 p-4 sm:grid-cols-5 {}", style::CARD) data-testid="activity-filters">
+        <div class=format!("mb-4 grid grid-cols-1 gap-3 p-4 sm:grid-cols-5 {}", style::CARD) data-testid="activity-filters">
             {filter_input("user", "User", "text")}
             {filter_input("namespace", "Namespace", "text")}
             <div>
@@ -108,7 +108,7 @@ pub fn ActivityPage() -> impl IntoView {
                     Ok(p) => {
                         let (page, pages, total) = (p.page, p.pages(), p.total);
                         view! {
-                            <div class=format!("overflow-x-auto {}", style::CARD)>
+                            <div class=format!("relative overflow-x-auto {}", style::CARD)>
                                 <table class=style::TABLE data-testid="activities">
                                     <thead class=style::THEAD><tr>
                                         <th scope="col" class=style::TH>"When (UTC)"</th>

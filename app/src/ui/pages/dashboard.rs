@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use crate::api::browse::get_dashboard;
 use crate::domain::dto::{ActivityRow, NamespaceSummary, RepositoryListItem};
 use crate::ui::components::{style, Empty, KindBadge, Loading, PageError, RoleBadge, VisibilityBadge};
-use crate::ui::{namespace_href, namespace_label, repo_href, short_time, use_viewer};
+use crate::ui::{namespace_href, namespace_label, plural, repo_href, short_time, use_viewer};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -35,7 +35,7 @@ pub fn DashboardPage() -> impl IntoView {
                         </div>
                     })}
                     {signed_in.then(|| view! { <h1 class=format!("{} mb-6", style::H1)>"Dashboard"</h1> })}
-                    <div class="grid gap-6 lg:grid-cols-3">
+                    <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
                         <div class="lg:col-span-2 space-y-6">
                             <section>
                                 <h2 class=style::H2>{if signed_in { "My namespaces" } else { "Public namespaces" }}</h2>
@@ -76,7 +76,7 @@ pub fn NamespaceTable(
         return view! { <Empty text="No namespaces yet."/> }.into_any();
     }
     view! {
-        <div class=format!("overflow-x-auto {}", style::CARD)>
+        <div class=format!("relative overflow-x-auto {}", style::CARD)>
             <table class=style::TABLE data-testid=testid>
                 <thead class=style::THEAD>
                     <tr>
@@ -118,7 +118,7 @@ pub fn RepoList(items: Vec<RepositoryListItem>, empty: &'static str, testid: &'s
             {items.into_iter().map(|r| view! {
                 <li class="flex items-center justify-between px-4 py-2 text-sm">
                     <A href=repo_href(&r.full_name) attr:class=format!("font-mono {}", style::LINK)>{r.full_name.clone()}</A>
-                    <span class="text-slate-500">{format!("{} tags · {} pulls · {}", r.tag_count, r.pulls, short_time(&r.updated_at))}</span>
+                    <span class="text-slate-500">{format!("{} · {} · {}", plural(r.tag_count, "tag"), plural(r.pulls.max(0) as u64, "pull"), short_time(&r.updated_at))}</span>
                 </li>
             }).collect_view()}
         </ul>

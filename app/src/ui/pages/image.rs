@@ -107,7 +107,7 @@ fn Image(r: ImageRef, d: ImageDetail, host: String) -> impl IntoView {
             <section class="mb-6">
                 <h2 class=style::H2>"Manifest"</h2>
                 <p class="mb-2 text-sm text-slate-600">"wharf cannot read this manifest; here it is as the registry serves it."</p>
-                <pre class="overflow-x-auto rounded bg-slate-100 p-3 text-xs" data-testid="raw-manifest">{raw}</pre>
+                <pre class="relative overflow-x-auto rounded bg-slate-100 p-3 text-xs" data-testid="raw-manifest">{raw}</pre>
             </section>
         })}
         <Platforms d=d.clone() repository=repository.clone()/>
@@ -136,7 +136,7 @@ fn Platforms(d: ImageDetail, repository: String) -> impl IntoView {
     (!d.platforms.is_empty()).then(|| view! {
         <section class="mb-6">
             <h2 class=style::H2>"Platforms"</h2>
-            <div class=format!("overflow-x-auto {}", style::CARD)>
+            <div class=format!("relative overflow-x-auto {}", style::CARD)>
                 <table class=style::TABLE data-testid="platforms">
                     <thead class=style::THEAD>
                         <tr>
@@ -173,7 +173,7 @@ fn Layers(d: ImageDetail) -> impl IntoView {
     (!d.layers.is_empty()).then(|| view! {
         <section class="mb-6">
             <h2 class=style::H2>"Layers and history"</h2>
-            <div class=format!("overflow-x-auto {}", style::CARD)>
+            <div class=format!("relative overflow-x-auto {}", style::CARD)>
                 <table class=style::TABLE data-testid="layers">
                     <thead class=style::THEAD>
                         <tr>
@@ -243,9 +243,14 @@ fn RunConfig(d: ImageDetail) -> impl IntoView {
         })
     };
     view! {
-        {config.map(|c| view! {
+        {config.map(|c| {
+            // An empty card says nothing: only what the image sets.
+            let sets_any = !(c.entrypoint.is_empty() && c.cmd.is_empty() && c.env.is_empty() && c.exposed_ports.is_empty()
+                && c.user.as_deref().unwrap_or("").is_empty() && c.working_dir.as_deref().unwrap_or("").is_empty());
+            view! {
             <section class="mb-6">
                 <h2 class=style::H2>"Configuration"</h2>
+                {sets_any.then(|| view! {
                 <dl class=format!("{} px-4 py-2", style::CARD) data-testid="config">
                     {row("Entrypoint", c.entrypoint.join(" "))}
                     {row("Command", c.cmd.join(" "))}
@@ -254,11 +259,13 @@ fn RunConfig(d: ImageDetail) -> impl IntoView {
                     {row("User", c.user.clone().unwrap_or_default())}
                     {row("Working directory", c.working_dir.clone().unwrap_or_default())}
                 </dl>
+                })}
                 {(!c.labels.is_empty()).then(|| view! {
                     <h3 class="mb-2 mt-4 font-medium">"Labels"</h3>
                     <KeyValues pairs=c.labels.clone() testid="labels"/>
                 })}
             </section>
+            }
         })}
         {(!annotations.is_empty()).then(|| view! {
             <section class="mb-6">
@@ -274,7 +281,7 @@ fn Accessories(d: ImageDetail, repository: String) -> impl IntoView {
     (!d.accessories.is_empty()).then(|| view! {
         <section class="mb-6">
             <h2 class=style::H2>"Signatures, attestations and SBOMs"</h2>
-            <div class=format!("overflow-x-auto {}", style::CARD)>
+            <div class=format!("relative overflow-x-auto {}", style::CARD)>
                 <table class=style::TABLE data-testid="accessories">
                     <thead class=style::THEAD>
                         <tr>

@@ -14,7 +14,7 @@ use crate::ui::components::{
     style, toast_error, toast_ok, Badge, KindBadge, Loading, Modal, PageError, Pager, QueryNav, SortSelect,
     VisibilityBadge,
 };
-use crate::ui::{namespace_label, use_viewer};
+use crate::ui::{namespace_label, plural_repositories, use_viewer};
 
 fn query_u64(key: &'static str) -> impl Fn() -> Option<u64> + Copy {
     let q = use_query_map();
@@ -112,7 +112,7 @@ pub fn NamespacePage() -> impl IntoView {
                                 (None, Some(o)) => format!("Personal namespace of {o}"),
                                 _ => "Repositories without a namespace".to_string(),
                             }}
-                            {format!(" · {} repositories", s.repository_count)}
+                            {format!(" · {}", plural_repositories(s.repository_count))}
                         </p>
                         {(!s.description.is_empty()).then(|| view! { <p class="mt-2 text-slate-700 whitespace-pre-line">{s.description.clone()}</p> })}
                     </div>
@@ -124,7 +124,7 @@ pub fn NamespacePage() -> impl IntoView {
         <section class="mt-6">
             <div class="mb-3 flex flex-wrap items-end justify-between gap-3">
                 <h2 class="text-lg font-semibold">"Repositories"</h2>
-                <div class="flex items-center gap-3">
+                <div class="flex flex-wrap items-center gap-3">
                     <label class="text-sm">
                         <span class="sr-only">"Filter repositories"</span>
                         <input type="search" placeholder="Filter by name" class="rounded border border-slate-300 px-3 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500"
@@ -206,7 +206,7 @@ fn NamespaceSettings(detail: NamespaceDetail, deletable: bool, changed: RwSignal
     view! {
         <details class=format!("p-4 {}", style::CARD) data-testid="namespace-settings">
             <summary class="cursor-pointer font-medium">"Settings"</summary>
-            <form class="mt-4 grid gap-4 sm:grid-cols-3" on:submit=on_save>
+            <form class="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-3" on:submit=on_save>
                 <div>
                     <label for="ns-visibility" class=style::LABEL>"Visibility"</label>
                     <select id="ns-visibility" class=style::INPUT

@@ -85,7 +85,7 @@ fn RegistriesAdmin() -> impl IntoView {
                         {if o.replicas.is_empty() {
                             view! { <Empty text="No replica yet: generate a registry configuration with `wharf registry-config`."/> }.into_any()
                         } else {
-                            view! { <div class="grid gap-4 md:grid-cols-2">{o.replicas.into_iter().map(|r| view! { <ReplicaCard replica=r/> }).collect_view()}</div> }.into_any()
+                            view! { <div class="grid grid-cols-1 gap-4 md:grid-cols-2">{o.replicas.into_iter().map(|r| view! { <ReplicaCard replica=r/> }).collect_view()}</div> }.into_any()
                         }}
                     </section>
                     {needs_confirmation.then(|| view! {
@@ -107,7 +107,7 @@ fn RegistriesAdmin() -> impl IntoView {
                             view! { <Empty text="No orphans."/> }.into_any()
                         } else {
                             view! {
-                                <div class=format!("overflow-x-auto {}", style::CARD)>
+                                <div class=format!("relative overflow-x-auto {}", style::CARD)>
                                     <table class=style::TABLE data-testid="orphans">
                                         <thead class=style::THEAD><tr>
                                             <th scope="col" class=style::TH>"Repository"</th>
@@ -174,7 +174,7 @@ fn Configurations() -> impl IntoView {
             <p class="mb-3 text-sm text-slate-600">
                 "Each replica's registry config.yml, the nginx load balancer and a keepalived pair sharing a virtual IP, with wharf's values filled in. They contain secrets: copy them straight to the hosts."
             </p>
-            <ActionForm action=generate attr:class=format!("mb-4 grid gap-3 p-4 sm:grid-cols-3 sm:items-end {}", style::CARD)>
+            <ActionForm action=generate attr:class=format!("mb-4 grid grid-cols-1 gap-3 p-4 sm:grid-cols-3 sm:items-end {}", style::CARD)>
                 {field("storage", "Registry storage", "/var/lib/registry", "/var/lib/registry")}
                 {field("redis", "Redis (host:port)", "", "optional")}
                 {field("lb_listen", "nginx listens on", "0.0.0.0:443", "0.0.0.0:443")}
@@ -255,7 +255,7 @@ fn SyncRuns(runs: Vec<SyncRunSummary>) -> impl IntoView {
         return view! { <Empty text="No sync has run yet."/> }.into_any();
     }
     view! {
-        <div class=format!("overflow-x-auto {}", style::CARD)>
+        <div class=format!("relative overflow-x-auto {}", style::CARD)>
             <table class=style::TABLE data-testid="sync-runs">
                 <thead class=style::THEAD><tr>
                     <th scope="col" class=style::TH>"Started"</th>

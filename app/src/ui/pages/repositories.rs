@@ -29,7 +29,7 @@ pub fn RepositoriesPage() -> impl IntoView {
         <leptos_meta::Title text="Repositories · wharf"/>
         <div class="mb-4 flex flex-wrap items-end justify-between gap-3">
             <h1 class=style::H1>"Repositories"</h1>
-            <div class="flex items-center gap-3">
+            <div class="flex flex-wrap items-center gap-3">
                 <label class="text-sm">
                     <span class="sr-only">"Filter repositories"</span>
                     <input type="search" placeholder="Filter by name" class="rounded border border-slate-300 px-3 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500"
@@ -59,7 +59,7 @@ pub fn RepositoryTable(items: Vec<RepositoryListItem>) -> impl IntoView {
         return view! { <Empty text="No repositories match."/> }.into_any();
     }
     view! {
-        <div class=format!("overflow-x-auto {}", style::CARD)>
+        <div class=format!("relative overflow-x-auto {}", style::CARD)>
             <table class=style::TABLE data-testid="repositories">
                 <thead class=style::THEAD>
                     <tr>

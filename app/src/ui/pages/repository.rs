@@ -139,10 +139,10 @@ fn Summary(
                 {detail.last_pulled_at.as_deref().map(|t| format!(" · last pulled {}", short_time(t)))}
             </p>
             <div class="mt-3 flex flex-wrap items-center gap-2">
-                <code class="rounded bg-slate-900 px-3 py-1.5 font-mono text-sm text-slate-100" data-testid="pull-command">{pull.clone()}</code>
+                <code class="break-all rounded bg-slate-900 px-3 py-1.5 font-mono text-sm text-slate-100" data-testid="pull-command">{pull.clone()}</code>
                 <CopyButton text=pull/>
                 {can_push.then(|| view! {
-                    <code class="rounded bg-slate-100 px-3 py-1.5 font-mono text-sm text-slate-700">{push.clone()}</code>
+                    <code class="break-all rounded bg-slate-100 px-3 py-1.5 font-mono text-sm text-slate-700">{push.clone()}</code>
                 })}
             </div>
         </div>
@@ -297,7 +297,7 @@ fn Images(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwS
             {match empty {
                 Some(text) => view! { <Empty text/> }.into_any(),
                 None => view! {
-                    <div class=format!("overflow-x-auto {}", style::CARD)>
+                    <div class=format!("relative overflow-x-auto {}", style::CARD)>
                         <table class=style::TABLE data-testid="images">
                             <thead class=style::THEAD>
                                 <tr>

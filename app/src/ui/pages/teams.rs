@@ -26,7 +26,7 @@ pub fn TeamsPage() -> impl IntoView {
         <h1 class=format!("{} mb-4", style::H1)>"Teams"</h1>
         <section class=format!("mb-6 p-4 {}", style::CARD)>
             <h2 class=style::H2>"Create a team"</h2>
-            <ActionForm action=create node_ref=form attr:class="grid gap-3 sm:grid-cols-3 sm:items-end">
+            <ActionForm action=create node_ref=form attr:class="grid grid-cols-1 gap-3 sm:grid-cols-3 sm:items-end">
                 <div>
                     <label for="team-name" class=style::LABEL>"Name"</label>
                     <input id="team-name" name="name" type="text" required class=style::INPUT/>
@@ -43,7 +43,7 @@ pub fn TeamsPage() -> impl IntoView {
                 match teams.await {
                     Ok(list) if list.is_empty() => view! { <Empty text="You are in no team yet."/> }.into_any(),
                     Ok(list) => view! {
-                        <div class=format!("overflow-x-auto {}", style::CARD)>
+                        <div class=format!("relative overflow-x-auto {}", style::CARD)>
                             <table class=style::TABLE data-testid="teams">
                                 <thead class=style::THEAD><tr>
                                     <th scope="col" class=style::TH>"Team"</th>
@@ -104,7 +104,7 @@ fn TeamView(team: TeamDetail, changed: RwSignal<u64>) -> impl IntoView {
             </div>
             {(!s.description.is_empty()).then(|| view! { <p class="mt-1 text-slate-600">{s.description.clone()}</p> })}
         </div>
-        <div class="grid gap-6 lg:grid-cols-2">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-2">
             <Members team=team.clone() changed/>
             <section>
                 <h2 class=style::H2>"Namespaces"</h2>
@@ -139,7 +139,7 @@ fn Members(team: TeamDetail, changed: RwSignal<u64>) -> impl IntoView {
     view! {
         <section>
             <h2 class=style::H2>"Members"</h2>
-            <div class=format!("overflow-x-auto {}", style::CARD)>
+            <div class=format!("relative overflow-x-auto {}", style::CARD)>
                 <table class=style::TABLE data-testid="members">
                     <thead class=style::THEAD><tr>
                         <th scope="col" class=style::TH>"User"</th>
@@ -208,7 +208,7 @@ fn NewNamespace(team: String, changed: RwSignal<u64>) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(create, form);
     view! {
-        <ActionForm action=create node_ref=form attr:class=format!("mt-3 grid gap-3 p-4 sm:grid-cols-2 {}", style::CARD) attr:data-testid="new-namespace">
+        <ActionForm action=create node_ref=form attr:class=format!("mt-3 grid grid-cols-1 gap-3 p-4 sm:grid-cols-2 {}", style::CARD) attr:data-testid="new-namespace">
             <input type="hidden" name="team" value=team/>
             <div>
                 <label for="ns-name" class=style::LABEL>"New namespace"</label>
@@ -270,7 +270,7 @@ fn TeamSettings(team: TeamDetail, changed: RwSignal<u64>) -> impl IntoView {
     view! {
         <section class=format!("mt-6 p-4 {}", style::CARD)>
             <h2 class=style::H2>"Team settings"</h2>
-            <form class="grid gap-3 sm:grid-cols-3 sm:items-end" on:submit=on_save>
+            <form class="grid grid-cols-1 gap-3 sm:grid-cols-3 sm:items-end" on:submit=on_save>
                 <div>
                     <label for="team-rename" class=style::LABEL>"Name"</label>
                     <input id="team-rename" type="text" required class=style::INPUT bind:value=new_name/>

@@ -53,7 +53,7 @@ fn UsersAdmin() -> impl IntoView {
         </div>
         <section class=format!("mb-6 p-4 {}", style::CARD)>
             <h2 class=style::H2>"Create a user"</h2>
-            <ActionForm action=create node_ref=form attr:class="grid gap-3 sm:grid-cols-5 sm:items-end">
+            <ActionForm action=create node_ref=form attr:class="grid grid-cols-1 gap-3 sm:grid-cols-5 sm:items-end">
                 <div><label for="new-user-name" class=style::LABEL>"User name"</label>
                     <input id="new-user-name" name="name" type="text" required class=style::INPUT/></div>
                 <div><label for="new-user-email" class=style::LABEL>"Email"</label>
@@ -71,7 +71,7 @@ fn UsersAdmin() -> impl IntoView {
                     Ok(p) => {
                         let (page, pages, total) = (p.page, p.pages(), p.total);
                         view! {
-                            <div class=format!("overflow-x-auto {}", style::CARD)>
+                            <div class=format!("relative overflow-x-auto {}", style::CARD)>
                                 <table class=style::TABLE data-testid="users">
                                     <thead class=style::THEAD><tr>
                                         <th scope="col" class=style::TH>"User"</th>

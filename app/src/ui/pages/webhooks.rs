@@ -119,7 +119,7 @@ fn NewWebhookForm(namespace: String, changed: RwSignal<u64>) -> impl IntoView {
     view! {
         <details class="mt-4 border-t border-slate-100 pt-4" data-testid="new-webhook">
             <summary class="cursor-pointer font-medium">"Add a webhook"</summary>
-            <form class="mt-3 grid gap-3 sm:grid-cols-2" on:submit=on_submit>
+            <form class="mt-3 grid grid-cols-1 gap-3 sm:grid-cols-2" on:submit=on_submit>
                 <div class="sm:col-span-2">
                     <label for="wh-url" class=style::LABEL>"Payload URL"</label>
                     <input id="wh-url" type="url" required placeholder="https://ci.example.com/hooks/registry" class=style::INPUT bind:value=url/>
@@ -255,7 +255,7 @@ fn EditWebhook(hook: WebhookSummary, changed: RwSignal<u64>, editing: RwSignal<b
     };
     let uid = |what: &str| format!("wh-{id}-{what}");
     view! {
-        <form class="mt-3 grid gap-3 border-t border-slate-100 pt-3 sm:grid-cols-2" on:submit=on_submit data-testid="edit-webhook">
+        <form class="mt-3 grid grid-cols-1 gap-3 border-t border-slate-100 pt-3 sm:grid-cols-2" on:submit=on_submit data-testid="edit-webhook">
             <div class="sm:col-span-2">
                 <label for=uid("url") class=style::LABEL>"Payload URL"</label>
                 <input id=uid("url") type="url" required class=style::INPUT bind:value=url/>
