@@ -312,3 +312,18 @@ fn Accessories(d: ImageDetail, repository: String) -> impl IntoView {
         </section>
     })
 }
+
+/// The image page is loaded with its own code (`cargo leptos build --split`): the repository
+/// page, in the main module, only links to it.
+pub struct ImageRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for ImageRoute {
+    fn data() -> Self {
+        ImageRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ImagePage/> }.into_any()
+    }
+}
