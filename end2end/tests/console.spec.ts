@@ -306,6 +306,20 @@ test.describe.serial("the wharf console", () => {
     }).toPass({ timeout: 20_000 });
     await admin.getByTestId("show-accessories").check();
     await expect(admin.getByTestId("image-row")).toHaveCount(1);
+
+    // The longest tag the grammar allows (128 characters) wraps in its cell: the row's
+    // actions stay on screen at 1,280 px.
+    const longTag = `release-${"x".repeat(112)}-final01`;
+    expect(longTag.length).toBe(128);
+    const long = pushImage(ADMIN.user, ADMIN.password, "devs/long", longTag);
+    expect(long.ok, long.stderr).toBe(true);
+    await admin.setViewportSize({ width: 1280, height: 720 });
+    await expect(async () => {
+      await open(admin, "/r/devs/long");
+      await expect(admin.getByTestId("image-row")).toHaveCount(1, { timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+    await expect(admin.getByTestId("delete-image")).toBeInViewport();
+    await expect(admin.getByRole("button", { name: "Copy pull" })).toBeInViewport();
   });
 
   test("an anonymous visitor sees only public namespaces", async ({ browser }) => {
@@ -323,6 +337,9 @@ test.describe.serial("the wharf console", () => {
     await expect(page.getByRole("alert")).toContainText("no repository named");
     // Signing in might show it: the way there comes back to this page.
     await expect(page.getByTestId("sign-in-to-see")).toHaveAttribute("href", "/login?next=%2Fr%2Fdevs%2Ftool");
+    await open(page, "/admin/users");
+    await expect(page.getByTestId("admin-only")).toBeVisible();
+    await expect(page.getByTestId("sign-in-to-see")).toHaveAttribute("href", "/login?next=%2Fadmin%2Fusers");
   });
 
   test("an application token works with skopeo until it is revoked", async ({ browser }) => {

@@ -79,6 +79,7 @@ pub fn NotFound() -> impl IntoView {
 #[component]
 pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
     let viewer = crate::ui::use_viewer();
+    let location = leptos_router::hooks::use_location();
     let children = StoredValue::new(children);
     view! {
         <Suspense fallback=|| view! { <Loading/> }>
@@ -88,7 +89,7 @@ pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
                     Ok(v) if v.user.is_none() => view! {
                         <p role="alert" class="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-testid="admin-only">
                             "Sign in as an administrator to see this page. "
-                            <A href="/login" attr:class="underline">"Sign in"</A>
+                            <A href=crate::ui::sign_in_href(&location.pathname.get_untracked()) attr:class="underline" attr:data-testid="sign-in-to-see">"Sign in"</A>
                         </p>
                     }.into_any(),
                     Ok(_) => view! {
