@@ -4,10 +4,10 @@
 use super::Caller;
 use crate::backend::AppState;
 use crate::domain::dto::{
-    Dashboard, NamespaceDetail, NamespaceSummary, Page, RepositoryDetail, RepositoryListItem, SearchResults,
+    Dashboard, ImageRow, NamespaceDetail, NamespaceSummary, Page, RepositoryDetail, RepositoryListItem, SearchResults,
     TagListing, TagView,
 };
-use crate::domain::{AppError, RepositorySort, TagSort};
+use crate::domain::{AppError, RepositorySort};
 
 /// The signed-in user's start page: their namespaces, starred and recently pushed
 /// repositories, recent activity they may see.
@@ -155,6 +155,23 @@ pub async fn list_repositories(
     .await
 }
 
+/// One page of a repository's images, each with the kinds of accessory attached to it.
+async fn images_of(
+    db: &sea_orm::DatabaseConnection,
+    repository_id: i64,
+    listing: &TagListing,
+) -> Result<Page<ImageRow>, AppError> {
+    use crate::backend::images::accessories;
+    use crate::backend::store::image_rows;
+    let mut images = image_rows::page(db, &image_rows::ImageQuery::of(repository_id, listing)?).await?;
+    let digests: Vec<String> = images.items.iter().map(|i| i.digest.clone()).collect();
+    let mut kinds = accessories::kinds_of(db, repository_id, &digests).await?;
+    for image in &mut images.items {
+        image.attached = kinds.remove(&image.digest).unwrap_or_default().into_iter().collect();
+    }
+    Ok(images)
+}
+
 /// The repository page: details, rendered description, one page of its images (each with
 /// all its tags and the kinds of accessory attached to it).
 pub async fn get_repository(
@@ -163,28 +180,10 @@ pub async fn get_repository(
     name: String,
     listing: TagListing,
 ) -> Result<RepositoryDetail, AppError> {
-    use crate::backend::images::accessories;
     use crate::backend::store::{image_rows, stars};
     let (repo, ns, facts) = c.repository(state, &name).await?;
-    let (page, per_page) = crate::domain::page_request(listing.page, listing.per_page, 50)?;
     let db = &state.db;
-    let mut images = image_rows::page(
-        db,
-        &image_rows::ImageQuery {
-            repository_id: repo.id,
-            sort: listing.sort.unwrap_or(TagSort::Pushed),
-            text: listing.q.as_deref(),
-            with_accessories: listing.accessories.unwrap_or(false),
-            page,
-            per_page,
-        },
-    )
-    .await?;
-    let digests: Vec<String> = images.items.iter().map(|i| i.digest.clone()).collect();
-    let mut kinds = accessories::kinds_of(db, repo.id, &digests).await?;
-    for image in &mut images.items {
-        image.attached = kinds.remove(&image.digest).unwrap_or_default().into_iter().collect();
-    }
+    let images = images_of(db, repo.id, &listing).await?;
     let (tag_count, accessory_tags) = image_rows::tag_counts(db, repo.id).await?;
     let starred = !stars::starred_among(db, c.user_id(), &[repo.id]).await?.is_empty();
     Ok(RepositoryDetail {
@@ -204,6 +203,17 @@ pub async fn get_repository(
     })
 }
 
+/// One page of a repository's images, for the API (what the repository page lists).
+pub async fn list_images(
+    state: &AppState,
+    c: &Caller,
+    name: String,
+    listing: TagListing,
+) -> Result<Page<ImageRow>, AppError> {
+    let (repo, _, _) = c.repository(state, &name).await?;
+    images_of(&state.db, repo.id, &listing).await
+}
+
 /// One page of a repository's tags (one row per tag), for the API.
 pub async fn list_tags(
     state: &AppState,
@@ -213,19 +223,7 @@ pub async fn list_tags(
 ) -> Result<Page<TagView>, AppError> {
     use crate::backend::store::{image_rows, tags};
     let (repo, _, _) = c.repository(state, &name).await?;
-    let (page, per_page) = crate::domain::page_request(listing.page, listing.per_page, 50)?;
-    tags::page(
-        &state.db,
-        &image_rows::ImageQuery {
-            repository_id: repo.id,
-            sort: listing.sort.unwrap_or(TagSort::Pushed),
-            text: listing.q.as_deref(),
-            with_accessories: listing.accessories.unwrap_or(false),
-            page,
-            per_page,
-        },
-    )
-    .await
+    tags::page(&state.db, &image_rows::ImageQuery::of(repo.id, &listing)?).await
 }
 
 /// Search as you type: namespaces, repositories and tags whose names contain `q`, among what

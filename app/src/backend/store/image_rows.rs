@@ -27,6 +27,21 @@ pub struct ImageQuery<'a> {
     pub per_page: u64,
 }
 
+impl<'a> ImageQuery<'a> {
+    /// The query a listing asks for (newest first, 50 a page, accessories hidden by default).
+    pub fn of(repository_id: i64, listing: &'a crate::domain::dto::TagListing) -> Result<ImageQuery<'a>, AppError> {
+        let (page, per_page) = crate::domain::page_request(listing.page, listing.per_page, 50)?;
+        Ok(ImageQuery {
+            repository_id,
+            sort: listing.sort.unwrap_or(TagSort::Pushed),
+            text: listing.q.as_deref(),
+            with_accessories: listing.accessories.unwrap_or(false),
+            page,
+            per_page,
+        })
+    }
+}
+
 /// Tags named the way cosign names accessories: `sha256-` and 64 hex digits, then `.sig`,
 /// `.att`, `.sbom`, or nothing (the OCI referrers fallback index). The length narrows it enough
 /// in SQL; [`accessory_tag`] decides exactly.

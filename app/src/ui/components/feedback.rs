@@ -86,17 +86,17 @@ pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(v) if v.user.as_ref().is_some_and(|u| u.admin) => children.with_value(|c| c()).into_any(),
-                    Ok(v) if v.user.is_none() => view! {
-                        <p role="alert" class="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-testid="admin-only">
-                            "Sign in as an administrator to see this page. "
-                            <A href=crate::ui::sign_in_href(&location.pathname.get_untracked()) attr:class="underline" attr:data-testid="sign-in-to-see">"Sign in"</A>
-                        </p>
-                    }.into_any(),
-                    Ok(_) => view! {
-                        <p role="alert" class="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-testid="admin-only">
-                            "Only administrators may see this page."
-                        </p>
-                    }.into_any(),
+                    Ok(v) => {
+                        let signed_out = v.user.is_none();
+                        view! {
+                            <p role="alert" class="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-testid="admin-only">
+                                {if signed_out { "Sign in as an administrator to see this page. " } else { "Only administrators may see this page." }}
+                                {signed_out.then(|| view! {
+                                    <A href=crate::ui::sign_in_href(&location.pathname.get_untracked()) attr:class="underline" attr:data-testid="sign-in-to-see">"Sign in"</A>
+                                })}
+                            </p>
+                        }.into_any()
+                    }
                     Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
                 }
             })}

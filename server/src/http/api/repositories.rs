@@ -132,9 +132,9 @@ pub async fn images_list(
     Path(name): Path<String>,
     Query(q): Query<TagQuery>,
 ) -> Result<axum::Json<Page<ImageRow>>, ApiError> {
-    api.call(async move |s, c| browse::get_repository(s, c, name, q.into()).await)
+    api.call(async move |s, c| browse::list_images(s, c, name, q.into()).await)
         .await
-        .map(|r| axum::Json(r.images))
+        .map(axum::Json)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
