@@ -13,6 +13,7 @@ use wharf_app::backend::auth::throttle::ClientThrottle;
 use wharf_app::backend::config::Config;
 use wharf_app::backend::events::IngestSettings;
 use wharf_app::backend::metrics::Metrics;
+use wharf_app::backend::start_files::SecretSource;
 use wharf_app::backend::sync::scheduler::{self, Schedule};
 use wharf_app::backend::sync::SyncOptions;
 use wharf_app::backend::token::{keys, TokenIssuer};
@@ -78,33 +79,34 @@ pub async fn record_declared_registries(config: &Config, db: &DatabaseConnection
     Ok(())
 }
 
-/// Reads a secret kept in the data dir, creating it on first use.
-fn data_dir_secret(config: &Config, file: &str) -> Result<String, StartError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| StartError::Io(format!("creating {}: {e}", config.data_dir.display())))?;
-    let path = config.data_dir.join(file);
-    if let Ok(s) = std::fs::read_to_string(&path) {
-        if !s.trim().is_empty() {
-            return Ok(s.trim().to_owned());
+/// A secret from where the configuration says (see `start_files`): set inline, read from a
+/// provided file, or kept in the data dir and generated there on first use.
+fn read_secret(source: SecretSource<'_>) -> Result<String, StartError> {
+    match source {
+        SecretSource::Inline(s) => Ok(s.expose().trim().to_owned()),
+        SecretSource::File(path) => std::fs::read_to_string(path)
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| StartError::Io(format!("reading {}: {e}", path.display()))),
+        SecretSource::DataDir(path) => {
+            if let Ok(s) = std::fs::read_to_string(&path) {
+                if !s.trim().is_empty() {
+                    return Ok(s.trim().to_owned());
+                }
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| StartError::Io(format!("creating {}: {e}", dir.display())))?;
+            }
+            let value = secret::generate("");
+            wharf_app::backend::secret_file::write(&path, value.as_bytes())
+                .map_err(|e| StartError::Io(format!("writing {}: {e}", path.display())))?;
+            Ok(value)
         }
     }
-    let value = secret::generate("");
-    wharf_app::backend::secret_file::write(&path, value.as_bytes())
-        .map_err(|e| StartError::Io(format!("writing {}: {e}", path.display())))?;
-    Ok(value)
 }
 
-/// The secret registries send with notifications: from the config, a file, or the data dir.
+/// The secret registries send with notifications.
 pub fn notification_secret(config: &Config) -> Result<String, StartError> {
-    let secret = if let Some(s) = &config.notification_secret {
-        s.expose().trim().to_owned()
-    } else if let Some(f) = &config.notification_secret_file {
-        std::fs::read_to_string(f)
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| StartError::Io(format!("reading {}: {e}", f.display())))?
-    } else {
-        data_dir_secret(config, "notification-secret")?
-    };
+    let secret = read_secret(config.notification_secret_source())?;
     if secret.len() < 16 {
         return Err(StartError::Io(
             "the notification secret must be at least 16 characters".into(),
@@ -113,29 +115,25 @@ pub fn notification_secret(config: &Config) -> Result<String, StartError> {
     Ok(secret)
 }
 
-/// The key sealing webhook secrets: from the config, a file, or the data dir.
+/// The key sealing webhook secrets in the database.
 pub fn webhook_sealer(config: &Config) -> Result<Sealer, StartError> {
-    let text = if let Some(k) = &config.webhook_key {
-        k.expose().to_owned()
-    } else if let Some(f) = &config.webhook_key_file {
-        std::fs::read_to_string(f).map_err(|e| StartError::Io(format!("reading {}: {e}", f.display())))?
-    } else {
-        data_dir_secret(config, "webhook-key")?
-    };
+    let text = read_secret(config.webhook_key_source())?;
     Sealer::from_base64(&text).map_err(|e| StartError::Io(e.to_string()))
 }
 
 /// The `http.secret` every registry replica must share (it signs upload state).
 pub fn registry_http_secret(config: &Config) -> Result<String, StartError> {
-    data_dir_secret(config, wharf_app::backend::deploy::registry_yaml::HTTP_SECRET_FILE)
+    read_secret(config.registry_http_secret_source())
 }
 
 /// Loads (or creates) the token signing key.
 pub fn signing_key(config: &Config) -> Result<keys::SigningKey, StartError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| StartError::Io(format!("creating {}: {e}", config.data_dir.display())))?;
+    let dir = config.key_dir();
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(|e| StartError::Io(format!("creating {}: {e}", dir.display())))?;
+    }
     Ok(keys::load_or_generate(
-        &keys::KeyPaths::in_dir(&config.data_dir),
+        &keys::KeyPaths::in_dir(dir),
         config.signing_algorithm,
         &config.issuer,
         config.token_header,

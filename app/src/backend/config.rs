@@ -48,8 +48,13 @@ pub struct Config {
     /// How registries and clients reach wharf (token realm, notification URL), e.g.
     /// `http://wharf.example.com:8080`.
     pub public_url: String,
-    /// Where wharf keeps its SQLite database and signing key.
+    /// Where wharf keeps what it makes itself: the SQLite database, the first administrator's
+    /// setup token, and (unless given below) its secrets and signing key. Must be writable.
     pub data_dir: PathBuf,
+    /// Where the token signing key, its certificate, the bundle and the JWKS are (default:
+    /// `data_dir`). May be a read-only mount (a Kubernetes Secret) once they exist: wharf
+    /// only creates the ones that are missing.
+    pub key_dir: Option<PathBuf>,
     /// `sqlite://…` or `postgres://…`; default: `sqlite://DATA_DIR/wharf.db`.
     pub database_url: Option<Secret>,
     /// A file holding the database URL (a mounted secret: it carries the password); used
@@ -145,6 +150,10 @@ pub struct Config {
     /// sharing a database needs the same key. `WHARF_WEBHOOK_KEY_FILE` reads it from a file.
     pub webhook_key: Option<Secret>,
     pub webhook_key_file: Option<PathBuf>,
+    /// A file holding the `http.secret` every registry replica shares (what
+    /// `wharf registry-config` and the console's configuration panel fill in); generated under
+    /// the data dir when unset.
+    pub registry_http_secret_file: Option<PathBuf>,
     /// Attempts per webhook delivery before it is marked failed.
     pub webhook_attempts: u32,
     /// Wait before the first retry of a failed delivery, in milliseconds; doubled after each
@@ -201,6 +210,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".into(),
             data_dir: PathBuf::from("wharf-data"),
+            key_dir: None,
             database_url: None,
             database_url_file: None,
             database_max_connections: 16,
@@ -244,6 +254,7 @@ impl Default for Config {
             metrics_token: None,
             webhook_key: None,
             webhook_key_file: None,
+            registry_http_secret_file: None,
             webhook_attempts: 8,
             webhook_backoff_ms: 10_000,
             webhook_backoff_max_secs: 3600,
@@ -266,8 +277,21 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Loads defaults → `file` (or `./wharf.toml` when present) → `WHARF_*` env → `overrides`.
+    /// Loads defaults → `file` (or `./wharf.toml` when present) → `WHARF_*` env → `overrides`,
+    /// and reads `database_url_file`.
     pub fn load(file: Option<&Path>, overrides: impl Serialize) -> Result<Config, ConfigError> {
+        let mut config = Config::layered(file, overrides)?;
+        if let (None, Some(file)) = (&config.database_url, &config.database_url_file) {
+            let url = std::fs::read_to_string(file)
+                .map_err(|e| ConfigError::Invalid(format!("database_url_file {}: {e}", file.display())))?;
+            config.database_url = Some(url.trim().into());
+        }
+        Ok(config)
+    }
+
+    /// The layers merged and checked, without reading any file the settings name (what
+    /// `wharf check-config` shows, on a machine that may not have them).
+    pub fn layered(file: Option<&Path>, overrides: impl Serialize) -> Result<Config, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(f) => {
@@ -282,16 +306,12 @@ impl Config {
             None if Path::new("wharf.toml").exists() => fig = fig.merge(Toml::file_exact("wharf.toml")),
             None => {}
         }
-        let mut config: Config = fig
+        reject_unknown_env(std::env::vars())?;
+        let config: Config = fig
             .merge(Env::prefixed("WHARF_").split("__"))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)?;
-        if let (None, Some(file)) = (&config.database_url, &config.database_url_file) {
-            let url = std::fs::read_to_string(file)
-                .map_err(|e| ConfigError::Invalid(format!("database_url_file {}: {e}", file.display())))?;
-            config.database_url = Some(url.trim().into());
-        }
         config.validate()?;
         Ok(config)
     }
@@ -374,6 +394,11 @@ impl Config {
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("wharf.db").display()))
     }
 
+    /// Where the signing key and its certificates are: `key_dir`, else the data dir.
+    pub fn key_dir(&self) -> &Path {
+        self.key_dir.as_deref().unwrap_or(&self.data_dir)
+    }
+
     /// The token endpoint registries and clients are sent to.
     pub fn token_realm(&self) -> String {
         format!("{}/v2/token", self.public_url.trim_end_matches('/'))
@@ -400,6 +425,58 @@ impl Config {
         self.secure_cookies
             .unwrap_or_else(|| self.public_url.starts_with("https://"))
     }
+}
+
+/// Refuses `WHARF_*` variables that name no setting, each by its name, before figment would
+/// report one lower-cased key without saying where it came from. Kubernetes' service links
+/// (a Service named `wharf` gives every pod `WHARF_PORT`, `WHARF_SERVICE_HOST`, …) get the
+/// fix that applies to them.
+pub fn reject_unknown_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
+    let known = known_keys();
+    let mut unknown: Vec<String> = vars
+        .into_iter()
+        .filter_map(|(name, _)| {
+            let key = name.strip_prefix("WHARF_")?;
+            let top = key.split("__").next().unwrap_or(key).to_ascii_lowercase();
+            (!known.contains(&top)).then_some(name)
+        })
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort();
+    let service_links = unknown.iter().any(|n| is_kubernetes_service_link(n));
+    let mut message = format!(
+        "unknown environment variable{} {}: wharf reads every WHARF_* variable as a setting, \
+         and {} none (the settings are in docs/CONFIGURATION.md). Remove or rename {}.",
+        if unknown.len() == 1 { "" } else { "s" },
+        unknown.join(", "),
+        if unknown.len() == 1 { "this names" } else { "these name" },
+        if unknown.len() == 1 { "it" } else { "them" },
+    );
+    if service_links {
+        message.push_str(
+            " These look like Kubernetes service links, made for a Service named `wharf`: \
+             set `enableServiceLinks: false` in the pod spec.",
+        );
+    }
+    Err(ConfigError::Invalid(message))
+}
+
+/// The top-level setting names, as `WHARF_<NAME>` spells them lower-cased.
+fn known_keys() -> std::collections::HashSet<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => std::collections::HashSet::new(),
+    }
+}
+
+/// `WHARF_PORT`, `WHARF_PORT_8080_TCP…`, `WHARF_SERVICE_HOST`, `WHARF_SERVICE_PORT…`.
+fn is_kubernetes_service_link(name: &str) -> bool {
+    name == "WHARF_PORT"
+        || name.starts_with("WHARF_PORT_")
+        || name == "WHARF_SERVICE_HOST"
+        || name.starts_with("WHARF_SERVICE_PORT")
 }
 
 /// Trait object–free helper: a `Serialize` value with no fields, for callers without flags.
@@ -429,7 +506,8 @@ mod tests {
 
             jail.set_env("WHARF_NO_SUCH_KEY", "x");
             let err = Config::load(None, NoOverrides {}).unwrap_err().to_string();
-            assert!(err.contains("no_such_key"), "{err}");
+            assert!(err.contains("WHARF_NO_SUCH_KEY"), "{err}");
+            assert!(!err.contains("enableServiceLinks"), "{err}");
             Ok(())
         });
     }
@@ -532,5 +610,50 @@ mod tests {
             assert!(err.contains("database_url_file"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn unknown_variables_are_named_and_service_links_explained() {
+        let env = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| (n.to_string(), "x".to_string()))
+                .collect::<Vec<_>>()
+        };
+        // Settings, nested settings and other programs' variables pass.
+        assert!(reject_unknown_env(env(&[
+            "WHARF_SERVICE",
+            "WHARF_LDAP__URL",
+            "WHARF_KEY_DIR",
+            "HOME",
+            "PORT"
+        ]))
+        .is_ok());
+        // What Kubernetes injects for a Service named `wharf` (service = "wharf-registry" is a
+        // setting, WHARF_SERVICE_HOST is not).
+        let links = env(&[
+            "WHARF_SERVICE",
+            "WHARF_SERVICE_HOST",
+            "WHARF_SERVICE_PORT",
+            "WHARF_SERVICE_PORT_HTTP",
+            "WHARF_PORT",
+            "WHARF_PORT_8080_TCP_ADDR",
+        ]);
+        let err = reject_unknown_env(links).unwrap_err().to_string();
+        for name in [
+            "WHARF_SERVICE_HOST",
+            "WHARF_SERVICE_PORT_HTTP",
+            "WHARF_PORT,",
+            "WHARF_PORT_8080_TCP_ADDR",
+        ] {
+            assert!(err.contains(name), "{name} missing: {err}");
+        }
+        assert!(!err.contains("WHARF_SERVICE,"), "{err}");
+        assert!(err.contains("enableServiceLinks: false"), "{err}");
+        let err = reject_unknown_env(env(&["WHARF_DATABSE_URL"])).unwrap_err().to_string();
+        assert!(
+            err.contains("variable WHARF_DATABSE_URL:") && err.contains("Remove or rename it"),
+            "{err}"
+        );
     }
 }

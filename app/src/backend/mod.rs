@@ -20,6 +20,7 @@ pub mod registry_auth;
 pub mod secret_file;
 pub mod secret_value;
 pub mod services;
+pub mod start_files;
 pub mod state;
 pub mod store;
 pub mod sync;

@@ -99,6 +99,14 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Activity(registry::ActivityCommand),
+    /// Check the configuration (file, `WHARF_*` variables, flags) and list the files `serve`
+    /// reads and writes as it starts, and whether each is there. Reads none of them.
+    CheckConfig {
+        /// One JSON array: `path`, `usage` (`reads`, `creates-if-missing`, `writes`), `what`,
+        /// `exists`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args, Serialize)]
@@ -325,6 +333,38 @@ fn read_password_stdin() -> Result<String, CliError> {
     Ok(pw)
 }
 
+/// `wharf check-config`: the start files, for people and for the deployment checks.
+fn check_config(config: &Config, json: bool) -> Result<(), CliError> {
+    use wharf_app::backend::start_files::{start_files, FileUse};
+    let usage = |u: FileUse| match u {
+        FileUse::Reads => "reads",
+        FileUse::CreatesIfMissing => "creates-if-missing",
+        FileUse::Writes => "writes",
+    };
+    let files = start_files(config);
+    if json {
+        let rows: Vec<_> = files
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "path": f.path,
+                    "usage": usage(f.usage),
+                    "what": f.what,
+                    "exists": f.path.exists(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    println!("configuration is valid; at start wharf");
+    for f in &files {
+        let state = if f.path.exists() { "present" } else { "missing" };
+        println!("  {:<18} {} ({}, {state})", usage(f.usage), f.path.display(), f.what);
+    }
+    Ok(())
+}
+
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let serve_args = match &cli.command {
         Command::Serve(a) => Some(a),
@@ -339,6 +379,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         serve: serve_args,
         public_url: rc_public_url,
     };
+    if let Command::CheckConfig { json } = cli.command {
+        let config = Config::layered(cli.global.config.as_deref(), overrides)?;
+        return check_config(&config, json);
+    }
     let config = Config::load(cli.global.config.as_deref(), overrides)?;
     init_tracing(&config.log, config.log_format);
 
@@ -377,9 +421,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Repo(cmd) => registry::repo(&config, cmd).await,
         Command::Tag(cmd) => registry::tag(&config, cmd).await,
         Command::Activity(cmd) => registry::activity_list(&config, cmd).await,
+        Command::CheckConfig { .. } => Ok(()),
         Command::Key(KeyCommand::Rotate) => {
-            std::fs::create_dir_all(&config.data_dir)?;
-            let paths = keys::KeyPaths::in_dir(&config.data_dir);
+            std::fs::create_dir_all(config.key_dir())?;
+            let paths = keys::KeyPaths::in_dir(config.key_dir());
             keys::generate(&paths, config.signing_algorithm, &config.issuer)?;
             let key = keys::load(&paths, config.token_header)?;
             println!(
@@ -394,7 +439,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Key(KeyCommand::Show) => {
             let key = startup::signing_key(&config)?;
             println!("kid: {}", key.kid());
-            let paths = keys::KeyPaths::in_dir(&config.data_dir);
+            let paths = keys::KeyPaths::in_dir(config.key_dir());
             println!("bundle: {}", paths.bundle.display());
             println!("jwks: {}", paths.jwks.display());
             Ok(())

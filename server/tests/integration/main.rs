@@ -19,6 +19,7 @@ mod docker_cli;
 mod harness;
 mod https;
 mod images;
+mod kubernetes_env;
 mod lb_ha;
 mod ldap;
 mod malformed;

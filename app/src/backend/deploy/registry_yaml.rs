@@ -60,7 +60,7 @@ pub fn check(config: &Config, version: RegistryVersion, jwks: bool) -> Result<()
 
 /// Where the registry finds the bundle and the JWKS (the JWKS always sits beside the bundle).
 fn key_files(config: &Config, opts: &ReplicaOptions<'_>) -> (std::path::PathBuf, std::path::PathBuf) {
-    let own = KeyPaths::in_dir(&config.data_dir);
+    let own = KeyPaths::in_dir(config.key_dir());
     let bundle = opts.bundle.map_or(own.bundle, Path::to_path_buf);
     let bundle = std::path::absolute(&bundle).unwrap_or(bundle);
     let jwks_name = own.jwks.file_name().map(ToOwned::to_owned).unwrap_or_default();

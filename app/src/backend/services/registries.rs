@@ -247,15 +247,23 @@ pub async fn deployment_configs(
         interface,
         vrrp_password,
     } = request;
-    use crate::backend::deploy::registry_yaml::{HTTP_SECRET_FILE, HTTP_SECRET_PLACEHOLDER};
+    use crate::backend::deploy::registry_yaml::HTTP_SECRET_PLACEHOLDER;
     use crate::backend::deploy::{for_console, ConsoleRequest};
+    use crate::backend::start_files::SecretSource;
     use crate::backend::store::registries;
     c.require_admin()?;
     let cfg = &state.config;
     // The replicas' shared `http.secret`, as `wharf registry-config` keeps it.
-    let http_secret = std::fs::read_to_string(cfg.data_dir.join(HTTP_SECRET_FILE))
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| HTTP_SECRET_PLACEHOLDER.into());
+    let read_or_placeholder = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| HTTP_SECRET_PLACEHOLDER.into())
+    };
+    let http_secret = match cfg.registry_http_secret_source() {
+        SecretSource::File(path) => read_or_placeholder(path),
+        SecretSource::DataDir(path) => read_or_placeholder(&path),
+        SecretSource::Inline(s) => s.expose().to_owned(),
+    };
     let password = match vrrp_password.trim() {
         "" => crate::backend::auth::secret::generate("")
             .chars()
