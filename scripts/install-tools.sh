@@ -22,7 +22,7 @@ need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_pkgs+=("$1"); }
 need_pkg pkg-config
 need_pkg libssl-dev
 if [ "$want_test" = 1 ]; then
-  for p in docker-registry skopeo podman nginx chromium wrk openssl keepalived iproute2 curl docker.io docker-compose slapd ldap-utils; do need_pkg "$p"; done
+  for p in docker-registry skopeo podman nginx chromium wrk openssl keepalived iproute2 curl docker.io docker-compose mmdebstrap slapd ldap-utils; do need_pkg "$p"; done
 fi
 if [ "${#apt_pkgs[@]}" -gt 0 ]; then
   log "apt-get install ${apt_pkgs[*]}"
