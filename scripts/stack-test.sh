@@ -451,6 +451,25 @@ step kill-replica-push kill_replica_and_push
 step restart-wharf restart_wharf
 step after-restart nothing_lost
 
+# deploy/kubernetes/wharf.yaml under `podman kube play`, against this stack's PostgreSQL (a
+# database of its own) and registry1, by their container addresses.
+container_ip() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(compose ps -q "$1")"; }
+kube_play() {
+  suspect postgres
+  compose exec -T postgres psql -v ON_ERROR_STOP=1 -U wharf -d wharf -c 'CREATE DATABASE wharf_kube' >/dev/null
+  local pg registry
+  pg=$(container_ip postgres)
+  registry=$(container_ip registry1)
+  WHARF_IMAGE=wharf-local/wharf:stack-test \
+    DATABASE_URL="postgres://wharf:$(cat "$work/deploy/secrets/postgres_password")@$pg:5432/wharf_kube" \
+    REPLICA_URL="http://$registry:5000" REPLICA_DEBUG_URL="http://$registry:5001" \
+    bash scripts/kube-play-test.sh
+}
+if [ "${STACK_TEST_KUBE:-1}" = 1 ]; then
+  log "Kubernetes manifest (podman kube play)"
+  step kube-play kube_play
+fi
+
 log "down and up again (volumes kept)"
 step down compose down
 step up-warm up

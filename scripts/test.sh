@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check wharf has: formatting, lints (server and browser builds), unit tests,
 # integration tests against real docker-registry/skopeo/podman on SQLite and PostgreSQL,
-# and the browser tests in Debian's Chromium.
+# the browser tests in Debian's Chromium, and the deployment bundle started for real.
 # Needs PostgreSQL on 127.0.0.1:5432 (trust auth) — see README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,3 +45,6 @@ bash scripts/build.sh
 export E2E_PORT
 E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd end2end && npx playwright test)
+
+step "deployment bundle running (deploy/compose.yaml on a real Docker engine, then the Kubernetes manifest under podman kube play)"
+WHARF_BIN="${CARGO_TARGET_DIR:-target}/release/wharf" bash scripts/stack-test.sh
