@@ -198,13 +198,70 @@ service_images() {
   build wharf-local/registry:3.1.1 "$ctx" -f deploy/images/registry/Dockerfile
 }
 
+# The wharf image. By default deploy/Dockerfile's full build (its builder stage compiles the
+# console and the binary), with podman: the classic Docker builder has no build-time volumes,
+# and no Rust toolchain can be downloaded inside a container here, so the host's is mounted
+# (deploy/images/build), with Node 20 from the host (deploy/images/node) and compiled crates
+# cached in $image_target between runs; the image then moves to the Docker engine.
+# STACK_TEST_WHARF_IMAGE=prebuilt packages WHARF_BIN instead (--target prebuilt; seconds).
+image_target=${WHARF_IMAGE_TARGET:-/var/tmp/wharf-image-target}
+podman_conf() {
+  # crun and the default ulimits are refused by this kernel's sandbox (../shared/RECIPES.md).
+  cat >"$work/containers.conf" <<'EOF2'
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
+EOF2
+  export CONTAINERS_CONF=$work/containers.conf
+}
+podman_build() { # TAG CONTEXT [podman build args]
+  local tag=$1 context=$2
+  shift 2
+  # --format docker: an OCI image would drop the HEALTHCHECK.
+  timeout 3000 podman build -q --format docker --build-arg BASE_IMAGE="localhost/$base_image" -t "localhost/$tag" "$@" "$context"
+}
+wharf_image_full() {
+  podman_conf
+  podman image exists "localhost/$base_image" ||
+    podman import -q --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      "$tools/debian-bookworm.tar" "localhost/$base_image" >/dev/null
+  # The build image trusts what the host trusts beyond Debian's CAs (a proxy's, say).
+  local build_ctx=$work/build-context
+  cp -r deploy/images/build "$build_ctx"
+  cp /usr/local/share/ca-certificates/*.crt "$build_ctx/extra-ca/" 2>/dev/null || true
+  podman_build wharf-local/build:bookworm "$build_ctx"
+  local node_ctx=$work/node-context node
+  node=$(command -v node)
+  mkdir -p "$node_ctx"
+  cp "$node" "$node_ctx/node"
+  cp -r "$(dirname "$(readlink -f "$node")")/../lib/node_modules/npm" "$node_ctx/npm"
+  "$node_ctx/node" --version | grep -q '^v2[0-9]\.' || { echo "Node 20 or later needed, have $("$node_ctx/node" --version)"; return 1; }
+  podman_build wharf-local/node:20 "$node_ctx" -f deploy/images/node/Dockerfile
+  mkdir -p "$image_target"
+  podman_build wharf-local/wharf:stack-test . -f deploy/Dockerfile \
+    --build-arg BUILD_IMAGE=localhost/wharf-local/build:bookworm \
+    --build-arg NODE_IMAGE=localhost/wharf-local/node:20 \
+    --build-arg CARGO_TARGET_DIR=/cache/target \
+    -v "$image_target:/cache/target" \
+    -v "${RUSTUP_HOME:-$HOME/.rustup}:/root/.rustup:ro" -v "${CARGO_HOME:-$HOME/.cargo}:/root/.cargo"
+  podman save localhost/wharf-local/wharf:stack-test | docker load -q
+  docker tag localhost/wharf-local/wharf:stack-test wharf-local/wharf:stack-test
+}
 wharf_image() {
-  [ -x "$WHARF_BIN" ] || { echo "no wharf binary at $WHARF_BIN: run scripts/build.sh or set WHARF_BIN"; return 1; }
-  local ctx=$work/wharf-context
-  mkdir -p "$ctx"
-  cp "$WHARF_BIN" "$ctx/wharf"
-  build wharf-local/wharf:stack-test "$ctx" -f deploy/Dockerfile --target prebuilt --build-arg WHARF_BIN=wharf
+  if [ "${STACK_TEST_WHARF_IMAGE:-full}" = prebuilt ]; then
+    [ -x "$WHARF_BIN" ] || { echo "no wharf binary at $WHARF_BIN: run scripts/build.sh or set WHARF_BIN"; return 1; }
+    local ctx=$work/wharf-context
+    mkdir -p "$ctx"
+    cp "$WHARF_BIN" "$ctx/wharf"
+    build wharf-local/wharf:stack-test "$ctx" -f deploy/Dockerfile --target prebuilt --build-arg WHARF_BIN=wharf
+  else
+    wharf_image_full
+  fi
   docker run --rm wharf-local/wharf:stack-test --version
+  # Not root, and the console's assets are in the binary (checked again through nginx below).
+  [ "$(docker run --rm --entrypoint id wharf-local/wharf:stack-test -u)" = 10001 ]
 }
 
 # ---------------------------------------------------------------------------------------------
