@@ -53,6 +53,8 @@ teardown() {
   if [ -n "$own_dockerd" ]; then
     kill "$own_dockerd" 2>/dev/null
     for _ in $(seq 30); do kill -0 "$own_dockerd" 2>/dev/null || break; sleep 1; done
+    # dockerd sets the FORWARD policy to DROP and leaves it: put back what we found.
+    [ "${forward_policy:-}" = ACCEPT ] && iptables -w -P FORWARD ACCEPT
   fi
   if [ "$rc" = 0 ]; then
     log "stack test passed in $(elapsed "$t_start") s"
@@ -140,6 +142,7 @@ start_engine() {
     return
   fi
   command -v dockerd >/dev/null || fail "no dockerd: apt-get install docker.io"
+  forward_policy=$(iptables -w -S FORWARD 2>/dev/null | awk '$1 == "-P" { print $3 }')
   mkdir -p "$docker_dir"
   # cgroupfs and lowered ulimits: what this kind of machine's kernel sandbox accepts.
   dockerd --data-root "$docker_dir/root" --exec-root "$docker_dir/exec" \

@@ -99,7 +99,11 @@ async fn cli_reports_bad_input_clearly() {
         .await
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_setting"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("WHARF_NO_SUCH_SETTING") && stderr.contains("Remove or rename it"),
+        "{stderr}"
+    );
     w.stop().await;
 }
 

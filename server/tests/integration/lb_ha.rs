@@ -53,6 +53,9 @@ impl Lab {
         ip(&["link", "add", &lab.bridge, "type", "bridge"]);
         ip(&["addr", "add", &format!("{}.1/24", lab.net), "dev", &lab.bridge]);
         ip(&["link", "set", &lab.bridge, "up"]);
+        // Where a Docker engine has run, bridged frames pass the FORWARD chain
+        // (br_netfilter) and its policy is DROP: let the lab's own traffic through.
+        let _ = StdCommand::new("iptables").args(lab.forward_rule("-I")).status();
         for (i, ns) in lab.namespaces.iter().enumerate() {
             let host_end = format!("wh{}{id}", ["a", "b"][i]);
             ip(&["netns", "add", ns]);
@@ -73,6 +76,21 @@ impl Lab {
             ip(&["-n", ns, "link", "set", "lo", "up"]);
         }
         lab
+    }
+
+    /// `iptables ACTION FORWARD …` accepting frames from the bridge to itself.
+    fn forward_rule<'a>(&'a self, action: &'a str) -> [&'a str; 9] {
+        [
+            "-w",
+            action,
+            "FORWARD",
+            "-i",
+            &self.bridge,
+            "-o",
+            &self.bridge,
+            "-j",
+            "ACCEPT",
+        ]
     }
 
     fn gateway(&self) -> IpAddr {
@@ -131,6 +149,7 @@ impl Drop for Lab {
             let _ = StdCommand::new("ip").args(["netns", "del", ns]).status();
         }
         let _ = StdCommand::new("ip").args(["link", "del", &self.bridge]).status();
+        let _ = StdCommand::new("iptables").args(self.forward_rule("-D")).status();
     }
 }
 
