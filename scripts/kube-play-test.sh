@@ -20,16 +20,7 @@ cd "$(dirname "$0")/.."
 : "${WHARF_IMAGE:?}" "${DATABASE_URL:?}" "${REPLICA_URL:?}" "${REPLICA_DEBUG_URL:?}"
 
 work=$(mktemp -d /tmp/wharf-kube.XXXXXX)
-conf="$work/containers.conf"
-# crun and the default ulimits are refused by this kernel's sandbox (../shared/RECIPES.md).
-cat > "$conf" <<'EOF'
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-EOF
-export CONTAINERS_CONF="$conf"
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$(pwd)/scripts/podman-containers.conf}
 
 cleanup() {
   podman kube down "$work/play.yaml" >/dev/null 2>&1 || true

@@ -208,17 +208,7 @@ service_images() {
 # cached in $image_target between runs; the image then moves to the Docker engine.
 # STACK_TEST_WHARF_IMAGE=prebuilt packages WHARF_BIN instead (--target prebuilt; seconds).
 image_target=${WHARF_IMAGE_TARGET:-/var/tmp/wharf-image-target}
-podman_conf() {
-  # crun and the default ulimits are refused by this kernel's sandbox (../shared/RECIPES.md).
-  cat >"$work/containers.conf" <<'EOF2'
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-EOF2
-  export CONTAINERS_CONF=$work/containers.conf
-}
+podman_conf() { export CONTAINERS_CONF=${CONTAINERS_CONF:-$repo/scripts/podman-containers.conf}; }
 podman_build() { # TAG CONTEXT [podman build args]
   local tag=$1 context=$2
   shift 2
