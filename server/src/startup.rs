@@ -14,7 +14,7 @@ use wharf_app::backend::config::Config;
 use wharf_app::backend::events::IngestSettings;
 use wharf_app::backend::metrics::Metrics;
 use wharf_app::backend::start_files::SecretSource;
-use wharf_app::backend::sync::scheduler::{self, Schedule};
+use wharf_app::backend::sync::scheduler::{self, RetentionJob, Schedule};
 use wharf_app::backend::sync::SyncOptions;
 use wharf_app::backend::token::{keys, TokenIssuer};
 use wharf_app::backend::webhooks::seal::Sealer;
@@ -242,6 +242,10 @@ pub fn spawn_background(state: &AppState) -> Result<Vec<tokio::task::JoinHandle<
         event_retention_days: i64::from(config.event_retention_days),
         holder: holder.clone(),
         clock: state.clock.clone(),
+        retention: (config.retention_interval_secs > 0).then(|| RetentionJob {
+            state: state.clone(),
+            check_every: Duration::from_secs(config.retention_interval_secs.min(60)),
+        }),
     };
     let webhooks = Worker {
         db: state.db.clone(),

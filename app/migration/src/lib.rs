@@ -14,6 +14,7 @@ mod m0008_registry_version;
 mod m0009_drop_account_lockout;
 mod m0010_enum_checks;
 mod m0011_images;
+mod m0012_retention;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_drop_account_lockout::Migration),
             Box::new(m0010_enum_checks::Migration),
             Box::new(m0011_images::Migration),
+            Box::new(m0012_retention::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod browse;
 pub mod namespaces;
 pub mod registries;
+pub mod retention;
 pub mod session;
 pub mod teams;
 pub mod users;

@@ -213,6 +213,12 @@ pub fn may_manage_webhooks(subject: &Subject, facts: &NamespaceFacts) -> bool {
     may_manage_namespace(subject, facts)
 }
 
+/// Set a namespace's retention policy and start its runs: whoever manages the namespace (a run
+/// deletes images, so it also needs `delete` there, which managers have).
+pub fn may_manage_retention(subject: &Subject, facts: &NamespaceFacts) -> bool {
+    may_manage_namespace(subject, facts)
+}
+
 /// Delete a namespace or move it to another team: only team namespaces (personal and global
 /// ones live as long as their user or the registry), by admins and the owning team's owners.
 pub fn may_delete_namespace(subject: &Subject, facts: &NamespaceFacts) -> bool {

@@ -119,6 +119,12 @@ pub struct Config {
     pub sync_strategy: SyncStrategy,
     /// Largest share of known tags one sync may remove before it asks for confirmation.
     pub sync_max_delete_share: f64,
+    /// Seconds between scheduled retention runs of every namespace with a policy (by the
+    /// elected leader); 0 disables them (runs on demand still work).
+    pub retention_interval_secs: u64,
+    /// Largest share of a namespace's tags one retention run may delete before it is held for
+    /// confirmation.
+    pub retention_max_delete_share: f64,
     /// Registry requests one sync keeps in flight.
     pub sync_concurrency: usize,
     /// Seconds between replica health probes (also how often the job lease is renewed).
@@ -241,6 +247,8 @@ impl Default for Config {
             sync_interval_secs: 600,
             sync_strategy: SyncStrategy::UpdateDelete,
             sync_max_delete_share: 0.2,
+            retention_interval_secs: 86_400,
+            retention_max_delete_share: 0.5,
             sync_concurrency: 8,
             probe_interval_secs: 10,
             leader_lease_secs: 30,
@@ -333,6 +341,11 @@ impl Config {
         if !(0.0..=1.0).contains(&self.sync_max_delete_share) {
             return Err(ConfigError::Invalid(
                 "sync_max_delete_share must be between 0.0 and 1.0".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.retention_max_delete_share) {
+            return Err(ConfigError::Invalid(
+                "retention_max_delete_share must be between 0.0 and 1.0".into(),
             ));
         }
         if self.event_retention_days == 0 {

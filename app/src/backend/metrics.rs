@@ -115,6 +115,8 @@ struct Inner {
     events: Family<EventLabels, Counter>,
     sync_runs: Family<StatusLabels, Counter>,
     sync_seconds: Histogram,
+    retention_runs: Family<StatusLabels, Counter>,
+    retention_deleted: Counter,
     replica_up: Family<ReplicaLabels, Gauge>,
     webhook_attempts: Family<WebhookLabels, Counter>,
     webhook_seconds: Histogram,
@@ -160,6 +162,18 @@ impl Metrics {
             "Duration of catalog sync runs",
             sync_seconds.clone(),
         );
+        let retention_runs = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "retention_runs",
+            "Retention runs by final status",
+            retention_runs.clone(),
+        );
+        let retention_deleted = Counter::default();
+        registry.register(
+            "retention_deleted_images",
+            "Images (manifests) retention runs deleted from the registry",
+            retention_deleted.clone(),
+        );
         let replica_up = Family::<ReplicaLabels, Gauge>::default();
         registry.register(
             "replica_up",
@@ -191,6 +205,8 @@ impl Metrics {
             events,
             sync_runs,
             sync_seconds,
+            retention_runs,
+            retention_deleted,
             replica_up,
             webhook_attempts,
             webhook_seconds,
@@ -223,6 +239,17 @@ impl Metrics {
                 })
                 .inc();
             m.sync_seconds.observe(took.as_secs_f64());
+        }
+    }
+
+    pub fn retention_run(&self, status: &str, deleted_images: u64) {
+        if let Some(m) = &self.0 {
+            m.retention_runs
+                .get_or_create(&StatusLabels {
+                    status: status.to_owned(),
+                })
+                .inc();
+            m.retention_deleted.inc_by(deleted_images);
         }
     }
 

@@ -6,6 +6,7 @@ pub mod error;
 pub mod image;
 pub mod names;
 pub mod paging;
+pub mod retention;
 pub mod scope;
 
 pub use error::AppError;
@@ -138,6 +139,30 @@ string_enum!(
         /// The guard held back removals; an admin must confirm them.
         NeedsConfirmation => "needs-confirmation",
         Failed => "failed",
+    }
+);
+
+string_enum!(
+    /// How a retention run ended.
+    RetentionStatus {
+        Running => "running",
+        Succeeded => "succeeded",
+        /// Some deletions failed (see the run's report); the rest went.
+        Partial => "partial",
+        /// It would delete more than `retention_max_delete_share` of the namespace's tags:
+        /// nothing was deleted; run it again confirmed.
+        NeedsConfirmation => "needs-confirmation",
+        Failed => "failed",
+    }
+);
+
+string_enum!(
+    /// What started a retention run.
+    RetentionTrigger {
+        /// Someone asked (console, CLI, API).
+        Manual => "manual",
+        /// The elected leader's schedule.
+        Schedule => "schedule",
     }
 );
 

@@ -18,6 +18,7 @@ use wharf_app::backend::deploy::registry_yaml::{
 };
 
 mod registry;
+mod retention;
 use crate::startup;
 
 #[derive(Debug, Parser)]
@@ -99,6 +100,9 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Activity(registry::ActivityCommand),
+    /// Tag retention: a namespace's policy, what it would delete, and runs.
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
     /// Check the configuration (file, `WHARF_*` variables, flags) and list the files `serve`
     /// reads and writes as it starts, and whether each is there. Reads none of them.
     CheckConfig {
@@ -421,6 +425,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Repo(cmd) => registry::repo(&config, cmd).await,
         Command::Tag(cmd) => registry::tag(&config, cmd).await,
         Command::Activity(cmd) => registry::activity_list(&config, cmd).await,
+        Command::Retention(cmd) => retention::retention_command(&config, cmd).await,
         Command::CheckConfig { .. } => Ok(()),
         Command::Key(KeyCommand::Rotate) => {
             std::fs::create_dir_all(config.key_dir())?;

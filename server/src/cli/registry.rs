@@ -194,7 +194,7 @@ pub enum ActivityCommand {
     },
 }
 
-fn print_json(value: &impl Serialize) -> Result<(), CliError> {
+pub(super) fn print_json(value: &impl Serialize) -> Result<(), CliError> {
     let s = serde_json::to_string_pretty(value).map_err(|e| CliError::Usage(e.to_string()))?;
     println!("{s}");
     Ok(())

@@ -145,6 +145,7 @@ impl TestWharf {
             auth_sync_interval_ms: 50,
             // Tests start syncs themselves unless they say otherwise.
             sync_interval_secs: 0,
+            retention_interval_secs: 0,
             probe_interval_secs: 1,
             leader_lease_secs: 3,
             ..Config::default()

@@ -14,6 +14,8 @@ pub mod replica;
 pub mod replica_probe;
 pub mod repository;
 pub mod repository_manifest;
+pub mod retention_policy;
+pub mod retention_run;
 pub mod session;
 pub mod setup_token;
 pub mod star;

@@ -3,6 +3,7 @@
 //! digest, a few at a time, and stored. A failed read is tried again later (backing off); a
 //! manifest that is gone, too large or not what its digest says is not.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -62,17 +63,48 @@ impl From<AppError> for FetchFailure {
     }
 }
 
+/// Whether the registry answers the OCI referrers API, learnt from its first answer: a
+/// registry without it (distribution 2.8 and 3.1 answer 404) is not asked again in this fill.
+#[derive(Debug, Default)]
+pub struct ReferrersApi {
+    absent: AtomicBool,
+}
+
+impl ReferrersApi {
+    /// The digests naming `digest` as their subject, or none when the registry has no
+    /// referrers API. A failure is not fatal: the cosign tags, the fallback index and the
+    /// `subject` of manifests read otherwise still find accessories.
+    async fn of(&self, client: &RegistryClient, repository: &str, digest: &str) -> Vec<String> {
+        if self.absent.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        match client.referrers(repository, digest).await {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                self.absent.store(true, Ordering::Relaxed);
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::debug!(%repository, %digest, error = %e, "asking the referrers API");
+                Vec::new()
+            }
+        }
+    }
+}
+
 fn sha256(body: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(body)))
 }
 
 /// Reads and stores the manifest `p` names (and its image configuration); the platform images
-/// and attestations an index lists are noted for the same repository, to be read in turn.
+/// and attestations an index lists, and the referrers the registry names (where it offers the
+/// referrers API), are noted for the same repository, to be read in turn.
 pub async fn fetch(
     db: &impl ConnectionTrait,
     client: &RegistryClient,
     p: &Pending,
     now: DateTime<Utc>,
+    referrers_api: &ReferrersApi,
 ) -> Result<manifest::Model, FetchFailure> {
     let Some(got) = client.get_manifest(&p.repository, &p.digest, MANIFEST_CAP).await? else {
         return Err(FetchFailure {
@@ -128,6 +160,15 @@ pub async fn fetch(
             }
         }
     }
+    // What refers to an image: signatures and SBOMs pushed by digest, untagged, which no tag
+    // listing shows. (An accessory's own referrers are not followed.)
+    if row.subject.is_none() {
+        let found = referrers_api.of(client, &p.repository, &p.digest).await;
+        if !found.is_empty() {
+            let found: Vec<&str> = found.iter().map(String::as_str).collect();
+            images::note_digests(db, p.repository_id, &found, now).await?;
+        }
+    }
     images::store(db, row.clone()).await?;
     Ok(row)
 }
@@ -146,6 +187,8 @@ pub async fn fill(
 ) -> Result<FillReport, AppError> {
     let mut report = FillReport::default();
     let mut client = None;
+    let referrers_api = ReferrersApi::default();
+    let referrers_api = &referrers_api;
     for _ in 0..MAX_ROUNDS {
         let now = clock.now();
         let due = images::pending(db, now, ROUND).await?;
@@ -158,7 +201,7 @@ pub async fn fill(
         };
         let results: Vec<(Pending, Result<manifest::Model, FetchFailure>)> = futures::stream::iter(due)
             .map(|p| async move {
-                let r = fetch(db, client, &p, now).await;
+                let r = fetch(db, client, &p, now, referrers_api).await;
                 (p, r)
             })
             .buffer_unordered(CONCURRENCY)

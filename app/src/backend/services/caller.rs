@@ -26,7 +26,12 @@ pub struct Caller {
     /// The client's address (the peer, or what a trusted proxy says), for the audit log.
     pub client_addr: Option<String>,
     operator: bool,
+    /// The name a system caller is audited under (`None`: [`OPERATOR_NAME`]).
+    system_name: Option<&'static str>,
 }
+
+/// The name scheduled retention runs are audited under.
+pub const RETENTION_NAME: &str = "wharf:retention";
 
 impl Caller {
     pub fn anonymous(client_addr: Option<String>) -> Caller {
@@ -36,6 +41,7 @@ impl Caller {
             credential: None,
             client_addr,
             operator: false,
+            system_name: None,
         }
     }
 
@@ -55,6 +61,16 @@ impl Caller {
             credential: None,
             client_addr: None,
             operator: true,
+            system_name: None,
+        }
+    }
+
+    /// wharf itself, doing scheduled work (retention runs): the operator's rights, audited
+    /// under its own name.
+    pub fn system(name: &'static str) -> Caller {
+        Caller {
+            system_name: Some(name),
+            ..Caller::operator()
         }
     }
 
@@ -79,6 +95,7 @@ impl Caller {
             credential: identity.app_token,
             client_addr,
             operator: false,
+            system_name: None,
         })
     }
 
@@ -99,6 +116,7 @@ impl Caller {
                 credential: None,
                 client_addr,
                 operator: false,
+                system_name: None,
             },
             None => Caller::anonymous(client_addr),
         })
@@ -122,7 +140,7 @@ impl Caller {
     pub fn name(&self) -> &str {
         match &self.user {
             Some(u) => u.name.as_str(),
-            None if self.operator => OPERATOR_NAME,
+            None if self.operator => self.system_name.unwrap_or(OPERATOR_NAME),
             None => "anonymous",
         }
     }

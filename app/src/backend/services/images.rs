@@ -65,7 +65,7 @@ async fn manifest_of(state: &AppState, repo: &repository::Model, digest: &str) -
         digest: digest.to_owned(),
         attempts: 0,
     };
-    fetch::fetch(&state.db, &client, &pending, now)
+    fetch::fetch(&state.db, &client, &pending, now, &fetch::ReferrersApi::default())
         .await
         .map_err(|e| AppError::Unavailable(format!("reading {digest} from the registry: {e}")))
 }

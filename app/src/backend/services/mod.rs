@@ -12,6 +12,7 @@ pub mod images;
 pub mod namespaces;
 pub mod registries;
 pub mod repositories;
+pub mod retention;
 pub mod tags;
 pub mod teams;
 pub mod tokens;

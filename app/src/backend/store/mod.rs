@@ -7,6 +7,7 @@ pub mod images;
 pub mod namespaces;
 pub mod registries;
 pub mod repositories;
+pub mod retention;
 pub mod stars;
 pub mod sync_runs;
 pub mod tags;

@@ -311,3 +311,8 @@ pub async fn find_named(db: &impl ConnectionTrait, name: &str) -> Result<Option<
         .one(db)
         .await?)
 }
+
+/// The namespace with id `id`.
+pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<namespace::Model>, AppError> {
+    Ok(namespace::Entity::find_by_id(id).one(db).await?)
+}

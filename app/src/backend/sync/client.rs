@@ -94,6 +94,24 @@ struct TagsPage {
     tags: Option<Vec<String>>,
 }
 
+/// The referrers API answers an OCI image index.
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// A page of referrers is a small index; 4 MiB (the manifest limit) is plenty.
+const REFERRERS_CAP: usize = 4 << 20;
+/// Referrer pages followed at most for one digest.
+const REFERRER_PAGES: usize = 100;
+
+#[derive(Deserialize)]
+struct ReferrersPage {
+    #[serde(default)]
+    manifests: Vec<ReferrerEntry>,
+}
+
+#[derive(Deserialize)]
+struct ReferrerEntry {
+    digest: String,
+}
+
 /// The `rel="next"` target of a `Link` header, if any.
 pub fn next_link(link: &str) -> Option<String> {
     link.split(',').find_map(|part| {
@@ -365,6 +383,55 @@ impl RegistryClient {
             Some((resp, url)) => read_capped(resp, &url, cap).await.map(Some),
             None => Ok(None),
         }
+    }
+
+    /// The digests of the manifests naming `digest` as their `subject`, from the OCI referrers
+    /// API (`GET /v2/{repository}/referrers/{digest}`, every page). `None` when the registry
+    /// does not offer it: the OCI spec forbids a 404 from a registry that does, and
+    /// distribution (2.8, 3.1) answers 404.
+    pub async fn referrers(&self, repository: &str, digest: &str) -> Result<Option<Vec<String>>, RegistryError> {
+        let auth = self.bearer("repository", repository, &["pull"])?;
+        let mut out = Vec::new();
+        let mut next = Some(format!("/v2/{repository}/referrers/{digest}"));
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            pages += 1;
+            let url = self.absolute(&path);
+            if pages > REFERRER_PAGES || !url.starts_with(&format!("{}/", self.base)) {
+                return Err(RegistryError::Protocol {
+                    url,
+                    message: "referrers: too many pages, or a page on another host".into(),
+                });
+            }
+            let req = self
+                .http
+                .get(&url)
+                .header(AUTHORIZATION, &auth)
+                .header(ACCEPT, OCI_INDEX);
+            let resp = self.send(req, &url).await?;
+            if pages == 1 && resp.status() == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            if !resp.status().is_success() {
+                return Err(RegistryError::Status {
+                    url,
+                    status: resp.status().as_u16(),
+                });
+            }
+            next = resp
+                .headers()
+                .get_all(LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(next_link);
+            let body = read_capped(resp, &url, REFERRERS_CAP).await?;
+            let page: ReferrersPage = serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
+                url: url.clone(),
+                message: format!("referrers: {e}"),
+            })?;
+            out.extend(page.manifests.into_iter().map(|m| m.digest));
+        }
+        Ok(Some(out))
     }
 
     /// Deletes a manifest by digest (every tag on it goes with it).

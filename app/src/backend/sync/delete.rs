@@ -80,6 +80,69 @@ pub struct Deletion<'a> {
     pub registry_host: Option<&'a str>,
 }
 
+/// Deletes `digest` from the registry, then its accessories, through the first replica that
+/// answers (failing over to the next). With `tag`, the registry's tag must still point at
+/// `digest`: if it moved, the plan the user confirmed is wrong and nothing is deleted.
+async fn delete_in_registry(
+    db: &DatabaseConnection,
+    issuer: &Arc<TokenIssuer>,
+    repository: &RepositoryName,
+    tag: Option<&TagName>,
+    digest: &str,
+    accessories: &[Accessory],
+) -> Result<(), AppError> {
+    let mut failures = Vec::new();
+    for client in super::replica_clients(db, issuer).await? {
+        if let Some(tag) = tag {
+            match client.head_manifest(repository.as_str(), tag.as_str()).await {
+                Ok(Some(head)) if head.digest != digest => {
+                    return Err(AppError::Conflict(format!(
+                        "{repository}:{tag} now points at {} in the registry; review the deletion again",
+                        head.digest
+                    )))
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    return Err(AppError::NotFound(format!(
+                        "the registry no longer has {repository}:{tag}; the next sync will catch up"
+                    )))
+                }
+                Err(e @ (RegistryError::Transport { .. } | RegistryError::Status { status: 500.., .. })) => {
+                    failures.push(e.to_string());
+                    continue;
+                }
+                Err(e) => return Err(AppError::internal(format!("checking {repository}:{tag}: {e}"))),
+            }
+        }
+        match client.delete_manifest(repository.as_str(), digest).await {
+            Ok(()) => {
+                // Its accessories after it: a failure here leaves an accessory whose subject
+                // is gone, which the next deletion attempt or sync shows; never the reverse.
+                for a in accessories {
+                    if let Err(e) = client.delete_manifest(repository.as_str(), &a.digest).await {
+                        tracing::warn!(digest = %a.digest, error = %e, "deleting an accessory with its image");
+                    }
+                }
+                return Ok(());
+            }
+            // Unreachable or failing: try the next replica.
+            Err(e @ (RegistryError::Transport { .. } | RegistryError::Status { status: 500.., .. })) => {
+                failures.push(e.to_string())
+            }
+            Err(RegistryError::Status { status: 405, .. }) => {
+                return Err(AppError::Forbidden(
+                    "the registry does not allow deletes (storage.delete.enabled is false)".into(),
+                ))
+            }
+            Err(e) => return Err(AppError::internal(format!("deleting {digest}: {e}"))),
+        }
+    }
+    Err(AppError::Unavailable(format!(
+        "no registry replica answers: {}",
+        failures.join("; ")
+    )))
+}
+
 /// Deletes the manifest `repository:tag` points at, by digest, and records it. The delete
 /// webhooks go out from here or from the registry's notification, whichever removes the tags
 /// first (the other finds nothing left to remove), so exactly once; the audit entry is this
@@ -105,60 +168,7 @@ pub async fn delete_tag(
             plan.digest
         )));
     }
-    let mut failures = Vec::new();
-    let mut deleted = false;
-    for client in super::replica_clients(db, issuer).await? {
-        // What the registry says now, not what wharf last heard: if the tag moved, the plan
-        // the user confirmed is wrong.
-        match client.head_manifest(repository.as_str(), tag.as_str()).await {
-            Ok(Some(head)) if head.digest != plan.digest => {
-                return Err(AppError::Conflict(format!(
-                    "{repository}:{tag} now points at {} in the registry; review the deletion again",
-                    head.digest
-                )))
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                return Err(AppError::NotFound(format!(
-                    "the registry no longer has {repository}:{tag}; the next sync will catch up"
-                )))
-            }
-            Err(e @ (RegistryError::Transport { .. } | RegistryError::Status { status: 500.., .. })) => {
-                failures.push(e.to_string());
-                continue;
-            }
-            Err(e) => return Err(AppError::internal(format!("checking {repository}:{tag}: {e}"))),
-        }
-        match client.delete_manifest(repository.as_str(), &plan.digest).await {
-            Ok(()) => {
-                deleted = true;
-                // Its accessories after it: a failure here leaves an accessory whose subject
-                // is gone, which the next deletion attempt or sync shows; never the reverse.
-                for a in &plan.accessories {
-                    if let Err(e) = client.delete_manifest(repository.as_str(), &a.digest).await {
-                        tracing::warn!(digest = %a.digest, error = %e, "deleting an accessory with its image");
-                    }
-                }
-                break;
-            }
-            // Unreachable or failing: try the next replica.
-            Err(e @ (RegistryError::Transport { .. } | RegistryError::Status { status: 500.., .. })) => {
-                failures.push(e.to_string())
-            }
-            Err(RegistryError::Status { status: 405, .. }) => {
-                return Err(AppError::Forbidden(
-                    "the registry does not allow deletes (storage.delete.enabled is false)".into(),
-                ))
-            }
-            Err(e) => return Err(AppError::internal(format!("deleting {}: {e}", plan.digest))),
-        }
-    }
-    if !deleted {
-        return Err(AppError::internal(format!(
-            "no registry replica answers: {}",
-            failures.join("; ")
-        )));
-    }
+    delete_in_registry(db, issuer, repository, Some(tag), &plan.digest, &plan.accessories).await?;
     let txn = crate::backend::db::begin_write(db).await?;
     if let Some(repo) = repositories::find_by_name(&*txn, repository.as_str()).await? {
         // The same lock the notification's ingest takes: one of the two removes the tags.
@@ -212,4 +222,67 @@ pub async fn delete_tag(
     }
     txn.commit().await?;
     Ok(plan)
+}
+
+/// Deletes a manifest no tag points at (retention's untagged rule), with the accessories
+/// attached to it, and records it. If a tag has come to point at it since the plan, nothing is
+/// deleted (409).
+pub async fn delete_untagged(
+    db: &DatabaseConnection,
+    issuer: &Arc<TokenIssuer>,
+    grant: Grant,
+    repository: &RepositoryName,
+    digest: &str,
+    (actor_user_id, actor): (Option<i64>, &str),
+) -> Result<Vec<Accessory>, AppError> {
+    debug_assert!(grant.actions().contains(Action::Delete));
+    let repo = repositories::find_by_name(db, repository.as_str())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("{repository} is not known to wharf")))?;
+    if !tags::on_digest(db, repo.id, digest).await?.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "a tag of {repository} points at {digest} now; review the plan again"
+        )));
+    }
+    let manifest = images::get(db, digest)
+        .await?
+        .and_then(|m| Manifest::parse(m.body.as_bytes()).ok())
+        .unwrap_or_default();
+    let accessories: Vec<Accessory> = accessories::of(db, repo.id, digest, &manifest)
+        .await?
+        .into_iter()
+        .filter(|a| a.digest != digest)
+        .collect();
+    delete_in_registry(db, issuer, repository, None, digest, &accessories).await?;
+    let txn = crate::backend::db::begin_write(db).await?;
+    repositories::lock(&*txn, repo.id).await?;
+    let mut gone = vec![digest.to_owned()];
+    for a in &accessories {
+        tags::remove_by_digest(&*txn, repo.id, &a.digest, Utc::now()).await?;
+        gone.push(a.digest.clone());
+    }
+    images::forget(&*txn, repo.id, &gone).await?;
+    let mut details = format!("{digest} (untagged)");
+    if !accessories.is_empty() {
+        let list: Vec<String> = accessories
+            .iter()
+            .map(|a| format!("{} {}", a.kind.as_str(), a.digest))
+            .collect();
+        details.push_str(&format!(" with {}", list.join(", ")));
+    }
+    activity::record(
+        &*txn,
+        NewActivity {
+            actor_user_id,
+            actor_name: actor,
+            kind: "image.deleted",
+            namespace_id: repo.namespace_id,
+            target: repository.as_str(),
+            details: &details,
+            client_addr: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(accessories)
 }

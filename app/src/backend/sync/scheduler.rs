@@ -31,6 +31,25 @@ pub struct Schedule {
     pub holder: String,
     /// The time the lease and the sync interval are measured against.
     pub clock: crate::backend::clock::Clock,
+    /// Scheduled retention runs (`None`: none, as in the CLI's one-off processes).
+    pub retention: Option<RetentionJob>,
+}
+
+/// Retention runs go through the whole service layer (policy, deletes, audit), so they take
+/// the application state.
+#[derive(Clone)]
+pub struct RetentionJob {
+    pub state: crate::backend::AppState,
+    /// How often the leader looks for namespaces whose run is due.
+    pub check_every: Duration,
+}
+
+impl std::fmt::Debug for RetentionJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RetentionJob")
+            .field("check_every", &self.check_every)
+            .finish()
+    }
 }
 
 async fn sync_due(db: &DatabaseConnection, every: Duration, now: chrono::DateTime<Utc>) -> bool {
@@ -57,6 +76,8 @@ pub fn spawn(
     tokio::spawn(async move {
         let syncing = Arc::new(AtomicBool::new(false));
         let filling = Arc::new(AtomicBool::new(false));
+        let retaining = Arc::new(AtomicBool::new(false));
+        let mut last_retention_check: Option<std::time::Instant> = None;
         let mut leader = false;
         let mut last_prune = None;
         let mut tick = tokio::time::interval(schedule.probe_interval);
@@ -115,6 +136,22 @@ pub fn spawn(
                     }
                     flag.store(false, Ordering::SeqCst);
                 });
+            }
+            if let Some(job) = &schedule.retention {
+                let due = last_retention_check.is_none_or(|t| t.elapsed() >= job.check_every);
+                if due && !retaining.swap(true, Ordering::SeqCst) {
+                    last_retention_check = Some(std::time::Instant::now());
+                    let (state, flag) = (job.state.clone(), retaining.clone());
+                    // Its own task: deleting many images must not hold up the probes.
+                    tokio::spawn(async move {
+                        match crate::backend::services::retention::run_due(&state).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(namespaces = n, "scheduled retention runs"),
+                            Err(e) => tracing::warn!(error = %e.detailed(), "scheduled retention runs"),
+                        }
+                        flag.store(false, Ordering::SeqCst);
+                    });
+                }
             }
             if last_prune.is_none_or(|t: std::time::Instant| t.elapsed() > Duration::from_secs(3600)) {
                 last_prune = Some(std::time::Instant::now());

@@ -9,6 +9,7 @@ pub mod namespaces;
 pub mod registries;
 pub mod repositories;
 pub mod repository;
+pub mod retention;
 pub mod search;
 pub mod teams;
 pub mod users;

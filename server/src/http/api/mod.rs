@@ -12,6 +12,7 @@ mod health;
 mod namespaces;
 mod orphans;
 mod repositories;
+mod retention;
 mod teams;
 mod tokens;
 mod users;
@@ -59,6 +60,7 @@ pub const PREFIX: &str = "/api/v1";
         (name = "activities", description = "The activity (audit) log"),
         (name = "registries", description = "Registry replicas, their health, catalog sync, and orphan repositories"),
         (name = "webhooks", description = "Outgoing webhooks of a namespace and their delivery log"),
+        (name = "retention", description = "Tag retention policies of a namespace, their plan and runs"),
     )
 )]
 struct ApiDoc;
@@ -166,6 +168,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(teams::set_member, teams::remove_member))
         .routes(routes!(namespaces::list, namespaces::create))
         .routes(routes!(namespaces::get, namespaces::update, namespaces::delete))
+        .routes(routes!(retention::get, retention::put, retention::delete))
+        .routes(routes!(retention::plan))
+        .routes(routes!(retention::run))
         .routes(routes!(repositories::list))
         .routes(routes!(repositories::get, repositories::update))
         .routes(routes!(repositories::tags))
