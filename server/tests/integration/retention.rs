@@ -144,7 +144,7 @@ async fn scenario(kind: DbKind) {
             Some(json!({"keep_lats": 3})),
         )
         .await;
-    assert_eq!(status, 400, "unknown fields are refused");
+    assert_eq!(status, 422, "unknown fields are refused");
     let (status, _) = bob
         .send(
             Method::PUT,
@@ -338,5 +338,88 @@ async fn the_leader_runs_retention_on_schedule() {
         );
     }
     peer.kill();
+    w.stop().await;
+}
+
+/// Benchmark (docs/BENCHMARKS.md): the plan of a namespace holding 100,000 tags (1,000
+/// repositories × 100 tags, each tag its own image), on SQLite. Ignored by default; run with
+/// `cargo test -p wharf-server --test integration -- --ignored --nocapture retention_plan_at_100k_tags`.
+#[tokio::test]
+#[ignore]
+async fn retention_plan_at_100k_tags() {
+    use sea_orm::{ActiveValue::Set, ConnectionTrait};
+    use wharf_app::backend::entity::{repository, repository_manifest};
+    use wharf_app::backend::services::{retention, Caller};
+
+    let (repos, per_repo) = (1000usize, 100usize);
+    let w = TestWharf::start(DbKind::Sqlite).await;
+    w.add_user("owner", PW, false).await;
+    w.cli_ok(&["team", "add", "big", "--owner", "owner"], None).await;
+    w.cli_ok(&["namespace", "add", "big", "--team", "big"], None).await;
+    let db = w.connect().await;
+    let ns_id: i64 = crate::helpers::scalar(&db, "SELECT id FROM namespaces WHERE name = 'big'").await;
+    let seeded = std::time::Instant::now();
+    let now = chrono::Utc::now();
+    for r in 0..repos {
+        let repo = repository::ActiveModel {
+            namespace_id: Set(Some(ns_id)),
+            name: Set(format!("big/app{r:04}")),
+            description: Set(String::new()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            pull_count: Set(0),
+            last_pulled_at: Set(None),
+            ..Default::default()
+        };
+        let id = repository::Entity::insert(repo).exec(&db).await.unwrap().last_insert_id;
+        let digest = |t: usize| format!("sha256:{:064x}", r * per_repo + t);
+        let tags = (0..per_repo).map(|t| tag::ActiveModel {
+            repository_id: Set(id),
+            name: Set(if t % 10 == 0 { format!("v{t}") } else { format!("build-{t}") }),
+            digest: Set(digest(t)),
+            media_type: Set("application/vnd.oci.image.manifest.v1+json".into()),
+            size: Set(1000),
+            pushed_by: Set(Some("owner".into())),
+            pushed_at: Set(now - chrono::Duration::hours(t as i64)),
+            pull_count: Set(0),
+            last_pulled_at: Set(None),
+            seen_at: Set(Some(now)),
+            ..Default::default()
+        });
+        tag::Entity::insert_many(tags).exec(&db).await.unwrap();
+        let held = (0..per_repo).map(|t| repository_manifest::ActiveModel {
+            repository_id: Set(id),
+            digest: Set(digest(t)),
+            seen_at: Set(now),
+            attempts: Set(0),
+            retry_at: Set(None),
+            last_error: Set(None),
+        });
+        repository_manifest::Entity::insert_many(held).exec(&db).await.unwrap();
+    }
+    db.execute_unprepared("ANALYZE").await.ok();
+    println!("seeded {} tags in {:.1} s", repos * per_repo, seeded.elapsed().as_secs_f64());
+    w.cli_ok(&["retention", "set", "big", "--keep-last", "10", "--protect", "v*"], None).await;
+    let operator = Caller::operator();
+    let mut times = Vec::new();
+    let mut deleted = 0;
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let plan = retention::plan(&w.state, &operator, "big", None).await.unwrap();
+        times.push(started.elapsed().as_secs_f64());
+        deleted = plan.delete.len();
+        assert_eq!(plan.delete.len() + plan.keep.len(), repos * per_repo);
+    }
+    // Per repository: 10 latest kept, 10 `v*` protected (one of them among the latest).
+    assert_eq!(deleted, repos * (per_repo - 19));
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "retention plan of {} tags: median {:.3} s (min {:.3}, max {:.3}), {} images to delete",
+        repos * per_repo,
+        times[2],
+        times[0],
+        times[4],
+        deleted
+    );
     w.stop().await;
 }
