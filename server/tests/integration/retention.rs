@@ -273,6 +273,20 @@ async fn scenario(kind: DbKind) {
     );
     assert_eq!(kinds.iter().filter(|k| **k == "image.deleted").count(), 3, "{kinds:?}");
 
+    let metrics = reqwest::get(format!("{}/metrics", w.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "wharf_retention_runs_total{status=\"succeeded\"} 1",
+        "wharf_retention_runs_total{status=\"needs-confirmation\"} 1",
+        "wharf_retention_deleted_images_total 3",
+    ] {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
+
     // Nothing left to delete: the next plan is empty.
     let again = w.cli_json(&["retention", "plan", "alice"]).await;
     assert!(again["delete"].as_array().unwrap().is_empty(), "{again}");
@@ -375,7 +389,11 @@ async fn retention_plan_at_100k_tags() {
         let digest = |t: usize| format!("sha256:{:064x}", r * per_repo + t);
         let tags = (0..per_repo).map(|t| tag::ActiveModel {
             repository_id: Set(id),
-            name: Set(if t % 10 == 0 { format!("v{t}") } else { format!("build-{t}") }),
+            name: Set(if t % 10 == 0 {
+                format!("v{t}")
+            } else {
+                format!("build-{t}")
+            }),
             digest: Set(digest(t)),
             media_type: Set("application/vnd.oci.image.manifest.v1+json".into()),
             size: Set(1000),
@@ -398,8 +416,16 @@ async fn retention_plan_at_100k_tags() {
         repository_manifest::Entity::insert_many(held).exec(&db).await.unwrap();
     }
     db.execute_unprepared("ANALYZE").await.ok();
-    println!("seeded {} tags in {:.1} s", repos * per_repo, seeded.elapsed().as_secs_f64());
-    w.cli_ok(&["retention", "set", "big", "--keep-last", "10", "--protect", "v*"], None).await;
+    println!(
+        "seeded {} tags in {:.1} s",
+        repos * per_repo,
+        seeded.elapsed().as_secs_f64()
+    );
+    w.cli_ok(
+        &["retention", "set", "big", "--keep-last", "10", "--protect", "v*"],
+        None,
+    )
+    .await;
     let operator = Caller::operator();
     let mut times = Vec::new();
     let mut deleted = 0;
