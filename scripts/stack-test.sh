@@ -458,6 +458,34 @@ nothing_lost() {
   docker_login
 }
 
+make_big_image() { # REF: an image whose layer is 2 MiB that does not compress
+  local dir=$work/rootfs-$RANDOM
+  mkdir -p "$dir/root"
+  head -c 2097152 /dev/urandom >"$dir/root/noise.bin"
+  tar -C "$dir/root" -cf "$dir/rootfs.tar" .
+  docker import "$dir/rootfs.tar" "$1"
+}
+
+storage_kib() { compose exec -T registry1 du -sk /var/lib/registry | awk '{ print $1 }'; }
+
+# deploy/gc.sh after a delete: the disk space comes back, kept images still pull, pushes work.
+garbage_collection() {
+  make_big_image "$host/admin/big:1"
+  docker_push "$host/admin/big:1"
+  wharf_sees_pushes admin/big 1
+  compose exec -T wharf wharf tag delete admin/big:1 --yes
+  local before after
+  before=$(storage_kib)
+  (cd "$work/deploy" && COMPOSE="timeout 300 docker-compose -p $project" sh ./gc.sh)
+  after=$(storage_kib)
+  echo "garbage collection freed $((before - after)) KiB ($before KiB -> $after KiB)"
+  [ $((before - after)) -ge 2000 ] || { echo "expected at least 2000 KiB freed"; return 1; }
+  wait_healthy 120
+  pull_again
+  make_image "$host/admin/hello:3" 'hello after garbage collection'
+  docker_push "$host/admin/hello:3"
+}
+
 pull_again() {
   docker rmi "$host/admin/hello:2"
   timeout 120 docker pull "$host/admin/hello:2"
@@ -526,6 +554,7 @@ step up-warm up
 step healthy-warm wait_healthy 180
 step after-up nothing_lost
 step pull-after-up pull_again
+step garbage-collection garbage_collection
 
 log "timings"
 printf '  images (base, services, wharf)  %s s\n' \

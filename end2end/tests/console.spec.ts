@@ -486,6 +486,9 @@ test.describe.serial("the wharf console", () => {
     await expect(admin).toHaveURL(/\/namespaces\/devs\/retention$/);
     await admin.waitForLoadState("networkidle");
     await expect(admin.getByTestId("retention-policy")).toContainText("everything is kept");
+    // What the namespace uses on disk, per repository.
+    await expect(admin.getByTestId("retention-storage")).toContainText("in use");
+    await expect(admin.getByTestId("retention-storage")).toContainText("devs/ci");
     // Only CI builds are in scope; keep the newest one.
     await admin.getByLabel("Keep the last N images").fill("1");
     await admin.getByLabel("Apply to tags matching").fill("build-*");
@@ -493,7 +496,7 @@ test.describe.serial("the wharf console", () => {
     await expect(admin.getByTestId("retention-summary")).toHaveText(/^2 images \(2 tags\) would be deleted/);
     await expect(admin.getByTestId("retention-delete")).toHaveCount(2);
     await expect(admin.getByTestId("retention-delete").first()).toContainText("devs/ci");
-    await expect(admin.getByTestId("retention-keep").filter({ hasText: "devs/app" }).first()).toContainText(
+    await expect(admin.getByTestId("retention-keep").filter({ hasText: "devs/tool" }).first()).toContainText(
       "not among the tags the policy applies to",
     );
     await shot(admin, "retention");

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::domain::retention::{RetentionPlan, RetentionRules, RetentionRunRow, RetentionSettings};
+use crate::domain::retention::{RetentionPlan, RetentionRules, RetentionRunRow, RetentionSettings, StorageReport};
 use crate::domain::AppError;
 
 #[cfg(feature = "ssr")]
@@ -43,6 +43,12 @@ pub async fn preview_retention(
 ) -> Result<RetentionPlan, AppError> {
     let draft = svc::Draft { repository, rules };
     super::context::serve(async move |state, c| svc::plan(state, c, &namespace, Some(draft)).await).await
+}
+
+/// Disk space per repository, and what garbage collection would free after the plan.
+#[server(endpoint = "retention_storage")]
+pub async fn retention_storage(namespace: String) -> Result<StorageReport, AppError> {
+    super::context::serve(async move |state, c| svc::storage(state, c, &namespace).await).await
 }
 
 /// Runs the saved policy now (`confirm`: even above the delete share).

@@ -253,6 +253,30 @@ pub struct RetentionSettings {
     pub max_delete_share: f64,
 }
 
+/// Disk space of one repository, from the manifests and layers wharf knows (bytes; a blob
+/// counted once however many manifests use it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RepositoryStorage {
+    pub repository: String,
+    /// Manifests, configurations and layers of what the repository holds now.
+    pub in_use: i64,
+    /// What the garbage collection would free after the policy's next run deleted what its
+    /// plan lists: blobs only deleted manifests use (no manifest kept anywhere uses them).
+    pub freed_by_plan: i64,
+}
+
+/// A namespace's disk space and what its retention plan would free.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StorageReport {
+    pub in_use: i64,
+    pub freed_by_plan: i64,
+    pub repositories: Vec<RepositoryStorage>,
+    /// Manifests wharf has not read yet (their layers are not counted).
+    pub manifests_unread: i64,
+}
+
 /// Why a tag is kept, in the order the rules are asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum TagKeep {

@@ -263,6 +263,10 @@ pub struct RegistryConfigArgs {
     /// `token_header = "kid"` the bundle is then left out.
     #[arg(long)]
     pub jwks: bool,
+    /// Maintenance mode, for garbage collection: pulls work, pushes and deletes are refused
+    /// (`storage.maintenance.readonly`). See deploy/README.md, "Freeing disk space".
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -563,6 +567,7 @@ async fn registry_config(config: &Config, args: RegistryConfigArgs) -> Result<()
                 replica_name: Some(&replica_name),
                 bundle: args.bundle.as_deref(),
                 notify_base: args.notify_url.as_deref(),
+                read_only: args.read_only,
             },
         )
     );

@@ -35,6 +35,12 @@ pub enum RetentionCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Disk space per repository, and what garbage collection would free after the plan.
+    Storage {
+        namespace: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the policy now: delete what the plan lists from the registry.
     Run {
         namespace: String,
@@ -180,6 +186,26 @@ pub async fn retention_command(config: &Config, cmd: RetentionCommand) -> Result
                 plan.deleted_tags(),
                 plan.keep.len()
             );
+        }
+        RetentionCommand::Storage { namespace, json } => {
+            let s = retention::storage(&state, &operator, &namespace).await?;
+            if json {
+                return print_json(&s);
+            }
+            println!("{:<40} {:>14} {:>16}", "REPOSITORY", "IN USE", "FREED BY PLAN");
+            for r in &s.repositories {
+                println!("{:<40} {:>14} {:>16}", r.repository, r.in_use, r.freed_by_plan);
+            }
+            println!(
+                "{:<40} {:>14} {:>16}",
+                "(namespace, each blob once)", s.in_use, s.freed_by_plan
+            );
+            if s.manifests_unread > 0 {
+                println!(
+                    "{} manifests not read from the registry yet are not counted",
+                    s.manifests_unread
+                );
+            }
         }
         RetentionCommand::Run { namespace, yes, json } => {
             let run = retention::run(&state, &operator, &namespace, yes).await?;

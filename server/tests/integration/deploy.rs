@@ -84,8 +84,10 @@ async fn committed_configuration_is_what_the_cli_prints() {
         ],
         Some("kube-dns.kube-system.svc.cluster.local"),
     );
-    let files: [(&str, &[&str]); 4] = [
+    let read_only: Vec<&str> = REGISTRY_TEMPLATE.iter().copied().chain(["--read-only"]).collect();
+    let files: [(&str, &[&str]); 5] = [
         ("config/registry.yml", REGISTRY_TEMPLATE),
+        ("config/registry-read-only.yml", &read_only),
         ("kubernetes/config/registry.yml", REGISTRY_TEMPLATE),
         ("config/nginx.conf", &compose_nginx),
         ("kubernetes/config/nginx.conf", &k8s_nginx),

@@ -322,6 +322,8 @@ pub struct RegistryOpts<'a> {
     pub jwks: bool,
     /// YAML appended to the generated file (top-level keys such as `catalog:`).
     pub extra_yaml: Option<&'a str>,
+    /// `registry-config --read-only` (maintenance mode, for garbage collection).
+    pub read_only: bool,
 }
 
 /// The registry binary of a release: Debian's `docker-registry` (2.8.2), or 3.1.1 built from
@@ -355,6 +357,8 @@ pub struct TestRegistry {
     pub version: RegistryVersion,
     child: Child,
     pub log: PathBuf,
+    /// The configuration file it runs with.
+    pub config: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -405,6 +409,9 @@ impl TestRegistry {
         if opts.jwks {
             args.push("--jwks");
         }
+        if opts.read_only {
+            args.push("--read-only");
+        }
         let mut yaml = wharf.cli_ok(&args, None).await;
         if let Some(extra) = opts.extra_yaml {
             yaml.push_str(extra);
@@ -430,6 +437,7 @@ impl TestRegistry {
             version,
             child,
             log,
+            config,
             _dir: dir,
         };
         reg.wait_ready().await;

@@ -449,3 +449,189 @@ async fn retention_plan_at_100k_tags() {
     );
     w.stop().await;
 }
+
+/// Bytes of every file under `dir`.
+fn disk_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let meta = entry.metadata().unwrap();
+        if meta.is_dir() {
+            total += disk_bytes(&entry.path());
+        } else {
+            total += meta.len();
+        }
+    }
+    total
+}
+
+/// Content that does not compress: `n` bytes of a SHA-256 chain, hex-encoded.
+fn incompressible(seed: &str, n: usize) -> String {
+    use sha2::Digest as _;
+    let mut out = String::with_capacity(n + 64);
+    let mut block = sha2::Sha256::digest(seed.as_bytes());
+    while out.len() < n {
+        out.push_str(&hex::encode(block));
+        block = sha2::Sha256::digest(block);
+    }
+    out.truncate(n);
+    out
+}
+
+/// The garbage-collection procedure (deploy/README.md): after retention deleted manifests, the
+/// replica restarts read-only (`registry-config --read-only`), `registry garbage-collect` runs
+/// once against the storage, and the replica comes back. Pulls work throughout, pushes get the
+/// registry's answer in read-only mode (405), and the disk space of the deleted images is freed.
+#[tokio::test]
+async fn garbage_collection_after_retention_frees_the_disk() {
+    let w = TestWharf::start(DbKind::Sqlite).await;
+    w.add_user("alice", PW, false).await;
+    let storage = tempfile::tempdir().unwrap();
+    let opts = |read_only| crate::helpers::RegistryOpts {
+        storage: Some(storage.path()),
+        read_only,
+        ..Default::default()
+    };
+    let mut registry = TestRegistry::start_with(&w, opts(false)).await;
+    let work = tempfile::tempdir().unwrap();
+    // The two older images go: their blobs (gzipped layers of ~300 KB, configs, manifests).
+    let (mut deleted_blobs, mut all_blobs) = (0, 0);
+    for t in ["one", "two", "three"] {
+        let dir = work.path().join(t);
+        oci::write_image(&dir, t, &incompressible(t, 600_000));
+        all_blobs += disk_bytes(&dir.join("blobs"));
+        if t != "three" {
+            deleted_blobs += disk_bytes(&dir.join("blobs"));
+        }
+        push(work.path(), &dir, t, format!("{}/alice/app:{t}", registry.host)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    eventually("wharf knows the 3 tags", 30, || async {
+        (w.tags("alice/app").await.len() == 3).then_some(())
+    })
+    .await;
+    w.cli_ok(&["retention", "set", "alice", "--keep-last", "1"], None).await;
+    // What wharf says the plan frees: exactly the blobs of the two images it deletes.
+    let storage_report = eventually("wharf has read the three manifests", 30, || async {
+        let s = w.cli_json(&["retention", "storage", "alice"]).await;
+        (s["manifests_unread"] == 0 && s["in_use"].as_i64()? > 0).then_some(s)
+    })
+    .await;
+    assert_eq!(storage_report["freed_by_plan"], deleted_blobs, "{storage_report}");
+    assert_eq!(storage_report["in_use"], all_blobs, "{storage_report}");
+    assert_eq!(storage_report["repositories"][0]["repository"], "alice/app");
+    assert_eq!(storage_report["repositories"][0]["freed_by_plan"], deleted_blobs);
+    let run_ = w.cli_json(&["retention", "run", "alice", "--yes"]).await;
+    assert_eq!(run_["deleted_images"], 2, "{run_}");
+    let before = disk_bytes(storage.path());
+
+    // Maintenance: the replica read-only.
+    registry.kill();
+    let read_only = TestRegistry::start_with(&w, opts(true)).await;
+    let host = read_only.host.clone();
+    let creds = format!("alice:{PW}");
+    let pull = |host: String| {
+        let (work, creds) = (work.path().to_owned(), creds.clone());
+        async move {
+            let dest = format!("oci:{}:three", work.join("pulled").display());
+            skopeo(
+                &work,
+                &[
+                    "copy",
+                    "--src-tls-verify=false",
+                    "--src-creds",
+                    &creds,
+                    &format!("docker://{host}/alice/app:three"),
+                ],
+                dest,
+            )
+            .await
+        }
+    };
+    let (ok, out) = pull(host.clone()).await;
+    assert!(ok, "pulls work while read-only: {out}");
+    let dir = work.path().join("four");
+    oci::write_image(&dir, "four", "pushed during maintenance");
+    let src = format!("oci:{}:four", dir.display());
+    let (ok, out) = skopeo(
+        work.path(),
+        &[
+            "copy",
+            "--retry-times=0",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+            &src,
+        ],
+        format!("docker://{host}/alice/app:four"),
+    )
+    .await;
+    assert!(!ok, "a push during maintenance must fail");
+    // A read-only registry has no upload routes: it answers 405 Method Not Allowed.
+    assert!(out.contains("405"), "{out}");
+
+    // Garbage collection, once, against the shared storage.
+    let (ok, out) = run(
+        tokio::process::Command::new(crate::helpers::registry_binary(read_only.version))
+            .arg("garbage-collect")
+            .arg(&read_only.config),
+    )
+    .await;
+    assert!(ok, "garbage-collect: {out}");
+    let after = disk_bytes(storage.path());
+    let freed = before.saturating_sub(after);
+    println!("garbage collection freed {freed} bytes ({before} -> {after})");
+    assert!(
+        freed >= deleted_blobs,
+        "the deleted images' {deleted_blobs} bytes of blobs were not freed: {before} -> {after}\n{out}"
+    );
+    let (ok, out) = pull(host).await;
+    assert!(ok, "the kept image survives garbage collection: {out}");
+
+    // Back to normal: pushes work again.
+    drop(read_only);
+    let normal = TestRegistry::start_with(&w, opts(false)).await;
+    push(work.path(), &dir, "four", format!("{}/alice/app:four", normal.host)).await;
+    w.stop().await;
+}
+
+/// Benchmark (docs/BENCHMARKS.md): a retention run against the real registry 3.1.1, deleting
+/// 150 of 200 images (each its own tag) through the registry. Ignored by default; run with
+/// `cargo test -p wharf-server --test integration -- --ignored --nocapture retention_run_against_registry_3`.
+#[tokio::test]
+#[ignore]
+async fn retention_run_against_registry_3() {
+    let w = TestWharf::start(DbKind::Sqlite).await;
+    w.add_user("alice", PW, false).await;
+    let registry = TestRegistry::start(&w).await;
+    let work = tempfile::tempdir().unwrap();
+    let images = 200;
+    let pushed = std::time::Instant::now();
+    for i in 0..images {
+        let dir = work.path().join(format!("i{i}"));
+        let tag = format!("build-{i:03}");
+        oci::write_image(&dir, &tag, &format!("benchmark image {i}"));
+        push(work.path(), &dir, &tag, format!("{}/alice/app:{tag}", registry.host)).await;
+    }
+    eventually("wharf knows every tag", 60, || async {
+        (w.tags("alice/app").await.len() == images).then_some(())
+    })
+    .await;
+    println!(
+        "pushed {images} images with skopeo in {:.1} s",
+        pushed.elapsed().as_secs_f64()
+    );
+    w.cli_ok(&["retention", "set", "alice", "--keep-last", "50"], None)
+        .await;
+    let started = std::time::Instant::now();
+    let run_ = w.cli_json(&["retention", "run", "alice", "--yes"]).await;
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(run_["status"], "succeeded", "{run_}");
+    assert_eq!(run_["deleted_images"], images - 50);
+    println!(
+        "retention run: {} images deleted through registry 3.1.1 in {took:.2} s ({:.1} images/s), the CLI process included",
+        images - 50,
+        (images - 50) as f64 / took
+    );
+    assert_eq!(w.tags("alice/app").await.len(), 50);
+    w.stop().await;
+}

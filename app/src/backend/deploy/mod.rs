@@ -85,6 +85,7 @@ pub fn for_console(
                 replica_name: Some(&r.name),
                 bundle: None,
                 notify_base: None,
+                read_only: false,
             },
         );
         files.push(GeneratedFile {

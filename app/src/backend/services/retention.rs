@@ -13,8 +13,8 @@ use crate::backend::store::{self, retention as store_retention};
 use crate::backend::sync::delete;
 use crate::backend::AppState;
 use crate::domain::retention::{
-    self, FailedDeletion, RepositoryRetention, RetentionPlan, RetentionReport, RetentionRules, RetentionRunRow,
-    RetentionSettings,
+    self, FailedDeletion, RepositoryRetention, RepositoryStorage, RetentionPlan, RetentionReport, RetentionRules,
+    RetentionRunRow, RetentionSettings, StorageReport,
 };
 use crate::domain::scope::Action;
 use crate::domain::{AppError, RepositoryName, RetentionStatus, RetentionTrigger, TagName};
@@ -227,6 +227,77 @@ pub async fn plan(
     compute(state, &ns, draft).await
 }
 
+/// Blob digest → size.
+type Blobs<'a> = HashMap<&'a str, i64>;
+
+/// The namespace's disk space per repository, and what the garbage collection would free
+/// once the saved policy's plan is carried out: the blobs that only the plan's deleted
+/// manifests use, checked against every manifest kept in any repository (the registry's
+/// garbage collection is registry-wide: a layer another image uses stays).
+pub async fn storage(state: &AppState, c: &Caller, namespace: &str) -> Result<StorageReport, AppError> {
+    let (ns, _, _) = visible(state, c, namespace).await?;
+    let plan = compute(state, &ns, None).await?;
+    let repos: HashMap<String, i64> = store::repositories::list(&state.db, Some(ns.id))
+        .await?
+        .into_iter()
+        .map(|r| (r.name, r.id))
+        .collect();
+    let mut deleted: std::collections::HashSet<(i64, String)> = std::collections::HashSet::new();
+    for d in &plan.delete {
+        if let Some(id) = repos.get(&d.repository) {
+            deleted.insert((*id, d.digest.clone()));
+            deleted.extend(d.accessories.iter().map(|a| (*id, a.clone())));
+        }
+    }
+    let held = store_retention::all_held(&state.db).await?;
+    let mut digests: Vec<String> = held.iter().map(|(_, d)| d.clone()).collect();
+    digests.sort();
+    digests.dedup();
+    let blobs = store_retention::blobs_of(&state.db, &digests).await?;
+    // Blobs a manifest that stays uses, anywhere in the registry.
+    let mut kept: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for (repo, digest) in &held {
+        if !deleted.contains(&(*repo, digest.clone())) {
+            kept.extend(blobs.get(digest).into_iter().flatten().map(|(b, _)| b.as_str()));
+        }
+    }
+    let mut report = StorageReport::default();
+    let mut namespace_used: HashMap<&str, i64> = HashMap::new();
+    let mut namespace_freed: HashMap<&str, i64> = HashMap::new();
+    let names: HashMap<i64, &str> = repos.iter().map(|(n, id)| (*id, n.as_str())).collect();
+    // Per repository: the blobs it uses, and those the plan frees (digest → size).
+    let mut per_repo: std::collections::BTreeMap<&str, (Blobs<'_>, Blobs<'_>)> =
+        names.values().map(|n| (*n, (HashMap::new(), HashMap::new()))).collect();
+    for (repo, digest) in &held {
+        let Some(name) = names.get(repo).copied() else { continue };
+        let Some(list) = blobs.get(digest) else {
+            report.manifests_unread += 1;
+            continue;
+        };
+        let (used, freed) = per_repo.entry(name).or_default();
+        let gone = deleted.contains(&(*repo, digest.clone()));
+        for (blob, size) in list {
+            used.insert(blob, *size);
+            namespace_used.insert(blob, *size);
+            if gone && !kept.contains(blob.as_str()) {
+                freed.insert(blob, *size);
+                namespace_freed.insert(blob, *size);
+            }
+        }
+    }
+    report.in_use = namespace_used.values().sum();
+    report.freed_by_plan = namespace_freed.values().sum();
+    report.repositories = per_repo
+        .into_iter()
+        .map(|(name, (used, freed))| RepositoryStorage {
+            repository: name.to_owned(),
+            in_use: used.values().sum(),
+            freed_by_plan: freed.values().sum(),
+        })
+        .collect();
+    Ok(report)
+}
+
 /// Runs the namespace's policy now: deletes what the plan lists through the registry, each
 /// image with every tag on it and its accessories. A run that would delete more than
 /// `retention_max_delete_share` of the namespace's tags is recorded as held unless `confirm`.
@@ -239,12 +310,7 @@ pub async fn run(state: &AppState, c: &Caller, namespace: &str, confirm: bool) -
         Action::Delete,
     )
     .ok_or_else(|| AppError::Forbidden("you may not delete images here".into()))?;
-    let trigger = if c.name() == RETENTION_NAME {
-        RetentionTrigger::Schedule
-    } else {
-        RetentionTrigger::Manual
-    };
-    execute(state, c, &ns, grant, trigger, confirm).await
+    execute(state, c, &ns, grant, RetentionTrigger::Manual, confirm).await
 }
 
 async fn execute(

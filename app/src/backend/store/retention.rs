@@ -310,3 +310,48 @@ pub async fn last_started(db: &impl ConnectionTrait, namespace_id: i64) -> Resul
         .one(db)
         .await?)
 }
+
+/// Every (repository, manifest digest) wharf knows a repository holds, registry-wide.
+pub async fn all_held(db: &impl ConnectionTrait) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(repository_manifest::Entity::find()
+        .select_only()
+        .column(repository_manifest::Column::RepositoryId)
+        .column(repository_manifest::Column::Digest)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The blobs each stored manifest uses: itself, its configuration and its layers, with their
+/// sizes (an index's platform images are manifests of their own). Manifests not read yet are
+/// absent.
+pub async fn blobs_of(
+    db: &impl ConnectionTrait,
+    digests: &[String],
+) -> Result<HashMap<String, Vec<(String, i64)>>, AppError> {
+    let mut out = HashMap::with_capacity(digests.len());
+    for chunk in digests.chunks(CHUNK) {
+        let rows: Vec<(String, i64, String)> = manifest::Entity::find()
+            .select_only()
+            .column(manifest::Column::Digest)
+            .column(manifest::Column::Size)
+            .column(manifest::Column::Body)
+            .filter(manifest::Column::Digest.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (digest, size, body) in rows {
+            let mut blobs = vec![(digest.clone(), size)];
+            if let Ok(m) = Manifest::parse(body.as_bytes()) {
+                blobs.extend(
+                    m.config
+                        .iter()
+                        .chain(m.layers.iter())
+                        .map(|d| (d.digest.clone(), std::cmp::max(d.size, 0))),
+                );
+            }
+            out.insert(digest, blobs);
+        }
+    }
+    Ok(out)
+}

@@ -4,11 +4,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::retention::{get_retention, ClearRetention, PreviewRetention, RunRetention, SaveRetention};
-use crate::domain::retention::{RetentionPlan, RetentionRules, RetentionRunRow, RetentionSettings};
+use crate::api::retention::{
+    get_retention, retention_storage, ClearRetention, PreviewRetention, RunRetention, SaveRetention,
+};
+use crate::domain::retention::{RetentionPlan, RetentionRules, RetentionRunRow, RetentionSettings, StorageReport};
 use crate::domain::RetentionStatus;
 use crate::ui::components::{style, toast_error, toast_ok, Badge, Empty, Loading, Modal, PageError};
-use crate::ui::namespace_label;
+use crate::ui::{human_size, namespace_label};
 
 /// `a, b c` → `["a", "b", "c"]`.
 fn patterns(text: &str) -> Vec<String> {
@@ -38,6 +40,7 @@ pub fn RetentionPage() -> impl IntoView {
     };
     let changed = RwSignal::new(0u64);
     let settings = Resource::new(move || (name(), changed.get()), |(n, _)| get_retention(n));
+    let storage = Resource::new(move || (name(), changed.get()), |(n, _)| retention_storage(n));
     view! {
         <leptos_meta::Title text=move || format!("Retention · {} · wharf", namespace_label(&name()))/>
         <nav class="mb-2 text-sm">
@@ -57,6 +60,11 @@ pub fn RetentionPage() -> impl IntoView {
                     Ok(s) => view! { <RetentionBody settings=s changed/> }.into_any(),
                     Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
+            })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                storage.await.ok().map(|s| view! { <StorageView report=s/> })
             })}
         </Suspense>
     }
@@ -288,6 +296,47 @@ fn PlanView(plan: RetentionPlan) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+#[component]
+fn StorageView(report: StorageReport) -> impl IntoView {
+    let unread = (report.manifests_unread > 0).then(|| {
+        format!(
+            " {} manifests not read from the registry yet are not counted.",
+            report.manifests_unread
+        )
+    });
+    view! {
+        <section class="mt-6" data-testid="retention-storage">
+            <h2 class=style::H2>"Storage"</h2>
+            <p class="mb-3 text-sm text-slate-600">
+                {format!(
+                    "{} in use; the garbage collection would free {} once the saved policy has run (layers other images use stay).",
+                    human_size(report.in_use),
+                    human_size(report.freed_by_plan)
+                )}
+                {unread}
+            </p>
+            <div class=format!("overflow-x-auto {}", style::CARD)>
+                <table class=style::TABLE>
+                    <thead class=style::THEAD><tr>
+                        <th class=style::TH>"Repository"</th>
+                        <th class=style::TH>"In use"</th>
+                        <th class=style::TH>"Freed by the plan"</th>
+                    </tr></thead>
+                    <tbody>
+                        {report.repositories.into_iter().map(|r| view! {
+                            <tr class=style::TR>
+                                <td class=format!("{} font-mono", style::TD)>{r.repository}</td>
+                                <td class=style::TD>{human_size(r.in_use)}</td>
+                                <td class=style::TD>{human_size(r.freed_by_plan)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
     }
 }
 

@@ -170,6 +170,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(namespaces::get, namespaces::update, namespaces::delete))
         .routes(routes!(retention::get, retention::put, retention::delete))
         .routes(routes!(retention::plan))
+        .routes(routes!(retention::storage))
         .routes(routes!(retention::run))
         .routes(routes!(repositories::list))
         .routes(routes!(repositories::get, repositories::update))

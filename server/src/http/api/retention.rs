@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use wharf_app::backend::error::ApiError;
 use wharf_app::backend::services::retention;
-use wharf_app::domain::retention::{RetentionPlan, RetentionRules, RetentionRunRow, RetentionSettings};
+use wharf_app::domain::retention::{RetentionPlan, RetentionRules, RetentionRunRow, RetentionSettings, StorageReport};
 
 use super::extract::{Json, Path, Query};
 use super::namespaces::real_name;
@@ -72,6 +72,19 @@ pub async fn delete(
 pub async fn plan(api: Api, Path(name): Path<String>) -> Result<axum::Json<RetentionPlan>, ApiError> {
     let name = real_name(name);
     api.call(async move |s, c| retention::plan(s, c, &name, None).await)
+        .await
+        .map(axum::Json)
+}
+
+/// Disk space per repository (manifests, configurations, layers wharf knows; each blob once),
+/// and what the garbage collection would free once the plan is carried out (blobs no kept
+/// manifest anywhere in the registry uses).
+#[utoipa::path(get, path = "/api/v1/namespaces/{name}/retention/storage", tag = "retention",
+    params(("name" = String, Path, description = "Namespace name")),
+    responses((status = 200, body = StorageReport), Errors))]
+pub async fn storage(api: Api, Path(name): Path<String>) -> Result<axum::Json<StorageReport>, ApiError> {
+    let name = real_name(name);
+    api.call(async move |s, c| retention::storage(s, c, &name).await)
         .await
         .map(axum::Json)
 }
