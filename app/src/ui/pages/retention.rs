@@ -279,7 +279,7 @@ fn PlanView(plan: RetentionPlan) -> impl IntoView {
                                 <td class=style::TD><Badge text="delete" tone="red"/></td>
                                 <td class=format!("{} font-mono", style::TD)>{d.repository}</td>
                                 <td class=format!("{} font-mono", style::TD) title=d.digest.clone()>{short(&d.digest)}</td>
-                                <td class=format!("{} break-all", style::TD)>{tags}</td>
+                                <td class=format!("{} min-w-40 max-w-xs [overflow-wrap:anywhere]", style::TD)>{tags}</td>
                                 <td class=style::TD>{with}</td>
                             </tr>
                         }
@@ -289,8 +289,8 @@ fn PlanView(plan: RetentionPlan) -> impl IntoView {
                             <td class=style::TD><Badge text="keep" tone="green"/></td>
                             <td class=format!("{} font-mono", style::TD)>{k.repository}</td>
                             <td class=format!("{} font-mono", style::TD) title=k.digest.clone()>{short(&k.digest)}</td>
-                            <td class=format!("{} break-all", style::TD)>{k.tags.join(", ")}</td>
-                            <td class=format!("{} text-slate-600", style::TD)>{k.reason}</td>
+                            <td class=format!("{} min-w-40 max-w-xs [overflow-wrap:anywhere]", style::TD)>{k.tags.join(", ")}</td>
+                            <td class=format!("{} min-w-48 max-w-md text-slate-600 [overflow-wrap:anywhere]", style::TD)>{k.reason}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
