@@ -166,7 +166,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/namespaces/:name") view={Lazy::<pages::namespaces::NamespaceRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/namespaces/:name/retention") view={Lazy::<pages::retention::RetentionRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/repositories") view=pages::repositories::RepositoriesPage ssr=SsrMode::Async/>
-                        <Route path=path!("/r/*name") view=pages::repository::RepositoryPage ssr=SsrMode::Async/>
+                        <Route path=path!("/r/*name") view={Lazy::<pages::repository::RepositoryRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/i/*reference") view={Lazy::<pages::image::ImageRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/search") view={Lazy::<pages::search::SearchRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/account") view={Lazy::<pages::account::AccountRoute>::new()} ssr=SsrMode::Async/>

@@ -454,3 +454,18 @@ fn ImageRowView(
         </tr>
     }
 }
+
+/// The RepositoryPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`): the main module every page loads stays smaller.
+pub struct RepositoryRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for RepositoryRoute {
+    fn data() -> Self {
+        RepositoryRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <RepositoryPage/> }.into_any()
+    }
+}
