@@ -39,6 +39,8 @@ step "unit tests (app: domain, policy, auth, config)"
 cargo test -p wharf-app --features ssr
 step "server tests (unit + integration with real registry, skopeo, podman; SQLite and PostgreSQL)"
 cargo test -p wharf-server
+step "benchmarks kept runnable (retention plan at 100,000 tags, a run against registry 3.1.1; figures in docs/BENCHMARKS.md)"
+cargo test -p wharf-server --test integration -- --ignored --nocapture retention_plan_at_100k_tags retention_run_against_registry_3
 
 step "browser tests (Playwright + Debian Chromium against a release build)"
 bash scripts/build.sh

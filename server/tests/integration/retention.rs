@@ -359,7 +359,7 @@ async fn the_leader_runs_retention_on_schedule() {
 /// repositories × 100 tags, each tag its own image), on SQLite. Ignored by default; run with
 /// `cargo test -p wharf-server --test integration -- --ignored --nocapture retention_plan_at_100k_tags`.
 #[tokio::test]
-#[ignore]
+#[ignore = "benchmark (docs/BENCHMARKS.md); scripts/test.sh runs it"]
 async fn retention_plan_at_100k_tags() {
     use sea_orm::{ActiveValue::Set, ConnectionTrait};
     use wharf_app::backend::entity::{repository, repository_manifest};
@@ -598,7 +598,7 @@ async fn garbage_collection_after_retention_frees_the_disk() {
 /// 150 of 200 images (each its own tag) through the registry. Ignored by default; run with
 /// `cargo test -p wharf-server --test integration -- --ignored --nocapture retention_run_against_registry_3`.
 #[tokio::test]
-#[ignore]
+#[ignore = "benchmark (docs/BENCHMARKS.md); scripts/test.sh runs it"]
 async fn retention_run_against_registry_3() {
     let w = TestWharf::start(DbKind::Sqlite).await;
     w.add_user("alice", PW, false).await;

@@ -112,6 +112,27 @@ pub async fn namespaces_with_policies(db: &impl ConnectionTrait) -> Result<Vec<(
     Ok(latest.into_iter().collect())
 }
 
+/// The facts of `digest` in repository `repo`, known to wharf no later than `at` (held since
+/// then, or tagged then).
+fn seen(
+    by_repo: &mut HashMap<i64, HashMap<String, ManifestFacts>>,
+    repo: i64,
+    digest: String,
+    at: DateTime<Utc>,
+) -> &mut ManifestFacts {
+    let f = by_repo
+        .entry(repo)
+        .or_default()
+        .entry(digest.clone())
+        .or_insert_with(|| ManifestFacts {
+            digest,
+            first_seen: i64::MAX,
+            ..Default::default()
+        });
+    f.first_seen = std::cmp::min(f.first_seen, at.timestamp());
+    f
+}
+
 /// Every manifest each repository of the namespace holds, as the rules see it: its tags, when
 /// wharf first knew it, its `subject`, and for an index the manifests it lists. A handful of
 /// queries whatever the size of the namespace.
@@ -151,29 +172,10 @@ pub async fn contents(
 
     let mut by_repo: HashMap<i64, HashMap<String, ManifestFacts>> = HashMap::new();
     for (repo, digest, seen_at) in held {
-        let f = by_repo
-            .entry(repo)
-            .or_default()
-            .entry(digest.clone())
-            .or_insert_with(|| ManifestFacts {
-                digest,
-                first_seen: seen_at.timestamp(),
-                ..Default::default()
-            });
-        f.first_seen = std::cmp::min(f.first_seen, seen_at.timestamp());
+        seen(&mut by_repo, repo, digest, seen_at);
     }
     for (repo, digest, name, pushed_at, pulled_at) in tags {
-        let f = by_repo
-            .entry(repo)
-            .or_default()
-            .entry(digest.clone())
-            .or_insert_with(|| ManifestFacts {
-                digest,
-                first_seen: pushed_at.timestamp(),
-                ..Default::default()
-            });
-        f.first_seen = std::cmp::min(f.first_seen, pushed_at.timestamp());
-        f.tags.push(TagFacts {
+        seen(&mut by_repo, repo, digest, pushed_at).tags.push(TagFacts {
             name,
             pushed_at: pushed_at.timestamp(),
             last_pulled_at: pulled_at.map(|t| t.timestamp()),

@@ -96,10 +96,6 @@ struct TagsPage {
 
 /// The referrers API answers an OCI image index.
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-/// A page of referrers is a small index; 4 MiB (the manifest limit) is plenty.
-const REFERRERS_CAP: usize = 4 << 20;
-/// Referrer pages followed at most for one digest.
-const REFERRER_PAGES: usize = 100;
 
 #[derive(Deserialize)]
 struct ReferrersPage {
@@ -217,6 +213,7 @@ impl RegistryClient {
         auth: &str,
         items: impl Fn(T) -> Vec<String>,
         missing_is_empty: bool,
+        accept: Option<&str>,
     ) -> Result<Vec<String>, RegistryError> {
         let mut out = Vec::new();
         let mut next = Some(first);
@@ -237,7 +234,11 @@ impl RegistryClient {
                     message: "the next page is on another host".into(),
                 });
             }
-            let resp = self.send(self.http.get(&url).header(AUTHORIZATION, auth), &url).await?;
+            let mut req = self.http.get(&url).header(AUTHORIZATION, auth);
+            if let Some(accept) = accept {
+                req = req.header(ACCEPT, accept);
+            }
+            let resp = self.send(req, &url).await?;
             // Unknown repository: no tags. A later page going missing is an error, not the end.
             if missing_is_empty && pages == 1 && resp.status() == StatusCode::NOT_FOUND {
                 return Ok(out);
@@ -277,6 +278,7 @@ impl RegistryClient {
                     &auth,
                     |p: CatalogPage| p.repositories.unwrap_or_default(),
                     false,
+                    None,
                 )
                 .await;
             match listed {
@@ -294,6 +296,7 @@ impl RegistryClient {
             &auth,
             |p: TagsPage| p.tags.unwrap_or_default(),
             true,
+            None,
         )
         .await
     }
@@ -391,47 +394,20 @@ impl RegistryClient {
     /// distribution (2.8, 3.1) answers 404.
     pub async fn referrers(&self, repository: &str, digest: &str) -> Result<Option<Vec<String>>, RegistryError> {
         let auth = self.bearer("repository", repository, &["pull"])?;
-        let mut out = Vec::new();
-        let mut next = Some(format!("/v2/{repository}/referrers/{digest}"));
-        let mut pages = 0;
-        while let Some(path) = next.take() {
-            pages += 1;
-            let url = self.absolute(&path);
-            if pages > REFERRER_PAGES || !url.starts_with(&format!("{}/", self.base)) {
-                return Err(RegistryError::Protocol {
-                    url,
-                    message: "referrers: too many pages, or a page on another host".into(),
-                });
-            }
-            let req = self
-                .http
-                .get(&url)
-                .header(AUTHORIZATION, &auth)
-                .header(ACCEPT, OCI_INDEX);
-            let resp = self.send(req, &url).await?;
-            if pages == 1 && resp.status() == StatusCode::NOT_FOUND {
-                return Ok(None);
-            }
-            if !resp.status().is_success() {
-                return Err(RegistryError::Status {
-                    url,
-                    status: resp.status().as_u16(),
-                });
-            }
-            next = resp
-                .headers()
-                .get_all(LINK)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(next_link);
-            let body = read_capped(resp, &url, REFERRERS_CAP).await?;
-            let page: ReferrersPage = serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
-                url: url.clone(),
-                message: format!("referrers: {e}"),
-            })?;
-            out.extend(page.manifests.into_iter().map(|m| m.digest));
+        let listed = self
+            .paginate(
+                format!("/v2/{repository}/referrers/{digest}"),
+                &auth,
+                |p: ReferrersPage| p.manifests.into_iter().map(|m| m.digest).collect(),
+                false,
+                Some(OCI_INDEX),
+            )
+            .await;
+        match listed {
+            Ok(found) => Ok(Some(found)),
+            Err(RegistryError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
         }
-        Ok(Some(out))
     }
 
     /// Deletes a manifest by digest (every tag on it goes with it).
