@@ -468,7 +468,11 @@ test.describe.serial("the wharf console", () => {
     await open(page, "/namespaces/devs");
     await expect(page.getByText("Images of the dev team").first()).toBeVisible();
     await expect(page.getByTestId("namespace-settings")).toHaveCount(0);
-    await expect(page.getByTestId("webhooks")).toHaveCount(0);
+    await expect(page.getByTestId("webhooks-link")).toHaveCount(0);
+    // The webhooks page itself refuses them.
+    await open(page, "/namespaces/devs/webhooks");
+    await expect(page.getByRole("alert")).toContainText("only those who manage this namespace may see and change its webhooks");
+    await expect(page.getByTestId("new-webhook")).toHaveCount(0);
   });
 
   test("the owner sets a retention policy, previews exactly what goes, and runs it", async ({ browser }) => {
@@ -541,6 +545,8 @@ test.describe.serial("the wharf console", () => {
     const secret = "e2e-webhook-secret";
     try {
       await open(admin, "/namespaces/devs");
+      await admin.getByTestId("webhooks-link").click();
+      await expect(admin).toHaveURL(/\/namespaces\/devs\/webhooks$/);
       const hooks = admin.getByTestId("webhooks");
       await expect(hooks).toContainText("No webhooks yet.");
       await hooks.getByTestId("new-webhook").locator("summary").click();
@@ -616,6 +622,7 @@ test.describe.serial("the wharf console", () => {
       ["/namespaces", /^Namespaces · wharf$/],
       ["/namespaces/devs", /^devs · namespace · wharf$/],
       ["/namespaces/devs/retention", /^Retention · devs · wharf$/],
+      ["/namespaces/devs/webhooks", /^Webhooks · devs · wharf$/],
       ["/repositories", /^Repositories · wharf$/],
       ["/r/devs/tool", /^devs\/tool · wharf$/],
       ["/i/devs/tool:1.0", /^devs\/tool:1.0 · wharf$/],

@@ -165,6 +165,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/namespaces") view={Lazy::<pages::namespaces::NamespacesRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/namespaces/:name") view={Lazy::<pages::namespaces::NamespaceRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/namespaces/:name/retention") view={Lazy::<pages::retention::RetentionRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/namespaces/:name/webhooks") view={Lazy::<pages::webhooks::WebhooksRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/repositories") view=pages::repositories::RepositoriesPage ssr=SsrMode::Async/>
                         <Route path=path!("/r/*name") view={Lazy::<pages::repository::RepositoryRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/i/*reference") view={Lazy::<pages::image::ImageRoute>::new()} ssr=SsrMode::Async/>

@@ -116,12 +116,16 @@ pub fn NamespacePage() -> impl IntoView {
                         </p>
                         {(!s.description.is_empty()).then(|| view! { <p class="mt-2 text-slate-700 whitespace-pre-line">{s.description.clone()}</p> })}
                     </div>
-                    {manage.then(|| {
-                        let href = format!("/namespaces/{}/retention", if s.name.is_empty() { "_" } else { s.name.as_str() });
-                        view! { <p class="mb-3 text-sm"><a class=style::LINK href=href data-testid="retention-link">"Tag retention policy"</a></p> }
+                    {(manage || hooks).then(|| {
+                        let base = format!("/namespaces/{}", if s.name.is_empty() { "_" } else { s.name.as_str() });
+                        view! {
+                            <p class="mb-3 flex flex-wrap gap-x-4 text-sm">
+                                {manage.then(|| view! { <a class=style::LINK href=format!("{base}/retention") data-testid="retention-link">"Tag retention policy"</a> })}
+                                {hooks.then(|| view! { <a class=style::LINK href=format!("{base}/webhooks") data-testid="webhooks-link">"Webhooks"</a> })}
+                            </p>
+                        }
                     })}
                     {manage.then(|| view! { <NamespaceSettings detail=d.clone() deletable changed/> })}
-                    {hooks.then(|| view! { <super::webhooks::NamespaceWebhooks namespace=s.name.clone()/> })}
                 }.into_any()
             })}
         </Suspense>

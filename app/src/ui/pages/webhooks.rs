@@ -1,8 +1,9 @@
-//! A namespace's webhooks, on its page, for those who manage it: the list, a form to add one,
-//! and per hook: edit, test-fire, delete, and the delivery log with every attempt and
-//! redelivery.
+//! A namespace's webhooks, on their own page (`/namespaces/NAME/webhooks`, linked from the
+//! namespace page for those who manage them): the list, a form to add one, and per hook: edit,
+//! test-fire, delete, and the delivery log with every attempt and redelivery.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
 
 use crate::api::webhooks::{
     list_webhook_deliveries, list_webhooks, CreateWebhook, DeleteWebhook, RedeliverWebhook, TestWebhook, UpdateWebhook,
@@ -10,6 +11,7 @@ use crate::api::webhooks::{
 use crate::domain::dto::{WebhookDelivery, WebhookHeader, WebhookSummary};
 use crate::domain::{DeliveryStatus, WebhookEvent};
 use crate::ui::components::{style, toast_error, toast_ok, toast_outcome, Badge, Empty, Loading, Modal, PageError};
+use crate::ui::namespace_label;
 use crate::ui::short_time;
 
 /// `Name: value` lines into headers; blank lines are skipped.
@@ -50,8 +52,44 @@ fn status_badge(status: DeliveryStatus) -> impl IntoView {
 
 const CHECKBOX: &str = "h-4 w-4 rounded border-slate-300 focus:ring-sky-500";
 
+/// The page: the namespace's webhooks (the server answers 403 to those who may not manage them).
 #[component]
-pub fn NamespaceWebhooks(namespace: String) -> impl IntoView {
+pub fn WebhooksPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || {
+        params
+            .with(|p| p.get("name"))
+            .map(|n| if n == "_" { String::new() } else { n })
+            .unwrap_or_default()
+    };
+    view! {
+        <leptos_meta::Title text=move || format!("Webhooks · {} · wharf", namespace_label(&name()))/>
+        <nav class="mb-2 text-sm">
+            <a class=style::LINK href=move || format!("/namespaces/{}", if name().is_empty() { "_".to_owned() } else { name() })>
+                {move || namespace_label(&name())}
+            </a>
+        </nav>
+        {move || view! { <NamespaceWebhooks namespace=name()/> }}
+    }
+}
+
+/// The WebhooksPage as a route whose code is a separate wasm chunk, fetched on first visit
+/// (`cargo leptos build --split`): the namespace page stays small for everyone.
+pub struct WebhooksRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for WebhooksRoute {
+    fn data() -> Self {
+        WebhooksRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <WebhooksPage/> }.into_any()
+    }
+}
+
+#[component]
+fn NamespaceWebhooks(namespace: String) -> impl IntoView {
     let changed = RwSignal::new(0u64);
     let ns = namespace.clone();
     let hooks = Resource::new(move || (ns.clone(), changed.get()), |(n, _)| list_webhooks(n));
@@ -64,19 +102,20 @@ pub fn NamespaceWebhooks(namespace: String) -> impl IntoView {
                 " (HMAC-SHA256 of the timestamp, a dot and the body) when the hook has a secret. Failed deliveries are retried with growing waits."
             </p>
             <Transition fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
+                {move || { let namespace = namespace.clone(); Suspend::new(async move {
                     match hooks.await {
-                        Ok(list) if list.is_empty() => view! { <Empty text="No webhooks yet."/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <Empty text="No webhooks yet."/> <NewWebhookForm namespace changed/> }.into_any(),
                         Ok(list) => view! {
                             <ul class="space-y-3" data-testid="webhook-list">
                                 {list.into_iter().map(|h| view! { <WebhookItem hook=h changed/> }).collect_view()}
                             </ul>
+                            <NewWebhookForm namespace changed/>
                         }.into_any(),
+                        // Refused (or gone): no form to fill in for nothing.
                         Err(e) => view! { <PageError error=e/> }.into_any(),
                     }
-                })}
+                })}}
             </Transition>
-            <NewWebhookForm namespace changed/>
         </section>
     }
 }
