@@ -6,19 +6,23 @@
 //! Statements a batch shares run once for it: the event-id claims are one insert, the earlier
 //! deletes one query, the audit entries one insert, each namespace's hooks one read; and each
 //! run of consecutive pushes reads and writes its repositories and tags once ([`apply_pushes`]).
+//! Writes nothing reads back before the next event (the run's tags and digests, the audit) go
+//! to the database together ([`WriteBatch`]: one round trip on PostgreSQL).
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, InsertStatement, OnConflict, Query, SelectStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Statement};
 use serde::Serialize;
 
 use super::envelope::{EventAction, RegistryEvent};
+use super::sources::ReplicaSources;
 use crate::backend::entity::{activity as activity_row, registry_event, webhook};
 use crate::backend::store::activity::{self, NewActivity};
 use crate::backend::store::tags::TagPush;
-use crate::backend::store::{images, registries, repositories, tags};
+use crate::backend::store::write_batch::{self, WriteBatch};
+use crate::backend::store::{images, repositories, tags};
 use crate::backend::webhooks::payload::{self, Payload};
 use crate::backend::webhooks::queue;
 use crate::domain::{AppError, WebhookEvent};
@@ -55,10 +59,11 @@ pub struct Envelope<'a> {
 pub async fn ingest(
     db: &DatabaseConnection,
     settings: &IngestSettings,
+    sources: &ReplicaSources,
     replica_name: Option<&str>,
     events: &[RegistryEvent],
 ) -> Result<IngestReport, AppError> {
-    let mut reports = ingest_batch(db, settings, &[Envelope { replica_name, events }]).await?;
+    let mut reports = ingest_batch(db, settings, sources, &[Envelope { replica_name, events }]).await?;
     Ok(reports.pop().unwrap_or_default())
 }
 
@@ -70,20 +75,21 @@ pub async fn ingest(
 pub fn ingest_batch<'a>(
     db: &'a DatabaseConnection,
     settings: &'a IngestSettings,
+    replicas: &'a ReplicaSources,
     envelopes: &'a [Envelope<'a>],
 ) -> futures::future::BoxFuture<'a, Result<Vec<IngestReport>, AppError>> {
-    Box::pin(apply_batch(db, settings, envelopes))
+    Box::pin(apply_batch(db, settings, replicas, envelopes))
 }
 
 async fn apply_batch(
     db: &DatabaseConnection,
     settings: &IngestSettings,
+    replicas: &ReplicaSources,
     envelopes: &[Envelope<'_>],
 ) -> Result<Vec<IngestReport>, AppError> {
-    let sources = event_sources(db, envelopes).await?;
+    let sources = replicas.resolve(db, envelopes).await?;
     let txn = crate::backend::db::begin_write(db).await?;
-    let mut batch = Batch::start(&*txn, envelopes).await?;
-    let mut fresh = claim(&*txn, envelopes, &sources).await?;
+    let (mut batch, mut fresh) = Batch::start(&*txn, envelopes, &sources).await?;
     let mut reports = vec![IngestReport::default(); envelopes.len()];
     // The new events, in order, with the envelope each came in.
     let mut todo: Vec<(usize, &RegistryEvent)> = Vec::new();
@@ -103,6 +109,8 @@ async fn apply_batch(
     // once for all of them); any other event alone, in its place.
     let mut rest = &todo[..];
     while let Some(&(i, first)) = rest.first() {
+        // What the previous run wrote is read by this one.
+        batch.writes.flush(&*txn).await?;
         let run = rest.iter().take_while(|(_, e)| is_push(e)).count();
         if run > 0 {
             let (pushes, later) = rest.split_at(run);
@@ -120,57 +128,19 @@ async fn apply_batch(
         }
         rest = &rest[1..];
     }
-    activity::record_many(&*txn, std::mem::take(&mut batch.audit)).await?;
+    if let Some(audit) = activity::record_many_query(std::mem::take(&mut batch.audit)) {
+        batch.writes.add(txn.get_database_backend(), &audit);
+    }
+    batch.writes.flush(&*txn).await?;
     txn.commit().await?;
-    note_sources(db, envelopes, &sources).await;
+    replicas.note(db, envelopes, &sources).await;
     Ok(reports)
 }
 
-/// The replica each envelope came from (one lookup per distinct name and instance).
-async fn event_sources(db: &DatabaseConnection, envelopes: &[Envelope<'_>]) -> Result<Vec<Option<i64>>, AppError> {
-    let mut known: HashMap<(Option<&str>, Option<&str>), Option<i64>> = HashMap::new();
-    let mut sources = Vec::with_capacity(envelopes.len());
-    for envelope in envelopes {
-        let instance = envelope.events.first().and_then(|e| e.source_instance.as_deref());
-        let key = (envelope.replica_name, instance);
-        let id = match known.get(&key) {
-            Some(id) => *id,
-            None => {
-                let id = registries::event_source(db, key.0, key.1).await?;
-                known.insert(key, id);
-                id
-            }
-        };
-        sources.push(id);
-    }
-    Ok(sources)
-}
-
-/// After the commit and outside its transaction (bookkeeping, not part of the events): when
-/// each replica last sent something, from its newest envelope in the batch.
-async fn note_sources(db: &DatabaseConnection, envelopes: &[Envelope<'_>], sources: &[Option<i64>]) {
-    let mut noted = HashSet::new();
-    for (envelope, source) in envelopes.iter().zip(sources).rev() {
-        let (Some(id), Some(first)) = (source, envelope.events.first()) else {
-            continue;
-        };
-        if !noted.insert(*id) {
-            continue;
-        }
-        let (addr, instance) = (first.source_addr.as_deref(), first.source_instance.as_deref());
-        if let Err(e) = registries::note_event(db, *id, addr, instance, chrono::Utc::now()).await {
-            tracing::warn!(error = %e.detailed(), "recording the replica's last event");
-        }
-    }
-}
-
-/// Records the ids of the batch's events in one statement; returns those that were new (the
-/// others are retries or duplicates). A repeated id within the batch is recorded once.
-async fn claim(
-    db: &impl ConnectionTrait,
-    envelopes: &[Envelope<'_>],
-    sources: &[Option<i64>],
-) -> Result<HashSet<String>, AppError> {
+/// The statements recording the ids of the batch's events (one per 500), each returning the ids
+/// that were new (the others are retries or duplicates). A repeated id within the batch is
+/// recorded once.
+fn claim_queries(envelopes: &[Envelope<'_>], sources: &[Option<i64>]) -> Vec<InsertStatement> {
     use registry_event::Column as C;
     let now = chrono::Utc::now();
     let mut seen = HashSet::new();
@@ -182,42 +152,120 @@ async fn claim(
             }
         }
     }
-    let mut fresh = HashSet::with_capacity(rows.len());
     // Eight values a row: 4,000 a statement, well inside SQLite's limit on bound parameters.
-    for chunk in rows.chunks(500) {
-        let mut insert = Query::insert();
-        insert
-            .into_table(registry_event::Entity)
-            .columns([
-                C::EventId,
-                C::Action,
-                C::Repository,
-                C::Tag,
-                C::Digest,
-                C::OccurredAt,
-                C::ReceivedAt,
-                C::ReplicaId,
-            ])
-            .on_conflict(OnConflict::column(C::EventId).do_nothing().to_owned())
-            .returning_col(C::EventId);
-        for (e, source) in chunk {
-            let (tag, digest) = e.tag_and_digest();
-            insert.values_panic([
-                e.id.clone().into(),
-                e.action_name().into(),
-                e.repository.to_string().into(),
-                tag.map(str::to_owned).into(),
-                digest.map(str::to_owned).into(),
-                e.occurred_at.into(),
-                now.into(),
-                (*source).into(),
-            ]);
+    rows.chunks(500)
+        .map(|chunk| {
+            let mut insert = Query::insert();
+            insert
+                .into_table(registry_event::Entity)
+                .columns([
+                    C::EventId,
+                    C::Action,
+                    C::Repository,
+                    C::Tag,
+                    C::Digest,
+                    C::OccurredAt,
+                    C::ReceivedAt,
+                    C::ReplicaId,
+                ])
+                .on_conflict(OnConflict::column(C::EventId).do_nothing().to_owned())
+                .returning_col(C::EventId);
+            for (e, source) in chunk {
+                let (tag, digest) = e.tag_and_digest();
+                insert.values_panic([
+                    e.id.clone().into(),
+                    e.action_name().into(),
+                    e.repository.to_string().into(),
+                    tag.map(str::to_owned).into(),
+                    digest.map(str::to_owned).into(),
+                    e.occurred_at.into(),
+                    now.into(),
+                    (*source).into(),
+                ]);
+            }
+            insert
+        })
+        .collect()
+}
+
+/// The statements reading the deletes of `names` (one per 500) that happened after `after`:
+/// `repository, tag, digest, occurred_at`, after a first column that is always NULL (where the
+/// combined statement of [`claim_and_read_deletes`] puts the claimed ids).
+fn deletes_queries(names: &[&str], after: chrono::DateTime<chrono::Utc>) -> Vec<SelectStatement> {
+    use registry_event::Column as C;
+    names
+        .chunks(500)
+        .map(|chunk| {
+            Query::select()
+                .expr(Expr::cust("NULL"))
+                .columns([C::Repository, C::Tag, C::Digest, C::OccurredAt])
+                .from(registry_event::Entity)
+                .and_where(C::Repository.is_in(chunk.iter().copied()))
+                .and_where(C::Action.eq("delete"))
+                .and_where(C::OccurredAt.gt(after))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A delete read back: `(repository, tag, digest, occurred_at)`.
+type StoredDelete = (String, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>);
+
+fn stored_delete(row: &sea_orm::QueryResult) -> Result<StoredDelete, AppError> {
+    Ok((
+        row.try_get("", "repository")?,
+        row.try_get("", "tag")?,
+        row.try_get("", "digest")?,
+        row.try_get("", "occurred_at")?,
+    ))
+}
+
+/// Reads the stored deletes, then claims the event ids; returns the new ids and the deletes.
+/// On PostgreSQL a batch that fits one statement of each sends both as one: the claim as a
+/// `WITH` part, whose rows the read does not see (one snapshot), so the deletes are still
+/// those received before this batch. One round trip less per notification there.
+async fn claim_and_read_deletes(
+    db: &impl ConnectionTrait,
+    claims: Vec<InsertStatement>,
+    reads: Vec<SelectStatement>,
+) -> Result<(HashSet<String>, Vec<StoredDelete>), AppError> {
+    let mut fresh = HashSet::new();
+    let mut deletes = Vec::new();
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres && claims.len() == 1 && reads.len() == 1 {
+        let (claim, read) = (backend.build(&claims[0]), backend.build(&reads[0]));
+        let claim_values = claim.values.as_ref().map_or(0, |v| v.0.len());
+        let sql = format!(
+            "WITH claimed AS ({}) SELECT event_id AS claimed, NULL AS repository, NULL AS tag, NULL AS digest, \
+             NULL AS occurred_at FROM claimed UNION ALL {}",
+            claim.sql,
+            write_batch::shift_placeholders(&read.sql, claim_values)
+        );
+        let values = [claim.values, read.values].into_iter().flatten().flat_map(|v| v.0);
+        for row in db
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+        {
+            match row.try_get::<Option<String>>("", "claimed")? {
+                Some(id) => {
+                    fresh.insert(id);
+                }
+                None => deletes.push(stored_delete(&row)?),
+            }
         }
-        for row in db.query_all(&insert).await? {
+        return Ok((fresh, deletes));
+    }
+    for read in &reads {
+        for row in db.query_all(read).await? {
+            deletes.push(stored_delete(&row)?);
+        }
+    }
+    for claim in &claims {
+        for row in db.query_all(claim).await? {
             fresh.insert(row.try_get::<String>("", "event_id")?);
         }
     }
-    Ok(fresh)
+    Ok((fresh, deletes))
 }
 
 /// What one batch's events share while they are applied.
@@ -229,12 +277,20 @@ struct Batch {
     hooks: HashMap<i64, Vec<webhook::Model>>,
     /// Audit entries, written together before the commit.
     audit: Vec<activity_row::ActiveModel>,
+    /// Writes not read back before the next event or run: sent together (one round trip on
+    /// PostgreSQL), flushed before anything that could read them.
+    writes: WriteBatch,
 }
 
 impl Batch {
     /// Reads the stored deletes the batch's pushes must be checked against (before its own
-    /// events are claimed, so these are the deletes received earlier).
-    async fn start(db: &impl ConnectionTrait, envelopes: &[Envelope<'_>]) -> Result<Batch, AppError> {
+    /// events are claimed, so these are the deletes received earlier), and claims the batch's
+    /// event ids: returns the batch and the ids that were new.
+    async fn start(
+        db: &impl ConnectionTrait,
+        envelopes: &[Envelope<'_>],
+        sources: &[Option<i64>],
+    ) -> Result<(Batch, HashSet<String>), AppError> {
         let pushes = envelopes
             .iter()
             .flat_map(|e| e.events)
@@ -247,27 +303,26 @@ impl Batch {
                 .entry(e.repository.to_string())
                 .or_insert_with(|| LaterDeletes(Vec::new()));
         }
-        if let Some(after) = after {
-            let names: Vec<String> = deletes.keys().cloned().collect();
-            for chunk in names.chunks(500) {
-                let found = registry_event::Entity::find()
-                    .filter(registry_event::Column::Repository.is_in(chunk.to_vec()))
-                    .filter(registry_event::Column::Action.eq("delete"))
-                    .filter(registry_event::Column::OccurredAt.gt(after))
-                    .all(db)
-                    .await?;
-                for d in found {
-                    if let Some(later) = deletes.get_mut(&d.repository) {
-                        later.0.push((d.tag, d.digest, d.occurred_at));
-                    }
-                }
+        let reads = match after {
+            Some(after) => {
+                let names: Vec<&str> = deletes.keys().map(String::as_str).collect();
+                deletes_queries(&names, after)
+            }
+            None => Vec::new(),
+        };
+        let (fresh, stored) = claim_and_read_deletes(db, claim_queries(envelopes, sources), reads).await?;
+        for (repository, tag, digest, at) in stored {
+            if let Some(later) = deletes.get_mut(&repository) {
+                later.0.push((tag, digest, at));
             }
         }
-        Ok(Batch {
+        let batch = Batch {
             deletes,
             hooks: HashMap::new(),
             audit: Vec::new(),
-        })
+            writes: WriteBatch::default(),
+        };
+        Ok((batch, fresh))
     }
 
     /// A delete claimed in this batch counts against the batch's later pushes.
@@ -399,7 +454,10 @@ async fn apply_pushes(
     reports: &mut [IngestReport],
 ) -> Result<(), AppError> {
     let wanted: Vec<_> = pushes.iter().map(|(_, e)| (&e.repository, e.occurred_at)).collect();
-    let repos = repositories::ensure_many(db, &wanted).await?;
+    let (repos, without_hooks) = repositories::ensure_many(db, &wanted).await?;
+    for ns in without_hooks {
+        batch.hooks.entry(ns).or_default();
+    }
     let mut keys: Vec<(i64, &str)> = Vec::new();
     for (_, e) in pushes {
         if let (EventAction::PushManifest { tag: Some(tag), .. }, Some(repo)) =
@@ -422,7 +480,9 @@ async fn apply_pushes(
         }
     }
     if let Some(at) = pushes.iter().map(|(_, e)| e.occurred_at).max() {
-        images::note_many(db, &held, at).await?;
+        for insert in images::note_many_queries(&held, at) {
+            batch.writes.add(db.get_database_backend(), &insert);
+        }
     }
     let mut states = tags::pushed_states(db, &keys).await?;
     // The tags this run changes (sorted: rows written in one order by every run).
@@ -495,7 +555,10 @@ async fn apply_pushes(
         .into_iter()
         .filter_map(|key| states.remove(&key).map(|state| (key, state)))
         .collect();
-    tags::write_pushed(db, &writes).await
+    for insert in tags::write_pushed_queries(&writes) {
+        batch.writes.add(db.get_database_backend(), &insert);
+    }
+    Ok(())
 }
 
 /// Applies one new event other than a push; `None` when it is older than what the database
@@ -652,6 +715,7 @@ mod tests {
         let reports = ingest_batch(
             &db,
             &settings,
+            &ReplicaSources::default(),
             &[
                 Envelope {
                     replica_name: None,

@@ -2,10 +2,12 @@
 //!
 //! [`envelope`] turns the raw JSON into checked [`envelope::RegistryEvent`]s (all or nothing);
 //! [`ingest`] applies them in one transaction, skipping event ids already seen; [`writer`]
-//! gathers the requests that arrive together into one such transaction (group commit).
+//! gathers the requests that arrive together into one such transaction (group commit);
+//! [`sources`] remembers which replica sent them.
 
 pub mod envelope;
 pub mod ingest;
+pub mod sources;
 pub mod writer;
 
 pub use envelope::{parse_envelope, EventAction, RegistryEvent, MANIFEST_MEDIA_TYPES};

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::envelope::RegistryEvent;
 use super::ingest::{self, Envelope, IngestReport, IngestSettings};
+use super::sources::ReplicaSources;
 use crate::domain::AppError;
 
 /// At most this many envelopes share a transaction: bounds its length, and the work redone
@@ -39,6 +40,8 @@ pub struct IngestWriter {
 struct Inner {
     db: DatabaseConnection,
     settings: IngestSettings,
+    /// Which replica sent what, remembered across requests.
+    replicas: ReplicaSources,
     queue: OnceLock<mpsc::Sender<Job>>,
     /// Shared transactions attempted (one per batch; a failed one retried alone adds more).
     transactions: AtomicU64,
@@ -50,6 +53,7 @@ impl IngestWriter {
             inner: Arc::new(Inner {
                 db,
                 settings,
+                replicas: ReplicaSources::default(),
                 queue: OnceLock::new(),
                 transactions: AtomicU64::new(0),
             }),
@@ -75,7 +79,14 @@ impl IngestWriter {
     /// there (docs/BENCHMARKS.md), so each request keeps its own transaction.
     pub async fn ingest(&self, replica: Option<String>, events: Vec<RegistryEvent>) -> Result<IngestReport, AppError> {
         if self.inner.db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
-            return ingest::ingest(&self.inner.db, &self.inner.settings, replica.as_deref(), &events).await;
+            return ingest::ingest(
+                &self.inner.db,
+                &self.inner.settings,
+                &self.inner.replicas,
+                replica.as_deref(),
+                &events,
+            )
+            .await;
         }
         let queue = self.inner.queue.get_or_init(|| {
             let (queue, jobs) = mpsc::channel(QUEUE_LENGTH);
@@ -137,8 +148,13 @@ async fn apply(inner: &Inner, batch: &[Job]) -> Result<Vec<IngestReport>, AppErr
         })
         .collect();
     inner.transactions.fetch_add(1, Ordering::Relaxed);
-    AssertUnwindSafe(ingest::ingest_batch(&inner.db, &inner.settings, &envelopes))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|_| Err(AppError::internal("applying notifications failed unexpectedly")))
+    AssertUnwindSafe(ingest::ingest_batch(
+        &inner.db,
+        &inner.settings,
+        &inner.replicas,
+        &envelopes,
+    ))
+    .catch_unwind()
+    .await
+    .unwrap_or_else(|_| Err(AppError::internal("applying notifications failed unexpectedly")))
 }

@@ -29,12 +29,17 @@ pub async fn record(db: &impl ConnectionTrait, a: NewActivity<'_>) -> Result<(),
 
 /// Writes many entries in one statement (notification ingest collects a batch's entries).
 pub async fn record_many(db: &impl ConnectionTrait, rows: Vec<activity::ActiveModel>) -> Result<(), AppError> {
-    use sea_orm::EntityTrait;
-    if rows.is_empty() {
-        return Ok(());
+    if let Some(insert) = record_many_query(rows) {
+        db.execute(&insert).await?;
     }
-    activity::Entity::insert_many(rows).exec_without_returning(db).await?;
     Ok(())
+}
+
+/// The statement of [`record_many`] (none for no rows), for a caller that sends it with others
+/// (`write_batch`).
+pub fn record_many_query(rows: Vec<activity::ActiveModel>) -> Option<sea_orm::sea_query::InsertStatement> {
+    use sea_orm::{EntityTrait, QueryTrait};
+    (!rows.is_empty()).then(|| activity::Entity::insert_many(rows).into_query())
 }
 
 /// The row an entry becomes, stamped now.

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    RelationTrait, Set,
 };
 
 use crate::backend::entity::{manifest, repository, repository_manifest};
@@ -23,31 +24,41 @@ pub async fn note_digests(
 
 /// [`note_digests`] for digests of several repositories: `(repository_id, digest)`.
 pub async fn note_many(db: &impl ConnectionTrait, pairs: &[(i64, &str)], at: DateTime<Utc>) -> Result<(), AppError> {
-    // Six values a row: well inside both databases' limits on bound parameters.
-    for chunk in pairs.chunks(500) {
-        let rows = chunk
-            .iter()
-            .map(|(repository_id, digest)| repository_manifest::ActiveModel {
-                repository_id: Set(*repository_id),
-                digest: Set((*digest).to_owned()),
-                seen_at: Set(at),
-                attempts: Set(0),
-                retry_at: Set(None),
-                last_error: Set(None),
-            });
-        repository_manifest::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([
-                    repository_manifest::Column::RepositoryId,
-                    repository_manifest::Column::Digest,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+    for insert in note_many_queries(pairs, at) {
+        db.execute(&insert).await?;
     }
     Ok(())
+}
+
+/// The statements of [`note_many`], for a caller that sends them with others
+/// (`write_batch`).
+pub fn note_many_queries(pairs: &[(i64, &str)], at: DateTime<Utc>) -> Vec<sea_orm::sea_query::InsertStatement> {
+    // Six values a row: well inside both databases' limits on bound parameters.
+    pairs
+        .chunks(500)
+        .map(|chunk| {
+            let rows = chunk
+                .iter()
+                .map(|(repository_id, digest)| repository_manifest::ActiveModel {
+                    repository_id: Set(*repository_id),
+                    digest: Set((*digest).to_owned()),
+                    seen_at: Set(at),
+                    attempts: Set(0),
+                    retry_at: Set(None),
+                    last_error: Set(None),
+                });
+            repository_manifest::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([
+                        repository_manifest::Column::RepositoryId,
+                        repository_manifest::Column::Digest,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .into_query()
+        })
+        .collect()
 }
 
 /// A digest to fetch: the repository it is in, by id and name.

@@ -15,6 +15,7 @@ pub mod teams;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
+pub mod write_batch;
 
 #[cfg(test)]
 pub(crate) mod test_db;

@@ -96,6 +96,19 @@ pub async fn upsert(db: &impl ConnectionTrait, name: &str, public_host: &str) ->
     .await?)
 }
 
+/// Counts changes to replicas made by this process, so what is remembered about them (which
+/// replica sent a notification) is looked up again at once.
+static REPLICAS_CHANGED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many times this process changed replicas so far.
+pub fn replicas_changed() -> u64 {
+    REPLICAS_CHANGED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn note_replicas_changed() {
+    REPLICAS_CHANGED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Adds a replica to a registry, or updates the debug URL of the one with this URL.
 pub async fn upsert_replica(
     db: &impl ConnectionTrait,
@@ -121,9 +134,11 @@ pub async fn upsert_replica(
         if let Some(v) = version {
             active.registry_version = Set(v);
         }
-        return Ok(active.update(db).await?);
+        let updated = active.update(db).await?;
+        note_replicas_changed();
+        return Ok(updated);
     }
-    Ok(replica::ActiveModel {
+    let added = replica::ActiveModel {
         registry_id: Set(registry.id),
         name: Set(name),
         url: Set(url),
@@ -133,7 +148,9 @@ pub async fn upsert_replica(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await?;
+    note_replicas_changed();
+    Ok(added)
 }
 
 pub async fn remove_replica(db: &impl ConnectionTrait, registry: &registry::Model, url: &str) -> Result<(), AppError> {
@@ -143,6 +160,7 @@ pub async fn remove_replica(db: &impl ConnectionTrait, registry: &registry::Mode
         .filter(replica::Column::Url.eq(&url))
         .exec(db)
         .await?;
+    note_replicas_changed();
     if res.rows_affected == 0 {
         return Err(AppError::NotFound(format!(
             "registry {} has no replica {url}",
@@ -197,8 +215,9 @@ pub async fn event_source(
 }
 
 /// Records when a replica last sent a notification (and from which instance and address).
-/// Written at most once a second per replica unless the instance changed, so a busy registry's
-/// events do not all queue on one row.
+/// The row changes at most once a second unless the instance changed, so the processes of a
+/// busy registry do not all queue on it (each process also asks at most once a second:
+/// `events::sources`).
 pub async fn note_event(
     db: &impl ConnectionTrait,
     replica_id: i64,
@@ -206,13 +225,6 @@ pub async fn note_event(
     instance_id: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    // Read first: most events find the row fresh and need no write (no lock) at all.
-    if let Some(r) = replica::Entity::find_by_id(replica_id).one(db).await? {
-        let fresh = r.last_event_at.is_some_and(|t| t >= at - Duration::seconds(1));
-        if fresh && r.instance_id.as_deref() == instance_id {
-            return Ok(());
-        }
-    }
     let stale = sea_orm::Condition::any()
         .add(replica::Column::LastEventAt.is_null())
         .add(replica::Column::LastEventAt.lt(at - Duration::seconds(1)))

@@ -1,7 +1,7 @@
 //! Repositories as the registry reports them. A repository whose namespace wharf does not know
 //! is kept as an orphan (`namespace_id` NULL) for an admin to adopt, never dropped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
@@ -68,19 +68,24 @@ pub async fn ensure(
     Ok((repo, true))
 }
 
-/// [`ensure`] for several repositories at once (a run of pushes): each marked updated at its
-/// newest time in `wanted`, and locked, by one `UPDATE … RETURNING` for those that exist; the
-/// new ones are created one by one. Keyed by name.
+/// [`ensure`] for several repositories at once (`(name, time)`, a name may repeat: its newest
+/// time counts): existing ones are touched and locked in one statement per few hundred, the
+/// missing ones created one by one. Also returns the namespaces (of the repositories found)
+/// that have no enabled webhook, read in the same statement: most have none, and then their
+/// webhooks need no query of their own.
 pub async fn ensure_many(
     db: &impl ConnectionTrait,
     wanted: &[(&RepositoryName, DateTime<Utc>)],
-) -> Result<HashMap<String, repository::Model>, AppError> {
+) -> Result<(HashMap<String, repository::Model>, HashSet<i64>), AppError> {
+    use sea_orm::sea_query::Query;
+    use sea_orm::{FromQueryResult, QueryTrait};
     let mut newest: BTreeMap<&str, (&RepositoryName, DateTime<Utc>)> = BTreeMap::new();
     for (name, at) in wanted {
         let slot = newest.entry(name.as_str()).or_insert((*name, *at));
         slot.1 = std::cmp::max(slot.1, *at);
     }
     let mut found = HashMap::with_capacity(newest.len());
+    let mut without_hooks = HashSet::new();
     let names: Vec<&str> = newest.keys().copied().collect();
     for chunk in names.chunks(300) {
         // Every row is updated (the lock), only older times are moved forward.
@@ -94,15 +99,29 @@ pub async fn ensure_many(
                 Expr::value(at),
             );
         }
-        let rows = repository::Entity::update_many()
+        let mut update = repository::Entity::update_many()
             .col_expr(
                 repository::Column::UpdatedAt,
                 newer.finally(Expr::col(repository::Column::UpdatedAt)).into(),
             )
             .filter(repository::Column::Name.is_in(chunk.iter().copied()))
-            .exec_with_returning(db)
-            .await?;
-        found.extend(rows.into_iter().map(|r| (r.name.clone(), r)));
+            .into_query();
+        update.returning(Query::returning().exprs([
+            Expr::cust("*"),
+            Expr::cust(
+                "EXISTS (SELECT 1 FROM webhooks WHERE webhooks.namespace_id = repositories.namespace_id \
+                 AND webhooks.enabled) AS hooked",
+            ),
+        ]));
+        for row in db.query_all(&update).await? {
+            let repo = repository::Model::from_query_result(&row, "")?;
+            if let Some(ns) = repo.namespace_id {
+                if !row.try_get::<bool>("", "hooked")? {
+                    without_hooks.insert(ns);
+                }
+            }
+            found.insert(repo.name.clone(), repo);
+        }
     }
     for (name, (repository, at)) in newest {
         if !found.contains_key(name) {
@@ -110,7 +129,7 @@ pub async fn ensure_many(
             found.insert(repo.name.clone(), repo);
         }
     }
-    Ok(found)
+    Ok((found, without_hooks))
 }
 
 /// Locks the repository row until the transaction ends (PostgreSQL; SQLite transactions are
@@ -402,4 +421,55 @@ async fn tag_counts(
         .into_iter()
         .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::entity::webhook;
+    use crate::backend::store::test_db::memory_db;
+    use crate::domain::Visibility;
+
+    /// The statement that touches the repositories also says whose namespace has no enabled
+    /// webhook, so ingest skips the webhook query for them.
+    #[tokio::test]
+    async fn ensure_many_says_which_namespaces_have_no_enabled_webhook() {
+        let db = memory_db().await;
+        let global = namespaces::ensure_global(&db, Visibility::Public).await.unwrap();
+        let name = RepositoryName::try_from("app".to_owned()).unwrap();
+        let (created, unknown) = ensure_many(&db, &[(&name, Utc::now())]).await.unwrap();
+        assert_eq!(created["app"].namespace_id, Some(global.id));
+        assert!(
+            unknown.is_empty(),
+            "a repository just created says nothing: its hooks are looked up"
+        );
+        let (_, without) = ensure_many(&db, &[(&name, Utc::now())]).await.unwrap();
+        assert_eq!(without, HashSet::from([global.id]));
+
+        let now = Utc::now();
+        let hook = webhook::ActiveModel {
+            namespace_id: Set(global.id),
+            url: Set("http://127.0.0.1:9/hook".into()),
+            events: Set("push".into()),
+            enabled: Set(true),
+            secret_sealed: Set(None),
+            headers_sealed: Set(None),
+            header_names: Set(String::new()),
+            created_by: Set("admin".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        let (_, without) = ensure_many(&db, &[(&name, Utc::now())]).await.unwrap();
+        assert!(without.is_empty(), "an enabled hook");
+
+        let mut disabled: webhook::ActiveModel = hook.into();
+        disabled.enabled = Set(false);
+        disabled.update(&db).await.unwrap();
+        let (_, without) = ensure_many(&db, &[(&name, Utc::now())]).await.unwrap();
+        assert_eq!(without, HashSet::from([global.id]), "a disabled hook sends nothing");
+    }
 }

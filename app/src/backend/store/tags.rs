@@ -296,29 +296,40 @@ pub async fn pushed_states(
 /// others get the push columns, in one statement per few hundred tags. The caller holds the
 /// repositories' locks, so the states it decided are still current.
 pub async fn write_pushed(db: &impl ConnectionTrait, states: &[((i64, String), PushedState)]) -> Result<(), AppError> {
-    use sea_orm::sea_query::OnConflict;
-    // Ten values a row: well inside both databases' limits on bound parameters.
-    for chunk in states.chunks(300) {
-        let rows = chunk
-            .iter()
-            .map(|((repository_id, name), s)| new_row(*repository_id, name, s));
-        tag::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([tag::Column::RepositoryId, tag::Column::Name])
-                    .update_columns([
-                        tag::Column::Digest,
-                        tag::Column::MediaType,
-                        tag::Column::Size,
-                        tag::Column::PushedBy,
-                        tag::Column::PushedAt,
-                        tag::Column::SeenAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+    for insert in write_pushed_queries(states) {
+        db.execute(&insert).await?;
     }
     Ok(())
+}
+
+/// The statements of [`write_pushed`], for a caller that sends them with others
+/// (`write_batch`).
+pub fn write_pushed_queries(states: &[((i64, String), PushedState)]) -> Vec<sea_orm::sea_query::InsertStatement> {
+    use sea_orm::sea_query::OnConflict;
+    use sea_orm::QueryTrait;
+    // Ten values a row: well inside both databases' limits on bound parameters.
+    states
+        .chunks(300)
+        .map(|chunk| {
+            let rows = chunk
+                .iter()
+                .map(|((repository_id, name), s)| new_row(*repository_id, name, s));
+            tag::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([tag::Column::RepositoryId, tag::Column::Name])
+                        .update_columns([
+                            tag::Column::Digest,
+                            tag::Column::MediaType,
+                            tag::Column::Size,
+                            tag::Column::PushedBy,
+                            tag::Column::PushedAt,
+                            tag::Column::SeenAt,
+                        ])
+                        .to_owned(),
+                )
+                .into_query()
+        })
+        .collect()
 }
 
 /// Removes the tags of a repository pointing at `digest`, unless confirmed after `before`.
@@ -591,7 +602,7 @@ mod tests {
     async fn pushed_states_are_written_in_one_go_and_read_back_without_touching_pulls() {
         let db = memory_db().await;
         let name = RepositoryName::try_from("alice/app".to_owned()).unwrap();
-        let repos = repositories::ensure_many(&db, &[(&name, at(1)), (&name, at(3))])
+        let (repos, _) = repositories::ensure_many(&db, &[(&name, at(1)), (&name, at(3))])
             .await
             .unwrap();
         let repo = &repos["alice/app"];
@@ -632,9 +643,10 @@ mod tests {
         );
 
         // Touched forward only: a later push moves updated_at, an earlier one does not.
-        let later = repositories::ensure_many(&db, &[(&name, at(9))]).await.unwrap();
+        let (later, without_hooks) = repositories::ensure_many(&db, &[(&name, at(9))]).await.unwrap();
         assert_eq!(later["alice/app"].updated_at, at(9));
-        let earlier = repositories::ensure_many(&db, &[(&name, at(5))]).await.unwrap();
+        assert!(without_hooks.is_empty(), "an orphan has no namespace to have hooks");
+        let (earlier, _) = repositories::ensure_many(&db, &[(&name, at(5))]).await.unwrap();
         assert_eq!(earlier["alice/app"].updated_at, at(9));
     }
 }
