@@ -61,6 +61,18 @@ pub fn namespace_href(name: &str) -> String {
     format!("/namespaces/{}", if name.is_empty() { "_" } else { name })
 }
 
+/// The namespace named by a `/namespaces/:name…` URL (`_`, the global one, becomes `""`): the
+/// reverse of [`namespace_href`].
+pub fn namespace_param() -> impl Fn() -> String + Copy {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        params
+            .with(|p| p.get("name"))
+            .map(|n| if n == "_" { String::new() } else { n })
+            .unwrap_or_default()
+    }
+}
+
 pub fn namespace_label(name: &str) -> String {
     if name.is_empty() {
         "(global)".into()

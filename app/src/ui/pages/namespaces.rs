@@ -2,7 +2,7 @@
 //! repositories and (for those the policy allows) its settings.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::dashboard::NamespaceTable;
 use super::repositories::RepositoryTable;
@@ -14,7 +14,7 @@ use crate::ui::components::{
     style, toast_error, toast_ok, Badge, KindBadge, Loading, Modal, PageError, Pager, QueryNav, SortSelect,
     VisibilityBadge,
 };
-use crate::ui::{namespace_label, plural_repositories, use_viewer};
+use crate::ui::{namespace_href, namespace_label, namespace_param, plural_repositories, use_viewer};
 
 fn query_u64(key: &'static str) -> impl Fn() -> Option<u64> + Copy {
     let q = use_query_map();
@@ -59,13 +59,7 @@ pub fn NamespacesPage() -> impl IntoView {
 
 #[component]
 pub fn NamespacePage() -> impl IntoView {
-    let params = use_params_map();
-    let name = move || {
-        params
-            .with(|p| p.get("name"))
-            .map(|n| if n == "_" { String::new() } else { n })
-            .unwrap_or_default()
-    };
+    let name = namespace_param();
     let changed = RwSignal::new(0u64);
     let detail = Resource::new(move || (name(), changed.get()), |(n, _)| get_namespace(n));
     let viewer = use_viewer();
@@ -117,7 +111,7 @@ pub fn NamespacePage() -> impl IntoView {
                         {(!s.description.is_empty()).then(|| view! { <p class="mt-2 text-slate-700 whitespace-pre-line">{s.description.clone()}</p> })}
                     </div>
                     {(manage || hooks).then(|| {
-                        let base = format!("/namespaces/{}", if s.name.is_empty() { "_" } else { s.name.as_str() });
+                        let base = namespace_href(&s.name);
                         view! {
                             <p class="mb-3 flex flex-wrap gap-x-4 text-sm">
                                 {manage.then(|| view! { <a class=style::LINK href=format!("{base}/retention") data-testid="retention-link">"Tag retention policy"</a> })}

@@ -2,7 +2,6 @@
 //! would delete (the same `domain::retention::plan` a run uses), "Run now", and the last runs.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::retention::{
     get_retention, retention_storage, ClearRetention, PreviewRetention, RunRetention, SaveRetention,
@@ -10,7 +9,7 @@ use crate::api::retention::{
 use crate::domain::retention::{RetentionPlan, RetentionRules, RetentionRunRow, RetentionSettings, StorageReport};
 use crate::domain::RetentionStatus;
 use crate::ui::components::{style, toast_error, toast_ok, Badge, Empty, Loading, Modal, PageError};
-use crate::ui::{human_size, namespace_label};
+use crate::ui::{human_size, namespace_href, namespace_label, namespace_param};
 
 /// `a, b c` → `["a", "b", "c"]`.
 fn patterns(text: &str) -> Vec<String> {
@@ -31,20 +30,14 @@ fn short(digest: &str) -> String {
 
 #[component]
 pub fn RetentionPage() -> impl IntoView {
-    let params = use_params_map();
-    let name = move || {
-        params
-            .with(|p| p.get("name"))
-            .map(|n| if n == "_" { String::new() } else { n })
-            .unwrap_or_default()
-    };
+    let name = namespace_param();
     let changed = RwSignal::new(0u64);
     let settings = Resource::new(move || (name(), changed.get()), |(n, _)| get_retention(n));
     let storage = Resource::new(move || (name(), changed.get()), |(n, _)| retention_storage(n));
     view! {
         <leptos_meta::Title text=move || format!("Retention · {} · wharf", namespace_label(&name()))/>
         <nav class="mb-2 text-sm">
-            <a class=style::LINK href=move || format!("/namespaces/{}", if name().is_empty() { "_".to_owned() } else { name() })>
+            <a class=style::LINK href=move || namespace_href(&name())>
                 {move || namespace_label(&name())}
             </a>
         </nav>

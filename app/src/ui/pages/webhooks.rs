@@ -3,7 +3,6 @@
 //! test-fire, delete, and the delivery log with every attempt and redelivery.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::webhooks::{
     list_webhook_deliveries, list_webhooks, CreateWebhook, DeleteWebhook, RedeliverWebhook, TestWebhook, UpdateWebhook,
@@ -11,8 +10,7 @@ use crate::api::webhooks::{
 use crate::domain::dto::{WebhookDelivery, WebhookHeader, WebhookSummary};
 use crate::domain::{DeliveryStatus, WebhookEvent};
 use crate::ui::components::{style, toast_error, toast_ok, toast_outcome, Badge, Empty, Loading, Modal, PageError};
-use crate::ui::namespace_label;
-use crate::ui::short_time;
+use crate::ui::{namespace_href, namespace_label, namespace_param, short_time};
 
 /// `Name: value` lines into headers; blank lines are skipped.
 fn parse_headers(text: &str) -> Result<Vec<WebhookHeader>, String> {
@@ -55,17 +53,11 @@ const CHECKBOX: &str = "h-4 w-4 rounded border-slate-300 focus:ring-sky-500";
 /// The page: the namespace's webhooks (the server answers 403 to those who may not manage them).
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
-    let params = use_params_map();
-    let name = move || {
-        params
-            .with(|p| p.get("name"))
-            .map(|n| if n == "_" { String::new() } else { n })
-            .unwrap_or_default()
-    };
+    let name = namespace_param();
     view! {
         <leptos_meta::Title text=move || format!("Webhooks · {} · wharf", namespace_label(&name()))/>
         <nav class="mb-2 text-sm">
-            <a class=style::LINK href=move || format!("/namespaces/{}", if name().is_empty() { "_".to_owned() } else { name() })>
+            <a class=style::LINK href=move || namespace_href(&name())>
                 {move || namespace_label(&name())}
             </a>
         </nav>
