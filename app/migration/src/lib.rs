@@ -15,6 +15,7 @@ mod m0009_drop_account_lockout;
 mod m0010_enum_checks;
 mod m0011_images;
 mod m0012_retention;
+mod m0013_delete_events_index;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_enum_checks::Migration),
             Box::new(m0011_images::Migration),
             Box::new(m0012_retention::Migration),
+            Box::new(m0013_delete_events_index::Migration),
         ]
     }
 }

@@ -201,12 +201,16 @@ fn deletes_queries(names: &[&str], after: chrono::DateTime<chrono::Utc>) -> Vec<
                 .columns([C::Repository, C::Tag, C::Digest, C::OccurredAt])
                 .from(registry_event::Entity)
                 .and_where(C::Repository.is_in(chunk.iter().copied()))
-                .and_where(C::Action.eq("delete"))
+                .and_where(Expr::cust(DELETES_ONLY))
                 .and_where(C::OccurredAt.gt(after))
                 .to_owned()
         })
         .collect()
 }
+
+/// The condition of the partial index over deletes (migration m0013), written literally: with
+/// the action as a bound value the planner could not know the index applies.
+pub const DELETES_ONLY: &str = "action = 'delete'";
 
 /// A delete read back: `(repository, tag, digest, occurred_at)`.
 type StoredDelete = (String, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>);
@@ -373,7 +377,7 @@ pub async fn deletes_after(
     Ok(LaterDeletes(
         registry_event::Entity::find()
             .filter(registry_event::Column::Repository.eq(repository))
-            .filter(registry_event::Column::Action.eq("delete"))
+            .filter(Expr::cust(DELETES_ONLY))
             .filter(registry_event::Column::OccurredAt.gt(after))
             .all(db)
             .await?
@@ -689,6 +693,30 @@ mod tests {
             .into_iter()
             .map(|t| (t.name, t.digest, t.pull_count))
             .collect()
+    }
+
+    /// The lookup of a repository's later deletes is served by the partial index over deletes
+    /// (which pushes do not write); with the action as a bound value it would scan.
+    #[tokio::test]
+    async fn later_deletes_are_read_through_the_partial_index() {
+        let db = memory_db().await;
+        let after = chrono::Utc::now();
+        for read in deletes_queries(&["alice/app", "bob/web"], after) {
+            let built = DbBackend::Sqlite.build(&read);
+            let plan = db
+                .query_all_raw(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    format!("EXPLAIN QUERY PLAN {}", built.sql),
+                    built.values.map(|v| v.0).unwrap_or_default(),
+                ))
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.try_get::<String>("", "detail").unwrap())
+                .collect::<Vec<_>>()
+                .join("; ");
+            assert!(plan.contains("ix_registry_events_deletes"), "plan: {plan}");
+        }
     }
 
     /// A batch mixing runs of pushes with a pull and a delete ends as if applied one by one.

@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::browse::{get_repository, DeleteImages, PreviewImagesDelete, SetRepositoryDescription, SetStar};
-use crate::domain::dto::{ImageRow, RepositoryDetail, TagDeletion, TagListing};
+use crate::api::browse::{delete_images, get_repository, preview_images_delete, SetRepositoryDescription, SetStar};
+use crate::domain::dto::{ImageRow, RepositoryDetail, TagListing};
 use crate::domain::scope::Action;
 use crate::domain::TagSort;
 use crate::ui::components::{
@@ -154,17 +154,7 @@ fn Description(detail: RepositoryDetail, can_edit: bool) -> impl IntoView {
     let html = RwSignal::new(detail.description_html.clone());
     let source = RwSignal::new(detail.description.clone());
     let editing = RwSignal::new(false);
-    let save = ServerAction::<SetRepositoryDescription>::new();
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(rendered)) => {
-            html.set(rendered);
-            editing.set(false);
-            toast_ok("Description saved");
-        }
-        Some(Err(e)) => toast_error(e.to_string()),
-        None => {}
-    });
-    let name = detail.full_name.clone();
+    let repository = StoredValue::new(detail.full_name.clone());
     view! {
         <section class=format!("mb-6 p-4 {}", style::CARD)>
             <div class="mb-2 flex items-center justify-between">
@@ -180,20 +170,56 @@ fn Description(detail: RepositoryDetail, can_edit: bool) -> impl IntoView {
                     <div class="prose-wharf text-sm" inner_html=move || html.get()></div>
                 </Show>
             }>
-                <form on:submit={
-                    let name = name.clone();
-                    move |ev: leptos::ev::SubmitEvent| {
-                        ev.prevent_default();
-                        save.dispatch(SetRepositoryDescription { repository: name.clone(), description: source.get_untracked() });
-                    }
-                }>
-                    <label for="repo-description" class=style::LABEL>"Markdown"</label>
-                    <textarea id="repo-description" rows="8" class=format!("{} font-mono", style::INPUT) bind:value=source></textarea>
-                    <button type="submit" class=format!("mt-2 {}", style::BUTTON) disabled=save.pending()>"Save description"</button>
-                </form>
+                <Suspense fallback=|| view! { <Loading/> }>
+                    {move || {
+                        let editor = DescriptionEditor { repository: repository.get_value(), source, html, editing };
+                        Suspend::new(async move { description_editor(editor).await })
+                    }}
+                </Suspense>
             </Show>
         </section>
     }
+}
+
+/// The description's Markdown editor and what it updates.
+struct DescriptionEditor {
+    repository: String,
+    source: RwSignal<String>,
+    html: RwSignal<String>,
+    editing: RwSignal<bool>,
+}
+
+/// The editor's code (a wasm chunk of its own) is fetched when "Edit" is first clicked: only
+/// those who may describe the repository ever need it.
+#[lazy]
+async fn description_editor(editor: DescriptionEditor) -> AnyView {
+    let DescriptionEditor {
+        repository,
+        source,
+        html,
+        editing,
+    } = editor;
+    let save = ServerAction::<SetRepositoryDescription>::new();
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(rendered)) => {
+            html.set(rendered);
+            editing.set(false);
+            toast_ok("Description saved");
+        }
+        Some(Err(e)) => toast_error(e.to_string()),
+        None => {}
+    });
+    view! {
+        <form on:submit=move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            save.dispatch(SetRepositoryDescription { repository: repository.clone(), description: source.get_untracked() });
+        }>
+            <label for="repo-description" class=style::LABEL>"Markdown"</label>
+            <textarea id="repo-description" rows="8" class=format!("{} font-mono", style::INPUT) bind:value=source></textarea>
+            <button type="submit" class=format!("mt-2 {}", style::BUTTON) disabled=save.pending()>"Save description"</button>
+        </form>
+    }
+    .into_any()
 }
 
 /// The images table: filter, sort, show accessories, select and delete.
@@ -207,34 +233,9 @@ fn Images(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwS
         .unwrap_or_else(|| "pushed".into());
     let showing_accessories = query.with_untracked(|m| m.get("accessories")).is_some();
     let selected: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
-    let preview = ServerAction::<PreviewImagesDelete>::new();
-    let delete = ServerAction::<DeleteImages>::new();
-    let plans: RwSignal<Vec<TagDeletion>> = RwSignal::new(Vec::new());
+    // What the delete dialog asks about: the repository and the digests chosen.
+    let asked: RwSignal<Option<(String, Vec<String>)>> = RwSignal::new(None);
     let confirm = RwSignal::new(false);
-    Effect::new(move |_| match preview.value().get() {
-        Some(Ok(found)) => {
-            plans.set(found);
-            confirm.set(true);
-        }
-        Some(Err(e)) => toast_error(e.to_string()),
-        None => {}
-    });
-    Effect::new(move |_| match delete.value().get() {
-        Some(Ok(done)) => {
-            let what: Vec<String> = done
-                .iter()
-                .map(|d| format!("{} ({})", d.tags.join(", "), short_digest(&d.digest)))
-                .collect();
-            toast_ok(format!("Deleted {}", what.join("; ")));
-            selected.set(BTreeSet::new());
-            changed.update(|c| *c += 1);
-        }
-        Some(Err(e)) => {
-            toast_error(e.to_string());
-            changed.update(|c| *c += 1);
-        }
-        None => {}
-    });
     let repository = detail.full_name.clone();
     let page = &detail.images;
     let (p, pages, total) = (page.page, page.pages(), page.total);
@@ -245,7 +246,8 @@ fn Images(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwS
     let repo_for_rows = repository.clone();
     let repo_for_bulk = repository.clone();
     let ask = move |repository: String, digests: Vec<String>| {
-        preview.dispatch(PreviewImagesDelete { repository, digests });
+        asked.set(Some((repository, digests)));
+        confirm.set(true);
     };
     let empty = if !items.is_empty() {
         None
@@ -338,41 +340,94 @@ fn Images(detail: RepositoryDetail, host: String, can_delete: bool, changed: RwS
             }}
             <Pager page=p pages total/>
             <Modal open=confirm title="Delete these images?">
-                {move || {
-                    let found = plans.get();
-                    let digests: Vec<String> = found.iter().map(|d| d.digest.clone()).collect();
-                    let repository = found.first().map(|d| d.repository.clone()).unwrap_or_default();
-                    let count = found.len() as u64;
-                    view! {
-                        <p class="mb-2 text-sm text-slate-700">
-                            "The registry deletes images by digest: every tag on an image goes with it, and so do its signatures, attestations and SBOMs."
-                        </p>
-                        <ul class="mb-4 space-y-2 text-sm" data-testid="delete-plan">
-                            {found.into_iter().map(|plan| view! {
-                                <li>
-                                    <code class="font-mono text-xs">{short_digest(&plan.digest)}</code>": "
-                                    <span class="font-mono" data-testid="delete-tags">{plan.tags.join(", ")}</span>
-                                    {(!plan.accessories.is_empty()).then(|| view! {
-                                        <div class="text-slate-600" data-testid="delete-accessories">
-                                            "with "
-                                            {plan.accessories.iter().map(|a| format!("{} {}", a.kind.as_str(), short_digest(&a.digest))).collect::<Vec<_>>().join(", ")}
-                                        </div>
-                                    })}
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                        <div class="flex justify-end gap-2">
-                            <button type="button" class=style::BUTTON_SECONDARY on:click=move |_| confirm.set(false)>"Cancel"</button>
-                            <button type="button" class=style::BUTTON_DANGER data-testid="confirm-delete" on:click=move |_| {
-                                confirm.set(false);
-                                delete.dispatch(DeleteImages { repository: repository.clone(), digests: digests.clone() });
-                            }>{format!("Delete {}", plural(count, "image"))}</button>
-                        </div>
-                    }
-                }}
+                <Suspense fallback=|| view! { <Loading/> }>
+                    {move || asked.get().map(|(repository, digests)| Suspend::new(async move {
+                        delete_dialog(DeleteRequest { repository, digests, open: confirm, selected, changed }).await
+                    }))}
+                </Suspense>
             </Modal>
         </section>
     }
+}
+
+/// What the delete dialog is asked to delete, and the signals it answers through.
+struct DeleteRequest {
+    repository: String,
+    digests: Vec<String>,
+    open: RwSignal<bool>,
+    selected: RwSignal<BTreeSet<String>>,
+    changed: RwSignal<u64>,
+}
+
+/// The delete dialog's body: what would go (every tag and accessory of the chosen images, as
+/// the server plans it) and the button that deletes them. Its code, with the plan's types and
+/// both server calls, is a wasm chunk of its own, fetched on the first "Delete" click: most
+/// visits never delete, and the repository page stays smaller (`cargo leptos build --split`).
+#[lazy]
+async fn delete_dialog(request: DeleteRequest) -> AnyView {
+    let DeleteRequest {
+        repository,
+        digests,
+        open,
+        selected,
+        changed,
+    } = request;
+    let found = match preview_images_delete(repository.clone(), digests).await {
+        Ok(found) => found,
+        Err(e) => return view! {
+            <p class="mb-4 text-sm text-rose-700" role="alert">{e.to_string()}</p>
+            <div class="flex justify-end">
+                <button type="button" class=style::BUTTON_SECONDARY on:click=move |_| open.set(false)>"Close"</button>
+            </div>
+        }
+        .into_any(),
+    };
+    let digests: Vec<String> = found.iter().map(|d| d.digest.clone()).collect();
+    let count = found.len() as u64;
+    let confirmed = move |_| {
+        open.set(false);
+        let (repository, digests) = (repository.clone(), digests.clone());
+        leptos::task::spawn_local(async move {
+            match delete_images(repository, digests).await {
+                Ok(done) => {
+                    let what: Vec<String> = done
+                        .iter()
+                        .map(|d| format!("{} ({})", d.tags.join(", "), short_digest(&d.digest)))
+                        .collect();
+                    toast_ok(format!("Deleted {}", what.join("; ")));
+                    selected.set(BTreeSet::new());
+                }
+                Err(e) => toast_error(e.to_string()),
+            }
+            changed.update(|c| *c += 1);
+        });
+    };
+    view! {
+        <p class="mb-2 text-sm text-slate-700">
+            "The registry deletes images by digest: every tag on an image goes with it, and so do its signatures, attestations and SBOMs."
+        </p>
+        <ul class="mb-4 space-y-2 text-sm" data-testid="delete-plan">
+            {found.into_iter().map(|plan| view! {
+                <li>
+                    <code class="font-mono text-xs">{short_digest(&plan.digest)}</code>": "
+                    <span class="font-mono" data-testid="delete-tags">{plan.tags.join(", ")}</span>
+                    {(!plan.accessories.is_empty()).then(|| view! {
+                        <div class="text-slate-600" data-testid="delete-accessories">
+                            "with "
+                            {plan.accessories.iter().map(|a| format!("{} {}", a.kind.as_str(), short_digest(&a.digest))).collect::<Vec<_>>().join(", ")}
+                        </div>
+                    })}
+                </li>
+            }).collect_view()}
+        </ul>
+        <div class="flex justify-end gap-2">
+            <button type="button" class=style::BUTTON_SECONDARY on:click=move |_| open.set(false)>"Cancel"</button>
+            <button type="button" class=style::BUTTON_DANGER data-testid="confirm-delete" disabled=count == 0 on:click=confirmed>
+                {format!("Delete {}", plural(count, "image"))}
+            </button>
+        </div>
+    }
+    .into_any()
 }
 
 /// One image: its tags (each opening the image page), badges, digest, figures and actions.

@@ -200,6 +200,7 @@ fn WebhookItem(hook: WebhookSummary, changed: RwSignal<u64>) -> impl IntoView {
     });
     let events = hook.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
     let url = hook.url.clone();
+    let stored_hook = StoredValue::new(hook.clone());
     view! {
         <li class="rounded border border-slate-200 p-3" data-testid="webhook">
             <div class="flex flex-wrap items-center gap-2">
@@ -222,10 +223,17 @@ fn WebhookItem(hook: WebhookSummary, changed: RwSignal<u64>) -> impl IntoView {
                 <button type="button" class=format!("ml-auto {}", style::BUTTON_DANGER) on:click=move |_| confirm.set(true)>"Delete"</button>
             </div>
             <Show when=move || editing.get()>
-                <EditWebhook hook=hook.clone() changed editing/>
+                <Suspense fallback=|| view! { <Loading/> }>
+                    {move || {
+                        let hook = stored_hook.get_value();
+                        Suspend::new(async move { edit_webhook(hook, changed, editing).await })
+                    }}
+                </Suspense>
             </Show>
             <Show when=move || show_log.get()>
-                <DeliveryLog id version=log_version/>
+                <Suspense fallback=|| view! { <Loading/> }>
+                    {move || Suspend::new(async move { delivery_log(id, log_version).await })}
+                </Suspense>
             </Show>
             <Modal open=confirm title="Delete this webhook?">
                 <p class="mb-4 text-sm text-slate-700">"Its delivery log goes with it."</p>
@@ -236,6 +244,13 @@ fn WebhookItem(hook: WebhookSummary, changed: RwSignal<u64>) -> impl IntoView {
             </Modal>
         </li>
     }
+}
+
+/// The edit form, a wasm chunk of its own fetched on the first "Edit" click (`cargo leptos
+/// build --split`): the page most visits only read stays smaller.
+#[lazy]
+async fn edit_webhook(hook: WebhookSummary, changed: RwSignal<u64>, editing: RwSignal<bool>) -> AnyView {
+    view! { <EditWebhook hook changed editing/> }.into_any()
 }
 
 #[component]
@@ -327,6 +342,12 @@ fn EditWebhook(hook: WebhookSummary, changed: RwSignal<u64>, editing: RwSignal<b
             </div>
         </form>
     }
+}
+
+/// The delivery log, a wasm chunk of its own fetched when a hook's deliveries are first shown.
+#[lazy]
+async fn delivery_log(id: i64, version: RwSignal<u64>) -> AnyView {
+    view! { <DeliveryLog id version/> }.into_any()
 }
 
 #[component]
