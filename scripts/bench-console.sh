@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-wharf="$target_dir/release/wharf"
+# BENCH_WHARF_BIN: another build to time (a "before" binary kept aside, say).
+wharf="${BENCH_WHARF_BIN:-$target_dir/release/wharf}"
 [ -x "$wharf" ] || { echo "build first: cargo leptos build --release (no $wharf)" >&2; exit 1; }
 # cargo-leptos writes the site to `site-root` ([workspace.metadata.leptos]: target/site) under the
 # workspace root whatever CARGO_TARGET_DIR says; LEPTOS_SITE_ROOT overrides, as for run.sh.

@@ -224,6 +224,18 @@ test.describe.serial("the wharf console", () => {
     expect(pull.digest).toBe(pushedDigest);
   });
 
+  test("the owner describes the repository in Markdown (the editor is fetched on first use)", async () => {
+    await open(admin, "/r/devs/app");
+    await admin.getByRole("button", { name: "Edit", exact: true }).click();
+    await admin.getByLabel("Markdown").fill("# Build notes\n\nUse **v1** in production.");
+    await admin.getByRole("button", { name: "Save description" }).click();
+    await expect(admin.getByRole("status").filter({ hasText: "Description saved" })).toBeVisible();
+    await expect(admin.locator(".prose-wharf h1")).toHaveText("Build notes");
+    await expect(admin.locator(".prose-wharf strong")).toHaveText("v1");
+    await open(admin, "/r/devs/app");
+    await expect(admin.locator(".prose-wharf strong")).toHaveText("v1");
+  });
+
   test("the owner deletes a tag after seeing every tag on its digest", async () => {
     await open(admin, "/r/devs/app");
     await admin.getByTestId("image-row").getByTestId("delete-image").click();

@@ -327,10 +327,18 @@ pub struct SearchResults {
     pub tags: Vec<(String, String)>,
 }
 
+/// At most this many namespaces are inlined in the dashboard: its size stays the same for a
+/// member of 5 teams and of 500.
+pub const DASHBOARD_NAMESPACES: usize = 12;
+
 /// The dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dashboard {
+    /// The first [`DASHBOARD_NAMESPACES`] of "my" namespaces by name (the public ones for
+    /// anonymous visitors); the namespaces page lists them all.
     pub namespaces: Vec<NamespaceSummary>,
+    /// How many there are in all.
+    pub namespace_total: u64,
     pub starred: Vec<RepositoryListItem>,
     pub recent: Vec<RepositoryListItem>,
     pub activity: Vec<ActivityRow>,

@@ -12,15 +12,26 @@ use crate::domain::{AppError, RepositorySort};
 /// The signed-in user's start page: their namespaces, starred and recently pushed
 /// repositories, recent activity they may see.
 pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, AppError> {
+    use crate::backend::store::namespaces;
     use crate::backend::store::{activity, repositories, stars};
     let visible = c.visible_namespaces(state).await?;
-    let ids: Vec<i64> = visible.iter().map(|(n, _)| n.id).collect();
+    // Administrators see every namespace: no filter to send.
+    let ids: Option<Vec<i64>> = (!c.is_admin()).then(|| visible.iter().map(|v| v.namespace.id).collect());
     let db = &state.db;
     // "Mine": namespaces I own or am a member of; anonymous visitors see the public ones.
-    let namespaces: Vec<NamespaceSummary> = visible
+    let mine: Vec<namespaces::Visible> = visible
+        .into_iter()
+        .filter(|v| c.user.is_none() || v.my_role.is_some())
+        .collect();
+    let namespace_total = mine.len() as u64;
+    let shown = mine
+        .into_iter()
+        .take(crate::domain::dto::DASHBOARD_NAMESPACES)
+        .collect();
+    let namespaces: Vec<NamespaceSummary> = namespaces::summaries(db, shown)
+        .await?
         .into_iter()
         .map(|(n, _)| n)
-        .filter(|n| c.user.is_none() || n.my_role.is_some())
         .collect();
     let starred = match c.user_id() {
         Some(uid) => {
@@ -28,7 +39,7 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
             repositories::page(
                 db,
                 &repositories::RepositoryQuery {
-                    namespace_ids: Some(&ids),
+                    namespace_ids: ids.as_deref(),
                     only_ids: Some(&starred_ids),
                     text: None,
                     sort: RepositorySort::Name,
@@ -45,7 +56,7 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
     let recent = repositories::page(
         db,
         &repositories::RepositoryQuery {
-            namespace_ids: Some(&ids),
+            namespace_ids: ids.as_deref(),
             only_ids: None,
             text: None,
             sort: RepositorySort::Updated,
@@ -58,7 +69,7 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
     .items;
     let activity = if c.user.is_some() {
         let q = activity::ActivityQuery {
-            visible_namespaces: Some(&ids),
+            visible_namespaces: ids.as_deref(),
             addresses: activity::AddressView::for_reader(crate::authz::is_admin(&c.subject), c.user_id()),
             ..Default::default()
         };
@@ -68,6 +79,7 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
     };
     Ok(Dashboard {
         namespaces,
+        namespace_total,
         starred,
         recent,
         activity,
@@ -84,18 +96,22 @@ pub async fn list_namespaces(
 ) -> Result<Page<NamespaceSummary>, AppError> {
     let (page, per_page) = crate::domain::page_request(page, per_page, 25)?;
     let text = q.unwrap_or_default().trim().to_lowercase();
-    let all: Vec<NamespaceSummary> = c
+    let all: Vec<_> = c
         .visible_namespaces(state)
         .await?
         .into_iter()
-        .map(|(n, _)| n)
-        .filter(|n| text.is_empty() || n.name.contains(&text))
+        .filter(|v| text.is_empty() || v.namespace.name.contains(&text))
         .collect();
     let total = all.len() as u64;
-    let items = all
+    let shown = all
         .into_iter()
         .skip(usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX))
         .take(usize::try_from(per_page).unwrap_or(25))
+        .collect();
+    let items = crate::backend::store::namespaces::summaries(&state.db, shown)
+        .await?
+        .into_iter()
+        .map(|(n, _)| n)
         .collect();
     Ok(Page {
         items,
@@ -108,12 +124,17 @@ pub async fn list_namespaces(
 /// One namespace (`""` is the global one).
 pub async fn get_namespace(state: &AppState, c: &Caller, name: String) -> Result<NamespaceDetail, AppError> {
     let (ns, facts) = c.namespace(state, &name).await?;
-    let summary = c
+    let this = c
         .visible_namespaces(state)
         .await?
         .into_iter()
+        .find(|v| v.namespace.id == ns.id)
+        .ok_or_else(|| AppError::NotFound(format!("no namespace named {name:?}")))?;
+    let summary = crate::backend::store::namespaces::summaries(&state.db, vec![this])
+        .await?
+        .into_iter()
         .map(|(n, _)| n)
-        .find(|n| n.id == ns.id)
+        .next()
         .ok_or_else(|| AppError::NotFound(format!("no namespace named {name:?}")))?;
     let owner = match ns.owner_user_id {
         Some(id) => crate::backend::store::users::find_by_id(&state.db, id)
@@ -242,17 +263,21 @@ pub async fn search(state: &AppState, c: &Caller, q: String) -> Result<SearchRes
         return Err(AppError::BadRequest("search for at most 128 characters".into()));
     }
     let visible = c.visible_namespaces(state).await?;
-    let all_ids: Vec<i64> = visible.iter().map(|(n, _)| n.id).collect();
+    let all_ids: Vec<i64> = visible.iter().map(|v| v.namespace.id).collect();
     let ids = if crate::authz::is_admin(&c.subject) {
         None
     } else {
         Some(all_ids)
     };
-    let namespaces = visible
+    let matching = visible
+        .into_iter()
+        .filter(|v| v.namespace.name.contains(&text))
+        .take(10)
+        .collect();
+    let namespaces = crate::backend::store::namespaces::summaries(&state.db, matching)
+        .await?
         .into_iter()
         .map(|(n, _)| n)
-        .filter(|n| n.name.contains(&text))
-        .take(10)
         .collect();
     let repositories = repositories::page(
         &state.db,

@@ -7,7 +7,6 @@ use crate::backend::auth::{session, Identity, TokenCredential};
 use crate::backend::entity::{namespace, repository, user};
 use crate::backend::store;
 use crate::backend::AppState;
-use crate::domain::dto::NamespaceSummary;
 use crate::domain::scope::Action;
 use crate::domain::AppError;
 
@@ -173,12 +172,10 @@ impl Caller {
         state.config.policy()
     }
 
-    /// The namespaces this caller may browse (pull from), with the policy's facts. Anonymous
-    /// visitors see nothing when `anonymous_browsing` is off.
-    pub async fn visible_namespaces(
-        &self,
-        state: &AppState,
-    ) -> Result<Vec<(NamespaceSummary, NamespaceFacts)>, AppError> {
+    /// The namespaces this caller may browse (pull from), with the policy's facts, by name.
+    /// Anonymous visitors see nothing when `anonymous_browsing` is off. What lists show of
+    /// them is read by [`store::namespaces::summaries`], for the ones shown.
+    pub async fn visible_namespaces(&self, state: &AppState) -> Result<Vec<store::namespaces::Visible>, AppError> {
         if self.user.is_none() && !self.operator && !state.config.anonymous_browsing {
             return Ok(Vec::new());
         }
@@ -194,7 +191,7 @@ impl Caller {
             self.visible_namespaces(state)
                 .await?
                 .into_iter()
-                .map(|(n, _)| n.id)
+                .map(|v| v.namespace.id)
                 .collect(),
         ))
     }

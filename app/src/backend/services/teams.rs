@@ -92,12 +92,16 @@ pub async fn get(state: &AppState, c: &Caller, name: &str) -> Result<TeamDetail,
         .into_iter()
         .map(|(user, role)| TeamMemberRow { user, role })
         .collect();
-    let namespaces: Vec<_> = c
+    let of_team = c
         .visible_namespaces(state)
         .await?
         .into_iter()
+        .filter(|v| v.namespace.team_id == Some(team.id))
+        .collect();
+    let namespaces: Vec<_> = crate::backend::store::namespaces::summaries(&state.db, of_team)
+        .await?
+        .into_iter()
         .map(|(n, _)| n)
-        .filter(|n| n.team.as_deref() == Some(team.name.as_str()))
         .collect();
     Ok(TeamDetail {
         summary: TeamSummary {

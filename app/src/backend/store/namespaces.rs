@@ -7,8 +7,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::teams;
 use crate::authz::{NamespaceFacts, NamespaceKind};
-use crate::backend::entity::{namespace, repository, tag, team, team_member};
-use crate::domain::dto::{NamespaceSummary, RepositorySummary};
+use crate::backend::entity::{namespace, repository, team, team_member};
+use crate::domain::dto::NamespaceSummary;
 use crate::domain::{AppError, NamespaceKindName, NamespaceName, Role, Visibility};
 
 /// Creates a namespace owned by a team. Orphan repositories under its name stay orphans
@@ -103,28 +103,24 @@ pub fn facts_with_role(ns: &namespace::Model, member_role: Option<Role>) -> Resu
     })
 }
 
-/// Namespaces `user_id` may pull from (None: anonymous), with what the home page shows.
-pub async fn list_visible(
-    db: &impl ConnectionTrait,
-    settings: &crate::authz::PolicySettings,
-    subject: &crate::authz::Subject,
-    user_id: Option<i64>,
-) -> Result<Vec<NamespaceSummary>, AppError> {
-    Ok(visible(db, settings, subject, user_id)
-        .await?
-        .into_iter()
-        .map(|(summary, _)| summary)
-        .collect())
+/// A namespace the subject may pull from, with what the policy decided on.
+#[derive(Debug, Clone)]
+pub struct Visible {
+    pub namespace: namespace::Model,
+    pub facts: NamespaceFacts,
+    /// The subject's role in the owning team, or owner of their personal namespace.
+    pub my_role: Option<Role>,
 }
 
-/// [`list_visible`] with the facts the policy decided on, for pages that show what the viewer
-/// may do in each namespace.
+/// Namespaces `user_id` (None: anonymous) may pull from, by name. Two queries (the namespaces
+/// and the user's memberships) whatever the size of the catalog: what lists show of them
+/// (team names, repository counts) is read by [`summaries`] for the few shown.
 pub async fn visible(
     db: &impl ConnectionTrait,
     settings: &crate::authz::PolicySettings,
     subject: &crate::authz::Subject,
     user_id: Option<i64>,
-) -> Result<Vec<(NamespaceSummary, NamespaceFacts)>, AppError> {
+) -> Result<Vec<Visible>, AppError> {
     let all = namespace::Entity::find()
         .order_by_asc(namespace::Column::Name)
         .all(db)
@@ -139,88 +135,83 @@ pub async fn visible(
             .collect(),
         None => HashMap::new(),
     };
+    let mut out = Vec::new();
+    for ns in all {
+        let member_role: Option<Role> = ns.team_id.and_then(|t| roles.get(&t)).copied();
+        let facts = facts_with_role(&ns, member_role)?;
+        let perms = crate::authz::permitted(settings, subject, crate::authz::Target::Namespace(Some(&facts)));
+        if !perms.contains(crate::domain::scope::Action::Pull) {
+            continue;
+        }
+        // A personal namespace's owner is shown as its owner too.
+        let my_role = member_role.or_else(|| (user_id.is_some() && ns.owner_user_id == user_id).then_some(Role::Owner));
+        out.push(Visible {
+            namespace: ns,
+            facts,
+            my_role,
+        });
+    }
+    Ok(out)
+}
+
+/// What lists show of these namespaces: their team's name and how many repositories they
+/// hold, read for these namespaces only (grouped queries), in the order given.
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    visible: Vec<Visible>,
+) -> Result<Vec<(NamespaceSummary, NamespaceFacts)>, AppError> {
+    if visible.is_empty() {
+        return Ok(Vec::new());
+    }
+    let team_ids: Vec<i64> = visible.iter().filter_map(|v| v.namespace.team_id).collect();
     let team_names: HashMap<i64, String> = team::Entity::find()
+        .filter(team::Column::Id.is_in(team_ids))
         .all(db)
         .await?
         .into_iter()
         .map(|t| (t.id, t.name))
         .collect();
-    let repo_counts = repository_counts(db).await?;
-    let mut out = Vec::new();
-    for ns in all {
-        let my_role: Option<Role> = ns.team_id.and_then(|t| roles.get(&t)).copied();
-        let facts = facts_with_role(&ns, my_role)?;
-        let perms = crate::authz::permitted(settings, subject, crate::authz::Target::Namespace(Some(&facts)));
-        if !perms.contains(crate::domain::scope::Action::Pull) {
-            continue;
-        }
-        out.push((
-            NamespaceSummary {
+    let ids: Vec<i64> = visible.iter().map(|v| v.namespace.id).collect();
+    let repo_counts = repository_counts(db, &ids).await?;
+    Ok(visible
+        .into_iter()
+        .map(|v| {
+            let ns = v.namespace;
+            let summary = NamespaceSummary {
                 id: ns.id,
-                name: ns.name.clone(),
                 kind: ns.kind,
-                visibility: facts.visibility,
+                visibility: v.facts.visibility,
                 team: ns.team_id.and_then(|t| team_names.get(&t).cloned()),
-                // A personal namespace's owner is shown as its owner too.
-                my_role: my_role.or_else(|| (user_id.is_some() && ns.owner_user_id == user_id).then_some(Role::Owner)),
-                description: ns.description.clone(),
+                my_role: v.my_role,
                 repository_count: repo_counts.get(&ns.id).copied().unwrap_or(0),
-            },
-            facts,
-        ));
-    }
-    Ok(out)
-}
-
-async fn repository_counts(db: &impl ConnectionTrait) -> Result<HashMap<i64, u64>, AppError> {
-    use sea_orm::QuerySelect;
-    let rows: Vec<(Option<i64>, i64)> = repository::Entity::find()
-        .select_only()
-        .column(repository::Column::NamespaceId)
-        .column_as(repository::Column::Id.count(), "n")
-        .group_by(repository::Column::NamespaceId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(ns, n)| Some((ns?, u64::try_from(n).unwrap_or(0))))
-        .collect())
-}
-
-/// Repositories in the given namespaces, with their tag counts.
-pub async fn repositories_in(
-    db: &impl ConnectionTrait,
-    namespaces: &[NamespaceSummary],
-) -> Result<Vec<RepositorySummary>, AppError> {
-    let names: HashMap<i64, &str> = namespaces.iter().map(|n| (n.id, n.name.as_str())).collect();
-    let repos = repository::Entity::find()
-        .filter(repository::Column::NamespaceId.is_in(names.keys().copied().collect::<Vec<_>>()))
-        .order_by_asc(repository::Column::Name)
-        .all(db)
-        .await?;
-    let mut tag_counts: HashMap<i64, u64> = HashMap::new();
-    for t in tag::Entity::find()
-        .filter(tag::Column::RepositoryId.is_in(repos.iter().map(|r| r.id).collect::<Vec<_>>()))
-        .all(db)
-        .await?
-    {
-        *tag_counts.entry(t.repository_id).or_insert(0) += 1;
-    }
-    Ok(repos
-        .into_iter()
-        .map(|r| RepositorySummary {
-            id: r.id,
-            namespace: r
-                .namespace_id
-                .and_then(|n| names.get(&n))
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            tag_count: tag_counts.get(&r.id).copied().unwrap_or(0),
-            updated_at: Some(r.updated_at.to_rfc3339()),
-            full_name: r.name,
+                name: ns.name,
+                description: ns.description,
+            };
+            (summary, v.facts)
         })
         .collect())
+}
+
+/// How many repositories each of `namespace_ids` holds (one grouped query per 500 ids).
+async fn repository_counts(db: &impl ConnectionTrait, namespace_ids: &[i64]) -> Result<HashMap<i64, u64>, AppError> {
+    use sea_orm::QuerySelect;
+    let mut counts = HashMap::new();
+    for chunk in namespace_ids.chunks(500) {
+        let rows: Vec<(Option<i64>, i64)> = repository::Entity::find()
+            .select_only()
+            .column(repository::Column::NamespaceId)
+            .column_as(repository::Column::Id.count(), "n")
+            .filter(repository::Column::NamespaceId.is_in(chunk.iter().copied()))
+            .group_by(repository::Column::NamespaceId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        counts.extend(
+            rows.into_iter()
+                .filter_map(|(ns, n)| Some((ns?, u64::try_from(n).unwrap_or(0)))),
+        );
+    }
+    Ok(counts)
 }
 
 pub async fn require(db: &impl ConnectionTrait, name: &str) -> Result<namespace::Model, AppError> {
@@ -315,4 +306,89 @@ pub async fn find_named(db: &impl ConnectionTrait, name: &str) -> Result<Option<
 /// The namespace with id `id`.
 pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<namespace::Model>, AppError> {
     Ok(namespace::Entity::find_by_id(id).one(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::{PolicySettings, Subject, UserSubject};
+    use crate::backend::store::test_db::memory_db;
+    use crate::backend::store::users::{self, NewUser};
+    use crate::domain::RepositoryName;
+
+    async fn user(db: &sea_orm::DatabaseConnection, name: &str) -> crate::backend::entity::user::Model {
+        let new = NewUser {
+            name: NamespaceName::try_from(name).unwrap(),
+            email: None,
+            password: "a long enough password 123".into(),
+            admin: false,
+        };
+        users::create(db, new).await.unwrap()
+    }
+
+    /// A member sees their team's private namespace, their own and the public ones, not
+    /// another team's private one; the summaries read team names and repository counts for
+    /// the namespaces asked about only, in the order given.
+    #[tokio::test]
+    async fn visible_namespaces_and_the_summaries_of_some() {
+        let db = memory_db().await;
+        let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
+        let ta = teams::create(&db, &NamespaceName::try_from("ta").unwrap(), "", &alice)
+            .await
+            .unwrap();
+        let tb = teams::create(&db, &NamespaceName::try_from("tb").unwrap(), "", &bob)
+            .await
+            .unwrap();
+        for (name, team, visibility) in [
+            ("a-private", &ta, Visibility::Private),
+            ("b-private", &tb, Visibility::Private),
+            ("c-public", &tb, Visibility::Public),
+        ] {
+            create_for_team(&db, &NamespaceName::try_from(name).unwrap(), team, visibility, "")
+                .await
+                .unwrap();
+        }
+        for repo in ["a-private/x", "a-private/y", "c-public/z", "b-private/w"] {
+            let name = RepositoryName::try_from(repo.to_owned()).unwrap();
+            super::super::repositories::ensure(&db, &name, Utc::now())
+                .await
+                .unwrap();
+        }
+        let subject = Subject::User(UserSubject {
+            id: alice.id,
+            admin: false,
+            disabled: false,
+            read_only: false,
+        });
+        let seen = visible(&db, &PolicySettings::default(), &subject, Some(alice.id))
+            .await
+            .unwrap();
+        let names: Vec<(&str, Option<Role>)> = seen.iter().map(|v| (v.namespace.name.as_str(), v.my_role)).collect();
+        assert_eq!(
+            names,
+            [
+                ("a-private", Some(Role::Owner)),
+                ("alice", Some(Role::Owner)),
+                ("c-public", None)
+            ]
+        );
+
+        let all = summaries(&db, seen.clone()).await.unwrap();
+        let shown: Vec<(&str, Option<&str>, u64)> = all
+            .iter()
+            .map(|(s, _)| (s.name.as_str(), s.team.as_deref(), s.repository_count))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("a-private", Some("ta"), 2),
+                ("alice", None, 0),
+                ("c-public", Some("tb"), 1)
+            ]
+        );
+        let last = summaries(&db, seen.into_iter().rev().take(1).collect()).await.unwrap();
+        assert_eq!(last.len(), 1);
+        assert_eq!((last[0].0.name.as_str(), last[0].0.repository_count), ("c-public", 1));
+        assert!(summaries(&db, Vec::new()).await.unwrap().is_empty());
+    }
 }

@@ -39,7 +39,12 @@ pub fn DashboardPage() -> impl IntoView {
                         <div class="lg:col-span-2 space-y-6">
                             <section>
                                 <h2 class=style::H2>{if signed_in { "My namespaces" } else { "Public namespaces" }}</h2>
-                                <NamespaceTable items=d.namespaces testid="namespaces"/>
+                                <NamespaceTable items=d.namespaces.clone() testid="namespaces"/>
+                                {(d.namespace_total > d.namespaces.len() as u64).then(|| view! {
+                                    <A href="/namespaces" attr:class=format!("mt-2 inline-block text-sm {}", style::LINK) attr:data-testid="all-namespaces">
+                                        {format!("{} of {} shown · all namespaces →", d.namespaces.len(), d.namespace_total)}
+                                    </A>
+                                })}
                             </section>
                             {signed_in.then(|| view! {
                                 <section>

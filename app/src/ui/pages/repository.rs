@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::browse::{delete_images, get_repository, preview_images_delete, SetRepositoryDescription, SetStar};
+use crate::api::browse::{get_repository, preview_images_delete, DeleteImages, SetRepositoryDescription, SetStar};
 use crate::domain::dto::{ImageRow, RepositoryDetail, TagListing};
 use crate::domain::scope::Action;
 use crate::domain::TagSort;
@@ -384,22 +384,30 @@ async fn delete_dialog(request: DeleteRequest) -> AnyView {
     };
     let digests: Vec<String> = found.iter().map(|d| d.digest.clone()).collect();
     let count = found.len() as u64;
-    let confirmed = move |_| {
-        open.set(false);
-        let (repository, digests) = (repository.clone(), digests.clone());
-        leptos::task::spawn_local(async move {
-            match delete_images(repository, digests).await {
-                Ok(done) => {
-                    let what: Vec<String> = done
-                        .iter()
-                        .map(|d| format!("{} ({})", d.tags.join(", "), short_digest(&d.digest)))
-                        .collect();
-                    toast_ok(format!("Deleted {}", what.join("; ")));
-                    selected.set(BTreeSet::new());
-                }
-                Err(e) => toast_error(e.to_string()),
+    // A server action, not a spawned future: a future spawned here would pull its code into
+    // the main module (measured: +22 KB gzip on every page). The dialog stays open until the
+    // answer, so the action's owner lives to see it.
+    let delete = ServerAction::<DeleteImages>::new();
+    Effect::new(move |_| {
+        let Some(result) = delete.value().get() else { return };
+        match result {
+            Ok(done) => {
+                let what: Vec<String> = done
+                    .iter()
+                    .map(|d| format!("{} ({})", d.tags.join(", "), short_digest(&d.digest)))
+                    .collect();
+                toast_ok(format!("Deleted {}", what.join("; ")));
+                selected.set(BTreeSet::new());
             }
-            changed.update(|c| *c += 1);
+            Err(e) => toast_error(e.to_string()),
+        }
+        open.set(false);
+        changed.update(|c| *c += 1);
+    });
+    let confirmed = move |_| {
+        delete.dispatch(DeleteImages {
+            repository: repository.clone(),
+            digests: digests.clone(),
         });
     };
     view! {
@@ -422,7 +430,8 @@ async fn delete_dialog(request: DeleteRequest) -> AnyView {
         </ul>
         <div class="flex justify-end gap-2">
             <button type="button" class=style::BUTTON_SECONDARY on:click=move |_| open.set(false)>"Cancel"</button>
-            <button type="button" class=style::BUTTON_DANGER data-testid="confirm-delete" disabled=count == 0 on:click=confirmed>
+            <button type="button" class=style::BUTTON_DANGER data-testid="confirm-delete"
+                disabled=move || count == 0 || delete.pending().get() on:click=confirmed>
                 {format!("Delete {}", plural(count, "image"))}
             </button>
         </div>
