@@ -15,8 +15,9 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
     use crate::backend::store::namespaces;
     use crate::backend::store::{activity, repositories, stars};
     let visible = c.visible_namespaces(state).await?;
-    // Administrators see every namespace: no filter to send.
-    let ids: Option<Vec<i64>> = (!c.is_admin()).then(|| visible.iter().map(|v| v.namespace.id).collect());
+    let all_ids: Vec<i64> = visible.iter().map(|v| v.namespace.id).collect();
+    // Administrators see every namespace's repositories: no filter to send for those.
+    let ids: Option<&[i64]> = (!c.is_admin()).then_some(all_ids.as_slice());
     let db = &state.db;
     // "Mine": namespaces I own or am a member of; anonymous visitors see the public ones.
     let mine: Vec<namespaces::Visible> = visible
@@ -39,7 +40,7 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
             repositories::page(
                 db,
                 &repositories::RepositoryQuery {
-                    namespace_ids: ids.as_deref(),
+                    namespace_ids: ids,
                     only_ids: Some(&starred_ids),
                     text: None,
                     sort: RepositorySort::Name,
@@ -56,7 +57,7 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
     let recent = repositories::page(
         db,
         &repositories::RepositoryQuery {
-            namespace_ids: ids.as_deref(),
+            namespace_ids: ids,
             only_ids: None,
             text: None,
             sort: RepositorySort::Updated,
@@ -69,7 +70,8 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
     .items;
     let activity = if c.user.is_some() {
         let q = activity::ActivityQuery {
-            visible_namespaces: ids.as_deref(),
+            // Entries about namespaces only, for administrators too (the log has the rest).
+            visible_namespaces: Some(&all_ids),
             addresses: activity::AddressView::for_reader(crate::authz::is_admin(&c.subject), c.user_id()),
             ..Default::default()
         };
