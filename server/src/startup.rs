@@ -195,6 +195,7 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
                 own_subject: wharf_app::backend::sync::SERVICE_SUBJECT.to_owned(),
                 registry_host: config.registry_host.clone(),
             },
+            config.event_writers,
         ),
         config: Arc::new(config),
         db,

@@ -134,6 +134,10 @@ pub struct Config {
     pub leader_lease_secs: u64,
     /// Days received notification ids are kept for de-duplication.
     pub event_retention_days: u32,
+    /// PostgreSQL: transactions writing notifications at once, each applying every
+    /// notification waiting when it starts (group commit); 0 gives each request its own
+    /// transaction. SQLite writes one transaction at a time whatever this says.
+    pub event_writers: usize,
     /// Log filter, e.g. `info` or `warn,wharf=debug` (tracing `EnvFilter` syntax).
     pub log: String,
     /// `text` or `json`.
@@ -253,6 +257,7 @@ impl Default for Config {
             probe_interval_secs: 10,
             leader_lease_secs: 30,
             event_retention_days: 7,
+            event_writers: 2,
             log: "info,sqlx=warn,sea_orm=warn".into(),
             log_format: LogFormat::Text,
             ip_failures_per_minute: 30,

@@ -20,6 +20,7 @@ use super::envelope::{EventAction, RegistryEvent};
 use super::sources::ReplicaSources;
 use crate::backend::entity::{activity as activity_row, registry_event, webhook};
 use crate::backend::store::activity::{self, NewActivity};
+use crate::backend::store::repositories::{LockedRepositories, RepositoryRef};
 use crate::backend::store::tags::TagPush;
 use crate::backend::store::write_batch::{self, WriteBatch};
 use crate::backend::store::{images, repositories, tags};
@@ -152,6 +153,9 @@ fn claim_queries(envelopes: &[Envelope<'_>], sources: &[Option<i64>]) -> Vec<Ins
             }
         }
     }
+    // In id order: two transactions claiming the same ids (a retry crossing its original)
+    // then wait for each other instead of deadlocking.
+    rows.sort_unstable_by(|a, b| a.0.id.cmp(&b.0.id));
     // Eight values a row: 4,000 a statement, well inside SQLite's limit on bound parameters.
     rows.chunks(500)
         .map(|chunk| {
@@ -274,6 +278,8 @@ async fn claim_and_read_deletes(
 
 /// What one batch's events share while they are applied.
 struct Batch {
+    /// The repositories the batch's events name, locked at its start.
+    repos: LockedRepositories,
     /// Per repository of a push in the batch, the deletes received for it that happened after
     /// the batch's oldest push: stored ones, then the batch's own as they are claimed.
     deletes: HashMap<String, LaterDeletes>,
@@ -287,14 +293,24 @@ struct Batch {
 }
 
 impl Batch {
-    /// Reads the stored deletes the batch's pushes must be checked against (before its own
-    /// events are claimed, so these are the deletes received earlier), and claims the batch's
-    /// event ids: returns the batch and the ids that were new.
+    /// Locks the repositories the batch names, then reads the stored deletes its pushes must
+    /// be checked against (after the locks, so a delete committed by whoever held one is seen;
+    /// before the batch's own events are claimed, so these are the deletes received earlier),
+    /// and claims the batch's event ids: returns the batch and the ids that were new.
     async fn start(
         db: &impl ConnectionTrait,
         envelopes: &[Envelope<'_>],
         sources: &[Option<i64>],
     ) -> Result<(Batch, HashSet<String>), AppError> {
+        let names: BTreeSet<&str> = envelopes
+            .iter()
+            .flat_map(|e| e.events)
+            .filter(|e| e.action != EventAction::Ignored)
+            .map(|e| e.repository.as_str())
+            .collect();
+        let repos = LockedRepositories::lock(db, &names).await?;
+        let hooks: HashMap<i64, Vec<webhook::Model>> =
+            repos.namespaces_without_hooks().map(|ns| (ns, Vec::new())).collect();
         let pushes = envelopes
             .iter()
             .flat_map(|e| e.events)
@@ -321,8 +337,9 @@ impl Batch {
             }
         }
         let batch = Batch {
+            repos,
             deletes,
-            hooks: HashMap::new(),
+            hooks,
             audit: Vec::new(),
             writes: WriteBatch::default(),
         };
@@ -458,10 +475,14 @@ async fn apply_pushes(
     reports: &mut [IngestReport],
 ) -> Result<(), AppError> {
     let wanted: Vec<_> = pushes.iter().map(|(_, e)| (&e.repository, e.occurred_at)).collect();
-    let (repos, without_hooks) = repositories::ensure_many(db, &wanted).await?;
-    for ns in without_hooks {
-        batch.hooks.entry(ns).or_default();
+    for touch in batch.repos.ensure(db, &wanted).await? {
+        batch.writes.add(db.get_database_backend(), &touch);
     }
+    // Apart from `batch`, which the loop below also changes.
+    let repos: HashMap<&str, RepositoryRef> = pushes
+        .iter()
+        .filter_map(|(_, e)| Some((e.repository.as_str(), batch.repos.get(e.repository.as_str())?)))
+        .collect();
     let mut keys: Vec<(i64, &str)> = Vec::new();
     for (_, e) in pushes {
         if let (EventAction::PushManifest { tag: Some(tag), .. }, Some(repo)) =
@@ -581,7 +602,7 @@ async fn apply(
             if !settings.own_subject.is_empty() && actor == settings.own_subject {
                 return applied();
             }
-            let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
+            let Some(repo) = batch.repos.find(db, e.repository.as_str()).await? else {
                 // A pull of something wharf has not seen pushed: sync will add it.
                 return applied();
             };
@@ -597,10 +618,9 @@ async fn apply(
             applied()
         }
         EventAction::DeleteManifest { digest } => {
-            let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
+            let Some(repo) = batch.repos.find(db, e.repository.as_str()).await? else {
                 return applied();
             };
-            repositories::lock(db, repo.id).await?;
             let removed = tags::remove_by_digest(db, repo.id, digest.as_str(), e.occurred_at).await?;
             images::forget(db, repo.id, &[digest.to_string()]).await?;
             if removed.is_empty() {
@@ -637,11 +657,10 @@ async fn apply(
             .await
         }
         EventAction::DeleteTag { tag } => {
-            let Some(repo) = repositories::find_by_name(db, e.repository.as_str()).await? else {
+            let Some(repo) = batch.repos.find(db, e.repository.as_str()).await? else {
                 return applied();
             };
             // The digest delete usually removed it already; this only settles a lone tag delete.
-            repositories::lock(db, repo.id).await?;
             tags::remove_named(db, repo.id, tag.as_str(), e.occurred_at).await?;
             applied()
         }

@@ -1,8 +1,14 @@
-//! Group commit for notifications on SQLite. One task writes them: the requests that arrive
-//! while its transaction runs wait for the next one, which applies all of them together
-//! ([`super::ingest::ingest_batch`]) and then answers each with its own report. Under load a
-//! transaction carries many envelopes (one commit, shared statements); a request arriving
-//! alone is applied at once, as before.
+//! Group commit for notifications. Writer tasks apply them: the requests that arrive while
+//! the writers' transactions run wait for the next free writer, which applies all of them
+//! together ([`super::ingest::ingest_batch`]) and then answers each with its own report. Under
+//! load a transaction carries many envelopes (one commit, shared statements); a request
+//! arriving alone is applied at once.
+//!
+//! SQLite has one writer (it writes one transaction at a time anyway). PostgreSQL has
+//! `event_writers` of them, so that one batch's round trips overlap another's: a single
+//! writer would leave the CPU idle while it waits on its own statements. Batches written at
+//! once lock their repositories in name order ([`crate::backend::store::repositories::LockedRepositories`])
+//! and claim their event ids in id order, so they wait for each other rather than deadlock.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,23 +45,35 @@ pub struct IngestWriter {
 
 struct Inner {
     db: DatabaseConnection,
+    /// Writer tasks sharing the queue; 0: each request applies its own transaction.
+    writers: usize,
     settings: IngestSettings,
     /// Which replica sent what, remembered across requests.
     replicas: ReplicaSources,
     queue: OnceLock<mpsc::Sender<Job>>,
     /// Shared transactions attempted (one per batch; a failed one retried alone adds more).
     transactions: AtomicU64,
+    /// Batches that failed as a whole and were applied again one envelope at a time.
+    retried: AtomicU64,
 }
 
 impl IngestWriter {
-    pub fn new(db: DatabaseConnection, settings: IngestSettings) -> IngestWriter {
+    /// `writers`: how many transactions may write notifications at once on PostgreSQL (0:
+    /// one per request, no queue); SQLite always has one.
+    pub fn new(db: DatabaseConnection, settings: IngestSettings, writers: usize) -> IngestWriter {
+        let writers = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => 1,
+            _ => writers,
+        };
         IngestWriter {
             inner: Arc::new(Inner {
                 db,
+                writers,
                 settings,
                 replicas: ReplicaSources::default(),
                 queue: OnceLock::new(),
                 transactions: AtomicU64::new(0),
+                retried: AtomicU64::new(0),
             }),
         }
     }
@@ -70,15 +88,16 @@ impl IngestWriter {
         self.inner.transactions.load(Ordering::Relaxed)
     }
 
+    /// Batches that failed as a whole (bad data, a conflict, a deadlock) and were applied
+    /// again one request at a time.
+    pub fn batches_retried(&self) -> u64 {
+        self.inner.retried.load(Ordering::Relaxed)
+    }
+
     /// Applies `events` (from the replica named `replica`, when the URL says) and returns what
     /// they did, once they are committed.
-    ///
-    /// Only SQLite goes through the writer task: it has one writer at a time anyway, so
-    /// requests lose nothing by queueing and share the per-transaction statements. PostgreSQL
-    /// runs concurrent transactions; funnelling them through one task measured 6 % slower
-    /// there (docs/BENCHMARKS.md), so each request keeps its own transaction.
     pub async fn ingest(&self, replica: Option<String>, events: Vec<RegistryEvent>) -> Result<IngestReport, AppError> {
-        if self.inner.db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        if self.inner.writers == 0 {
             return ingest::ingest(
                 &self.inner.db,
                 &self.inner.settings,
@@ -90,7 +109,10 @@ impl IngestWriter {
         }
         let queue = self.inner.queue.get_or_init(|| {
             let (queue, jobs) = mpsc::channel(QUEUE_LENGTH);
-            tokio::spawn(run(self.inner.clone(), jobs));
+            let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
+            for _ in 0..self.inner.writers {
+                tokio::spawn(run(self.inner.clone(), jobs.clone()));
+            }
             queue
         });
         let (reply, answer) = oneshot::channel();
@@ -103,11 +125,15 @@ impl IngestWriter {
     }
 }
 
-/// The writer: takes whatever is waiting (at least one request), applies it, answers, repeats.
-async fn run(inner: Arc<Inner>, mut jobs: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_ENVELOPES);
-    while jobs.recv_many(&mut batch, MAX_ENVELOPES).await > 0 {
-        write(&inner, std::mem::take(&mut batch)).await;
+/// A writer: takes whatever is waiting (at least one request), applies it, answers, repeats.
+/// One idle writer at a time waits on the queue; the others wait for their turn to.
+async fn run(inner: Arc<Inner>, jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        let mut batch = Vec::with_capacity(MAX_ENVELOPES);
+        if jobs.lock().await.recv_many(&mut batch, MAX_ENVELOPES).await == 0 {
+            return;
+        }
+        write(&inner, batch).await;
     }
 }
 
@@ -123,6 +149,7 @@ async fn write(inner: &Inner, batch: Vec<Job>) {
             // All or nothing was rolled back: apply each alone, so one request's failure
             // (bad data, a conflict) is its own and not its neighbours'.
             tracing::debug!(error = %e.detailed(), envelopes = batch.len(), "shared notification transaction failed; applying one by one");
+            inner.retried.fetch_add(1, Ordering::Relaxed);
             for job in batch {
                 let report = apply(inner, std::slice::from_ref(&job))
                     .await

@@ -1,7 +1,7 @@
 //! Repositories as the registry reports them. A repository whose namespace wharf does not know
 //! is kept as an orphan (`namespace_id` NULL) for an admin to adopt, never dropped.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
@@ -68,68 +68,147 @@ pub async fn ensure(
     Ok((repo, true))
 }
 
-/// [`ensure`] for several repositories at once (`(name, time)`, a name may repeat: its newest
-/// time counts): existing ones are touched and locked in one statement per few hundred, the
-/// missing ones created one by one. Also returns the namespaces (of the repositories found)
-/// that have no enabled webhook, read in the same statement: most have none, and then their
-/// webhooks need no query of their own.
-pub async fn ensure_many(
-    db: &impl ConnectionTrait,
-    wanted: &[(&RepositoryName, DateTime<Utc>)],
-) -> Result<(HashMap<String, repository::Model>, HashSet<i64>), AppError> {
-    use sea_orm::sea_query::Query;
-    use sea_orm::{FromQueryResult, QueryTrait};
-    let mut newest: BTreeMap<&str, (&RepositoryName, DateTime<Utc>)> = BTreeMap::new();
-    for (name, at) in wanted {
-        let slot = newest.entry(name.as_str()).or_insert((*name, *at));
-        slot.1 = std::cmp::max(slot.1, *at);
-    }
-    let mut found = HashMap::with_capacity(newest.len());
-    let mut without_hooks = HashSet::new();
-    let names: Vec<&str> = newest.keys().copied().collect();
-    for chunk in names.chunks(300) {
-        // Every row is updated (the lock), only older times are moved forward.
-        let mut newer = CaseStatement::new();
-        for name in chunk {
-            let at = newest[name].1;
-            newer = newer.case(
-                repository::Column::Name
-                    .eq(*name)
-                    .and(repository::Column::UpdatedAt.lt(at)),
-                Expr::value(at),
-            );
+/// What an event needs of its repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepositoryRef {
+    pub id: i64,
+    /// `None` for an orphan.
+    pub namespace_id: Option<i64>,
+}
+
+impl From<&repository::Model> for RepositoryRef {
+    fn from(repo: &repository::Model) -> Self {
+        RepositoryRef {
+            id: repo.id,
+            namespace_id: repo.namespace_id,
         }
-        let mut update = repository::Entity::update_many()
-            .col_expr(
-                repository::Column::UpdatedAt,
-                newer.finally(Expr::col(repository::Column::UpdatedAt)).into(),
-            )
-            .filter(repository::Column::Name.is_in(chunk.iter().copied()))
-            .into_query();
-        update.returning(Query::returning().exprs([
-            Expr::cust("*"),
-            Expr::cust(
-                "EXISTS (SELECT 1 FROM webhooks WHERE webhooks.namespace_id = repositories.namespace_id \
-                 AND webhooks.enabled) AS hooked",
-            ),
-        ]));
-        for row in db.query_all(&update).await? {
-            let repo = repository::Model::from_query_result(&row, "")?;
-            if let Some(ns) = repo.namespace_id {
-                if !row.try_get::<bool>("", "hooked")? {
-                    without_hooks.insert(ns);
+    }
+}
+
+/// The repositories one batch of notifications touches, locked until its transaction ends:
+/// read (and on PostgreSQL row-locked) together at the batch's start, in name order, so that
+/// two batches written at once wait for each other instead of deadlocking, and everything the
+/// batch reads afterwards (earlier deletes, tag states) is read after whoever held them
+/// committed. Also knows which of their namespaces have no enabled webhook (read in the same
+/// statement: most have none, and then their webhooks need no query of their own).
+#[derive(Debug, Default)]
+pub struct LockedRepositories {
+    by_name: HashMap<String, repository::Model>,
+    without_hooks: HashSet<i64>,
+}
+
+impl LockedRepositories {
+    /// Reads and locks the existing repositories among `names` (one statement per few hundred).
+    pub async fn lock(db: &impl ConnectionTrait, names: &BTreeSet<&str>) -> Result<LockedRepositories, AppError> {
+        use sea_orm::sea_query::{LockType, Query};
+        use sea_orm::FromQueryResult;
+        let mut locked = LockedRepositories::default();
+        let names: Vec<&str> = names.iter().copied().collect();
+        for chunk in names.chunks(300) {
+            let mut select = Query::select();
+            select
+                .expr(Expr::cust("repositories.*"))
+                .expr(Expr::cust(
+                    "EXISTS (SELECT 1 FROM webhooks WHERE webhooks.namespace_id = repositories.namespace_id \
+                     AND webhooks.enabled) AS hooked",
+                ))
+                .from(repository::Entity)
+                .and_where(repository::Column::Name.is_in(chunk.iter().copied()))
+                .order_by(repository::Column::Name, sea_orm::sea_query::Order::Asc);
+            // SQLite has no row locks: its write transaction holds the whole database already.
+            if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+                select.lock(LockType::Update);
+            }
+            for row in db.query_all(&select).await? {
+                let repo = repository::Model::from_query_result(&row, "")?;
+                if let Some(ns) = repo.namespace_id {
+                    if !row.try_get::<bool>("", "hooked")? {
+                        locked.without_hooks.insert(ns);
+                    }
+                }
+                locked.by_name.insert(repo.name.clone(), repo);
+            }
+        }
+        Ok(locked)
+    }
+
+    pub fn get(&self, name: &str) -> Option<RepositoryRef> {
+        self.by_name.get(name).map(RepositoryRef::from)
+    }
+
+    /// The repository called `name`: one locked at the start, or else
+    /// (created since by another transaction) read and locked now; `None` when there is none.
+    pub async fn find(&mut self, db: &impl ConnectionTrait, name: &str) -> Result<Option<RepositoryRef>, AppError> {
+        if let Some(repo) = self.get(name) {
+            return Ok(Some(repo));
+        }
+        let Some(repo) = find_by_name(db, name).await? else {
+            return Ok(None);
+        };
+        lock(db, repo.id).await?;
+        let found = RepositoryRef::from(&repo);
+        self.by_name.insert(repo.name.clone(), repo);
+        Ok(Some(found))
+    }
+
+    /// The namespaces (of the repositories locked) that have no enabled webhook.
+    pub fn namespaces_without_hooks(&self) -> impl Iterator<Item = i64> + '_ {
+        self.without_hooks.iter().copied()
+    }
+
+    /// Makes sure each repository of `wanted` (`(name, time)`; a name may repeat, its newest
+    /// time counts) exists and is marked updated at its time: the missing ones are created
+    /// (and locked) one by one, the others are moved forward by the returned statements, which
+    /// the caller sends with its other writes (nothing reads `updated_at` before the commit).
+    pub async fn ensure(
+        &mut self,
+        db: &impl ConnectionTrait,
+        wanted: &[(&RepositoryName, DateTime<Utc>)],
+    ) -> Result<Vec<sea_orm::sea_query::UpdateStatement>, AppError> {
+        use sea_orm::QueryTrait;
+        let mut newest: BTreeMap<&str, (&RepositoryName, DateTime<Utc>)> = BTreeMap::new();
+        for (name, at) in wanted {
+            let slot = newest.entry(name.as_str()).or_insert((*name, *at));
+            slot.1 = std::cmp::max(slot.1, *at);
+        }
+        let mut moved: Vec<(i64, DateTime<Utc>)> = Vec::new();
+        for (name, (repository, at)) in newest {
+            match self.by_name.get_mut(name) {
+                Some(repo) => {
+                    if repo.updated_at < at {
+                        repo.updated_at = at;
+                        moved.push((repo.id, at));
+                    }
+                }
+                None => {
+                    let (repo, _) = ensure(db, repository, at).await?;
+                    self.by_name.insert(repo.name.clone(), repo);
                 }
             }
-            found.insert(repo.name.clone(), repo);
         }
+        Ok(moved
+            .chunks(300)
+            .map(|chunk| {
+                let mut newer = CaseStatement::new();
+                for (id, at) in chunk {
+                    // Guarded here too: an event of the batch may have moved it meanwhile.
+                    newer = newer.case(
+                        repository::Column::Id
+                            .eq(*id)
+                            .and(repository::Column::UpdatedAt.lt(*at)),
+                        Expr::value(*at),
+                    );
+                }
+                repository::Entity::update_many()
+                    .col_expr(
+                        repository::Column::UpdatedAt,
+                        newer.finally(Expr::col(repository::Column::UpdatedAt)).into(),
+                    )
+                    .filter(repository::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+                    .into_query()
+            })
+            .collect())
     }
-    for (name, (repository, at)) in newest {
-        if !found.contains_key(name) {
-            let (repo, _) = ensure(db, repository, at).await?;
-            found.insert(repo.name.clone(), repo);
-        }
-    }
-    Ok((found, without_hooks))
 }
 
 /// Locks the repository row until the transaction ends (PostgreSQL; SQLite transactions are
@@ -430,21 +509,26 @@ mod tests {
     use crate::backend::store::test_db::memory_db;
     use crate::domain::Visibility;
 
-    /// The statement that touches the repositories also says whose namespace has no enabled
+    /// The statement that locks the repositories also says whose namespace has no enabled
     /// webhook, so ingest skips the webhook query for them.
     #[tokio::test]
-    async fn ensure_many_says_which_namespaces_have_no_enabled_webhook() {
+    async fn locking_says_which_namespaces_have_no_enabled_webhook() {
         let db = memory_db().await;
         let global = namespaces::ensure_global(&db, Visibility::Public).await.unwrap();
         let name = RepositoryName::try_from("app".to_owned()).unwrap();
-        let (created, unknown) = ensure_many(&db, &[(&name, Utc::now())]).await.unwrap();
-        assert_eq!(created["app"].namespace_id, Some(global.id));
+        let names = BTreeSet::from(["app"]);
+        let without = || async {
+            let locked = LockedRepositories::lock(&db, &names).await.unwrap();
+            locked.namespaces_without_hooks().collect::<HashSet<i64>>()
+        };
+        let mut locked = LockedRepositories::lock(&db, &names).await.unwrap();
+        assert!(locked.ensure(&db, &[(&name, Utc::now())]).await.unwrap().is_empty());
+        assert_eq!(locked.get("app").unwrap().namespace_id, Some(global.id));
         assert!(
-            unknown.is_empty(),
+            locked.namespaces_without_hooks().next().is_none(),
             "a repository just created says nothing: its hooks are looked up"
         );
-        let (_, without) = ensure_many(&db, &[(&name, Utc::now())]).await.unwrap();
-        assert_eq!(without, HashSet::from([global.id]));
+        assert_eq!(without().await, HashSet::from([global.id]));
 
         let now = Utc::now();
         let hook = webhook::ActiveModel {
@@ -463,13 +547,15 @@ mod tests {
         .insert(&db)
         .await
         .unwrap();
-        let (_, without) = ensure_many(&db, &[(&name, Utc::now())]).await.unwrap();
-        assert!(without.is_empty(), "an enabled hook");
+        assert!(without().await.is_empty(), "an enabled hook");
 
         let mut disabled: webhook::ActiveModel = hook.into();
         disabled.enabled = Set(false);
         disabled.update(&db).await.unwrap();
-        let (_, without) = ensure_many(&db, &[(&name, Utc::now())]).await.unwrap();
-        assert_eq!(without, HashSet::from([global.id]), "a disabled hook sends nothing");
+        assert_eq!(
+            without().await,
+            HashSet::from([global.id]),
+            "a disabled hook sends nothing"
+        );
     }
 }

@@ -551,7 +551,7 @@ pub async fn search(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::store::repositories;
+    use crate::backend::store::repositories::{self, LockedRepositories};
     use crate::backend::store::test_db::memory_db;
     use crate::domain::RepositoryName;
 
@@ -602,10 +602,13 @@ mod tests {
     async fn pushed_states_are_written_in_one_go_and_read_back_without_touching_pulls() {
         let db = memory_db().await;
         let name = RepositoryName::try_from("alice/app".to_owned()).unwrap();
-        let (repos, _) = repositories::ensure_many(&db, &[(&name, at(1)), (&name, at(3))])
-            .await
-            .unwrap();
-        let repo = &repos["alice/app"];
+        let names = BTreeSet::from(["alice/app"]);
+        let mut locked = LockedRepositories::lock(&db, &names).await.unwrap();
+        assert!(locked.get("alice/app").is_none(), "not there yet");
+        let touches = locked.ensure(&db, &[(&name, at(1)), (&name, at(3))]).await.unwrap();
+        assert!(touches.is_empty(), "created: nothing to move forward");
+        assert!(locked.get("alice/app").is_some(), "remembered once created");
+        let repo = repositories::find_by_name(&db, "alice/app").await.unwrap().unwrap();
         assert_eq!(repo.updated_at, at(3), "created at the run's newest push");
         assert!(repo.namespace_id.is_none(), "no such namespace: kept as an orphan");
 
@@ -643,10 +646,25 @@ mod tests {
         );
 
         // Touched forward only: a later push moves updated_at, an earlier one does not.
-        let (later, without_hooks) = repositories::ensure_many(&db, &[(&name, at(9))]).await.unwrap();
-        assert_eq!(later["alice/app"].updated_at, at(9));
-        assert!(without_hooks.is_empty(), "an orphan has no namespace to have hooks");
-        let (earlier, _) = repositories::ensure_many(&db, &[(&name, at(5))]).await.unwrap();
-        assert_eq!(earlier["alice/app"].updated_at, at(9));
+        let touch = |at| {
+            let (db, name, names) = (&db, &name, &names);
+            async move {
+                let mut locked = LockedRepositories::lock(db, names).await.unwrap();
+                assert!(
+                    locked.namespaces_without_hooks().next().is_none(),
+                    "an orphan has no namespace to have hooks"
+                );
+                for statement in locked.ensure(db, &[(name, at)]).await.unwrap() {
+                    db.execute(&statement).await.unwrap();
+                }
+                repositories::find_by_name(db, "alice/app")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .updated_at
+            }
+        };
+        assert_eq!(touch(at(9)).await, at(9));
+        assert_eq!(touch(at(5)).await, at(9));
     }
 }
