@@ -194,7 +194,7 @@ fn claim_queries(envelopes: &[Envelope<'_>], sources: &[Option<i64>]) -> Vec<Ins
 
 /// The statements reading the deletes of `names` (one per 500) that happened after `after`:
 /// `repository, tag, digest, occurred_at`, after a first column that is always NULL (where the
-/// combined statement of [`claim_and_read_deletes`] puts the claimed ids).
+/// combined statement of [`claim_and_read`] puts the claimed ids).
 fn deletes_queries(names: &[&str], after: chrono::DateTime<chrono::Utc>) -> Vec<SelectStatement> {
     use registry_event::Column as C;
     names
@@ -228,52 +228,125 @@ fn stored_delete(row: &sea_orm::QueryResult) -> Result<StoredDelete, AppError> {
     ))
 }
 
-/// Reads the stored deletes, then claims the event ids; returns the new ids and the deletes.
-/// On PostgreSQL a batch that fits one statement of each sends both as one: the claim as a
-/// `WITH` part, whose rows the read does not see (one snapshot), so the deletes are still
-/// those received before this batch. One round trip less per notification there.
-async fn claim_and_read_deletes(
+/// What the statement after the locks reads besides claiming: the new event ids, the stored
+/// deletes, and (when asked) the current states of the tags the batch pushes.
+struct ClaimedAndRead {
+    fresh: HashSet<String>,
+    deletes: Vec<StoredDelete>,
+    /// Read with the claim (PostgreSQL, a batch of pushes only); `None`: read later, per run.
+    states: Option<TagStates>,
+}
+
+/// Reads the stored deletes, then claims the event ids. On PostgreSQL a batch that fits one
+/// statement of each sends both as one: the claim as a `WITH` part, whose rows the read does
+/// not see (one snapshot), so the deletes are still those received before this batch. The
+/// states of `tag_keys` (`(repository id, tag)`) are read in the same statement when given:
+/// one round trip for what costs three separately.
+async fn claim_and_read(
     db: &impl ConnectionTrait,
     claims: Vec<InsertStatement>,
     reads: Vec<SelectStatement>,
-) -> Result<(HashSet<String>, Vec<StoredDelete>), AppError> {
-    let mut fresh = HashSet::new();
-    let mut deletes = Vec::new();
+    tag_keys: &[(i64, &str)],
+) -> Result<ClaimedAndRead, AppError> {
+    let mut out = ClaimedAndRead {
+        fresh: HashSet::new(),
+        deletes: Vec::new(),
+        states: None,
+    };
     let backend = db.get_database_backend();
     if backend == DbBackend::Postgres && claims.len() == 1 && reads.len() == 1 {
         let (claim, read) = (backend.build(&claims[0]), backend.build(&reads[0]));
         let claim_values = claim.values.as_ref().map_or(0, |v| v.0.len());
-        let sql = format!(
+        let read_values = read.values.as_ref().map_or(0, |v| v.0.len());
+        // Claimed ids, deletes and tag states as rows of one shape: a claim fills `claimed`, a
+        // tag state `repository_id` and the columns after it, a delete neither.
+        let mut sql = format!(
             "WITH claimed AS ({}) SELECT event_id AS claimed, NULL AS repository, NULL AS tag, NULL AS digest, \
-             NULL AS occurred_at FROM claimed UNION ALL {}",
+             NULL AS occurred_at, NULL::bigint AS repository_id, NULL::text AS media_type, NULL::bigint AS size, \
+             NULL::text AS pushed_by, NULL::timestamptz AS seen_at FROM claimed \
+             UNION ALL SELECT deletes.*, NULL, NULL, NULL, NULL, NULL FROM ({}) AS deletes",
             claim.sql,
             write_batch::shift_placeholders(&read.sql, claim_values)
         );
-        let values = [claim.values, read.values].into_iter().flatten().flat_map(|v| v.0);
+        let mut values: Vec<sea_orm::Value> = [claim.values, read.values]
+            .into_iter()
+            .flatten()
+            .flat_map(|v| v.0)
+            .collect();
+        let wanted: HashSet<(i64, &str)> = tag_keys.iter().copied().collect();
+        if !tag_keys.is_empty() && tag_keys.len() <= 300 {
+            let states = backend.build(&tag_states_query(tag_keys));
+            sql.push_str(" UNION ALL ");
+            sql.push_str(&write_batch::shift_placeholders(
+                &states.sql,
+                claim_values + read_values,
+            ));
+            values.extend(states.values.into_iter().flat_map(|v| v.0));
+            out.states = Some(HashMap::new());
+        }
         for row in db
             .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?
         {
-            match row.try_get::<Option<String>>("", "claimed")? {
-                Some(id) => {
-                    fresh.insert(id);
+            if let Some(id) = row.try_get::<Option<String>>("", "claimed")? {
+                out.fresh.insert(id);
+            } else if let Some(repository_id) = row.try_get::<Option<i64>>("", "repository_id")? {
+                let tag: String = row.try_get("", "tag")?;
+                if let (true, Some(states)) = (wanted.contains(&(repository_id, tag.as_str())), out.states.as_mut()) {
+                    let pushed_at = row.try_get("", "occurred_at")?;
+                    let state = tags::PushedState {
+                        digest: row.try_get("", "digest")?,
+                        media_type: row.try_get("", "media_type")?,
+                        size: row.try_get("", "size")?,
+                        pushed_by: row.try_get("", "pushed_by")?,
+                        pushed_at,
+                        seen_at: row.try_get::<Option<_>>("", "seen_at")?.unwrap_or(pushed_at),
+                    };
+                    states.insert((repository_id, tag), state);
                 }
-                None => deletes.push(stored_delete(&row)?),
+            } else {
+                out.deletes.push(stored_delete(&row)?);
             }
         }
-        return Ok((fresh, deletes));
+        return Ok(out);
     }
     for read in &reads {
         for row in db.query_all(read).await? {
-            deletes.push(stored_delete(&row)?);
+            out.deletes.push(stored_delete(&row)?);
         }
     }
     for claim in &claims {
         for row in db.query_all(claim).await? {
-            fresh.insert(row.try_get::<String>("", "event_id")?);
+            out.fresh.insert(row.try_get::<String>("", "event_id")?);
         }
     }
-    Ok((fresh, deletes))
+    Ok(out)
+}
+
+/// The stored states of the tags `keys` (`(repository id, tag)`, at most a few hundred) in the
+/// column layout of [`claim_and_read`]: `NULL, NULL, tag, digest, pushed_at, repository_id,
+/// media_type, size, pushed_by, seen_at`. Repository ids × names select a superset; the caller
+/// keeps the exact pairs.
+fn tag_states_query(keys: &[(i64, &str)]) -> SelectStatement {
+    use crate::backend::entity::tag::{Column as T, Entity as Tags};
+    let repos: BTreeSet<i64> = keys.iter().map(|(r, _)| *r).collect();
+    let names: BTreeSet<&str> = keys.iter().map(|(_, n)| *n).collect();
+    Query::select()
+        .exprs([Expr::cust("NULL"), Expr::cust("NULL")])
+        .columns([
+            T::Name,
+            T::Digest,
+            T::PushedAt,
+            T::RepositoryId,
+            T::MediaType,
+            T::Size,
+            T::PushedBy,
+            T::SeenAt,
+        ])
+        .from(Tags)
+        .and_where(T::RepositoryId.is_in(repos))
+        .and_where(T::Name.is_in(names))
+        .to_owned()
 }
 
 /// What one batch's events share while they are applied.
@@ -290,7 +363,13 @@ struct Batch {
     /// Writes not read back before the next event or run: sent together (one round trip on
     /// PostgreSQL), flushed before anything that could read them.
     writes: WriteBatch,
+    /// The states of the tags a batch of nothing but pushes names, read with its claim (their
+    /// one run needs nothing written before it), and the repositories they cover.
+    prefetched: Option<(TagStates, HashSet<i64>)>,
 }
+
+/// Tag states by `(repository id, tag)`.
+type TagStates = HashMap<(i64, String), tags::PushedState>;
 
 impl Batch {
     /// Locks the repositories the batch names, then reads the stored deletes its pushes must
@@ -330,7 +409,30 @@ impl Batch {
             }
             None => Vec::new(),
         };
-        let (fresh, stored) = claim_and_read_deletes(db, claim_queries(envelopes, sources), reads).await?;
+        // A batch of nothing but pushes is one run, which reads the states of its tags before
+        // writing anything: they can be read with the claim. (Of the repositories locked; one
+        // created meanwhile is read by the run itself.)
+        let only_pushes = envelopes
+            .iter()
+            .flat_map(|e| e.events)
+            .all(|e| matches!(e.action, EventAction::PushManifest { .. } | EventAction::Ignored));
+        let mut tag_keys: Vec<(i64, &str)> = Vec::new();
+        if only_pushes {
+            for e in envelopes.iter().flat_map(|e| e.events) {
+                if let (EventAction::PushManifest { tag: Some(tag), .. }, Some(repo)) =
+                    (&e.action, repos.get(e.repository.as_str()))
+                {
+                    tag_keys.push((repo.id, tag.as_str()));
+                }
+            }
+            tag_keys.sort_unstable();
+            tag_keys.dedup();
+        }
+        let read = claim_and_read(db, claim_queries(envelopes, sources), reads, &tag_keys).await?;
+        let prefetched = read
+            .states
+            .map(|states| (states, tag_keys.iter().map(|(repo, _)| *repo).collect()));
+        let (fresh, stored) = (read.fresh, read.deletes);
         for (repository, tag, digest, at) in stored {
             if let Some(later) = deletes.get_mut(&repository) {
                 later.0.push((tag, digest, at));
@@ -342,6 +444,7 @@ impl Batch {
             hooks,
             audit: Vec::new(),
             writes: WriteBatch::default(),
+            prefetched,
         };
         Ok((batch, fresh))
     }
@@ -509,7 +612,20 @@ async fn apply_pushes(
             batch.writes.add(db.get_database_backend(), &insert);
         }
     }
-    let mut states = tags::pushed_states(db, &keys).await?;
+    let mut states = match batch.prefetched.take() {
+        Some((mut states, covered)) => {
+            let rest: Vec<(i64, &str)> = keys
+                .iter()
+                .filter(|(repo, _)| !covered.contains(repo))
+                .copied()
+                .collect();
+            if !rest.is_empty() {
+                states.extend(tags::pushed_states(db, &rest).await?);
+            }
+            states
+        }
+        None => tags::pushed_states(db, &keys).await?,
+    };
     // The tags this run changes (sorted: rows written in one order by every run).
     let mut changed: BTreeSet<(i64, String)> = BTreeSet::new();
     for &(i, e) in pushes {
