@@ -257,7 +257,7 @@ impl Default for Config {
             probe_interval_secs: 10,
             leader_lease_secs: 30,
             event_retention_days: 7,
-            event_writers: 2,
+            event_writers: 1,
             log: "info,sqlx=warn,sea_orm=warn".into(),
             log_format: LogFormat::Text,
             ip_failures_per_minute: 30,

@@ -2,7 +2,8 @@
 //!
 //! [`envelope`] turns the raw JSON into checked [`envelope::RegistryEvent`]s (all or nothing);
 //! [`ingest`] applies them in one transaction, skipping event ids already seen; [`writer`]
-//! gathers the requests that arrive together into one such transaction (group commit);
+//! gathers the requests that arrive together into one such transaction (group commit; on
+//! PostgreSQL several such transactions run at once);
 //! [`sources`] remembers which replica sent them.
 
 pub mod envelope;

@@ -5,10 +5,12 @@
 //! arriving alone is applied at once.
 //!
 //! SQLite has one writer (it writes one transaction at a time anyway). PostgreSQL has
-//! `event_writers` of them, so that one batch's round trips overlap another's: a single
-//! writer would leave the CPU idle while it waits on its own statements. Batches written at
-//! once lock their repositories in name order ([`crate::backend::store::repositories::LockedRepositories`])
-//! and claim their event ids in id order, so they wait for each other rather than deadlock.
+//! `event_writers` of them (default 1, which measured fastest: about half the CPU per event of
+//! one transaction per request; more writers split the waiting requests into smaller batches
+//! that wait on each other's repository locks, docs/BENCHMARKS.md). Batches written at once
+//! lock their repositories in name order
+//! ([`crate::backend::store::repositories::LockedRepositories`]) and claim their event ids in
+//! id order, so they wait for each other rather than deadlock.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
