@@ -68,6 +68,10 @@ impl WriteTxn {
     pub async fn commit(self) -> Result<(), DbErr> {
         self.txn.commit().await
     }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`

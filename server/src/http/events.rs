@@ -92,7 +92,8 @@ async fn receive_inner(state: &AppState, query: EventsQuery, headers: &HeaderMap
             // Anything but bad input is "try again": the registry keeps the event queued.
             let e = match e {
                 AppError::BadRequest(_) => e,
-                _ => AppError::internal("storing events"),
+                // The client sees only the context; the log at the edge keeps the cause.
+                other => AppError::internal_from("storing events", &other),
             };
             let mut resp = ApiError(e.clone()).into_response();
             if matches!(e, AppError::Internal { .. }) {

@@ -89,8 +89,22 @@ async fn apply_batch(
     envelopes: &[Envelope<'_>],
 ) -> Result<Vec<IngestReport>, AppError> {
     let sources = replicas.resolve(db, envelopes).await?;
-    let txn = crate::backend::db::begin_write(db).await?;
-    let (mut batch, mut fresh) = Batch::start(&*txn, envelopes, &sources).await?;
+    // On PostgreSQL, repositories pushed to for the first time are created before the batch's
+    // transaction, each committed on its own (see [`Batch::start`]); SQLite writes one
+    // transaction at a time and creates them inside it.
+    let mut create_inside = db.get_database_backend() == DbBackend::Sqlite;
+    let (txn, mut batch, mut fresh) = loop {
+        let txn = crate::backend::db::begin_write(db).await?;
+        match Batch::start(&*txn, envelopes, &sources, create_inside).await? {
+            Started::Ready(batch, fresh) => break (txn, batch, fresh),
+            Started::Missing(missing) => {
+                txn.rollback().await?;
+                repositories::create_missing(db, &missing).await?;
+                // Gone again meanwhile (an administrator's delete): created inside this time.
+                create_inside = true;
+            }
+        }
+    };
     let mut reports = vec![IngestReport::default(); envelopes.len()];
     // The new events, in order, with the envelope each came in.
     let mut todo: Vec<(usize, &RegistryEvent)> = Vec::new();
@@ -110,8 +124,11 @@ async fn apply_batch(
     // once for all of them); any other event alone, in its place.
     let mut rest = &todo[..];
     while let Some(&(i, first)) = rest.first() {
-        // What the previous run wrote is read by this one.
-        batch.writes.flush(&*txn).await?;
+        // What the previous run wrote is read by this one. (Before the first, only the
+        // repositories' touches wait, which nothing reads: they go with the first run's writes.)
+        if rest.len() < todo.len() {
+            batch.writes.flush(&*txn).await?;
+        }
         let run = rest.iter().take_while(|(_, e)| is_push(e)).count();
         if run > 0 {
             let (pushes, later) = rest.split_at(run);
@@ -349,6 +366,13 @@ fn tag_states_query(keys: &[(i64, &str)]) -> SelectStatement {
         .to_owned()
 }
 
+/// How a batch started: ready, with the ids that were new; or stopped, because these
+/// repositories pushed to do not exist yet.
+enum Started {
+    Ready(Box<Batch>, HashSet<String>),
+    Missing(Vec<(crate::domain::RepositoryName, chrono::DateTime<chrono::Utc>)>),
+}
+
 /// What one batch's events share while they are applied.
 struct Batch {
     /// The repositories the batch's events name, locked at its start.
@@ -376,18 +400,44 @@ impl Batch {
     /// be checked against (after the locks, so a delete committed by whoever held one is seen;
     /// before the batch's own events are claimed, so these are the deletes received earlier),
     /// and claims the batch's event ids: returns the batch and the ids that were new.
+    ///
+    /// Every lock the batch takes is taken here, in one statement, in name order: two batches
+    /// written at once then wait for each other instead of deadlocking. A repository pushed to
+    /// that does not exist yet would be a lock taken later, out of that order; unless
+    /// `create_inside`, the batch stops before anything else and says which are missing, to be
+    /// created first and the batch started again.
     async fn start(
         db: &impl ConnectionTrait,
         envelopes: &[Envelope<'_>],
         sources: &[Option<i64>],
-    ) -> Result<(Batch, HashSet<String>), AppError> {
+        create_inside: bool,
+    ) -> Result<Started, AppError> {
         let names: BTreeSet<&str> = envelopes
             .iter()
             .flat_map(|e| e.events)
             .filter(|e| e.action != EventAction::Ignored)
             .map(|e| e.repository.as_str())
             .collect();
-        let repos = LockedRepositories::lock(db, &names).await?;
+        let mut repos = LockedRepositories::lock(db, &names).await?;
+        let pushed: Vec<_> = envelopes
+            .iter()
+            .flat_map(|e| e.events)
+            .filter(|e| matches!(e.action, EventAction::PushManifest { .. }))
+            .map(|e| (&e.repository, e.occurred_at))
+            .collect();
+        if !create_inside {
+            let missing = repos.missing(&pushed);
+            if !missing.is_empty() {
+                return Ok(Started::Missing(missing));
+            }
+        }
+        // The repositories pushed to are marked updated at their newest push (created first
+        // when missing). A duplicate or stale push cannot move that time: only forward, and
+        // not past what was applied.
+        let mut writes = WriteBatch::default();
+        for touch in repos.ensure(db, &pushed).await? {
+            writes.add(db.get_database_backend(), &touch);
+        }
         let hooks: HashMap<i64, Vec<webhook::Model>> =
             repos.namespaces_without_hooks().map(|ns| (ns, Vec::new())).collect();
         let pushes = envelopes
@@ -443,10 +493,10 @@ impl Batch {
             deletes,
             hooks,
             audit: Vec::new(),
-            writes: WriteBatch::default(),
+            writes,
             prefetched,
         };
-        Ok((batch, fresh))
+        Ok(Started::Ready(Box::new(batch), fresh))
     }
 
     /// A delete claimed in this batch counts against the batch's later pushes.
@@ -577,11 +627,8 @@ async fn apply_pushes(
     pushes: &[(usize, &RegistryEvent)],
     reports: &mut [IngestReport],
 ) -> Result<(), AppError> {
-    let wanted: Vec<_> = pushes.iter().map(|(_, e)| (&e.repository, e.occurred_at)).collect();
-    for touch in batch.repos.ensure(db, &wanted).await? {
-        batch.writes.add(db.get_database_backend(), &touch);
-    }
-    // Apart from `batch`, which the loop below also changes.
+    // Every repository pushed to was made sure of (created, or locked and touched) when the
+    // batch started. Copied apart from `batch`, which the loop below also changes.
     let repos: HashMap<&str, RepositoryRef> = pushes
         .iter()
         .filter_map(|(_, e)| Some((e.repository.as_str(), batch.repos.get(e.repository.as_str())?)))

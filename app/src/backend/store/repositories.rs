@@ -68,6 +68,25 @@ pub async fn ensure(
     Ok((repo, true))
 }
 
+/// Creates those of `wanted` (`(name, time)`) that do not exist, one after the other in name
+/// order, each as it would be by its first push ([`ensure`]); the others are left alone.
+pub async fn create_missing(
+    db: &impl ConnectionTrait,
+    wanted: &[(RepositoryName, DateTime<Utc>)],
+) -> Result<(), AppError> {
+    let mut newest: BTreeMap<&str, (&RepositoryName, DateTime<Utc>)> = BTreeMap::new();
+    for (name, at) in wanted {
+        let slot = newest.entry(name.as_str()).or_insert((name, *at));
+        slot.1 = std::cmp::max(slot.1, *at);
+    }
+    for (name, at) in newest.into_values() {
+        if find_by_name(db, name.as_str()).await?.is_none() {
+            ensure(db, name, at).await?;
+        }
+    }
+    Ok(())
+}
+
 /// What an event needs of its repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RepositoryRef {
@@ -130,6 +149,15 @@ impl LockedRepositories {
             }
         }
         Ok(locked)
+    }
+
+    /// Those of `wanted` (`(name, time)`) that were not there to lock.
+    pub fn missing(&self, wanted: &[(&RepositoryName, DateTime<Utc>)]) -> Vec<(RepositoryName, DateTime<Utc>)> {
+        wanted
+            .iter()
+            .filter(|(name, _)| !self.by_name.contains_key(name.as_str()))
+            .map(|(name, at)| ((*name).clone(), *at))
+            .collect()
     }
 
     pub fn get(&self, name: &str) -> Option<RepositoryRef> {
