@@ -68,21 +68,26 @@ pub async fn ensure(
     Ok((repo, true))
 }
 
-/// Creates those of `wanted` (`(name, time)`) that do not exist, one after the other in name
-/// order, each as it would be by its first push ([`ensure`]); the others are left alone.
+/// Each repository of `wanted` (`(name, time)`) once, with its newest time, in name order.
+fn newest_by_name<'a>(
+    wanted: impl IntoIterator<Item = (&'a RepositoryName, DateTime<Utc>)>,
+) -> BTreeMap<&'a str, (&'a RepositoryName, DateTime<Utc>)> {
+    let mut newest: BTreeMap<&str, (&RepositoryName, DateTime<Utc>)> = BTreeMap::new();
+    for (name, at) in wanted {
+        let slot = newest.entry(name.as_str()).or_insert((name, at));
+        slot.1 = std::cmp::max(slot.1, at);
+    }
+    newest
+}
+
+/// Makes sure each repository of `wanted` (`(name, time)`) exists, one after the other in name
+/// order, as [`ensure`] does: the missing ones are created as by their first push.
 pub async fn create_missing(
     db: &impl ConnectionTrait,
     wanted: &[(RepositoryName, DateTime<Utc>)],
 ) -> Result<(), AppError> {
-    let mut newest: BTreeMap<&str, (&RepositoryName, DateTime<Utc>)> = BTreeMap::new();
-    for (name, at) in wanted {
-        let slot = newest.entry(name.as_str()).or_insert((name, *at));
-        slot.1 = std::cmp::max(slot.1, *at);
-    }
-    for (name, at) in newest.into_values() {
-        if find_by_name(db, name.as_str()).await?.is_none() {
-            ensure(db, name, at).await?;
-        }
+    for (name, at) in newest_by_name(wanted.iter().map(|(name, at)| (name, *at))).into_values() {
+        ensure(db, name, at).await?;
     }
     Ok(())
 }
@@ -194,13 +199,8 @@ impl LockedRepositories {
         wanted: &[(&RepositoryName, DateTime<Utc>)],
     ) -> Result<Vec<sea_orm::sea_query::UpdateStatement>, AppError> {
         use sea_orm::QueryTrait;
-        let mut newest: BTreeMap<&str, (&RepositoryName, DateTime<Utc>)> = BTreeMap::new();
-        for (name, at) in wanted {
-            let slot = newest.entry(name.as_str()).or_insert((*name, *at));
-            slot.1 = std::cmp::max(slot.1, *at);
-        }
         let mut moved: Vec<(i64, DateTime<Utc>)> = Vec::new();
-        for (name, (repository, at)) in newest {
+        for (name, (repository, at)) in newest_by_name(wanted.iter().copied()) {
             match self.by_name.get_mut(name) {
                 Some(repo) => {
                     if repo.updated_at < at {
