@@ -33,6 +33,10 @@ TTI_RUNS=${TTI_RUNS:-5}
 TTI_PATH=${TTI_PATH:-/}
 TTI_SELECTOR=${TTI_SELECTOR:-'[data-testid="recent"]'}
 BIG_TAGS=${BIG_TAGS:-1000}
+# DB=postgres: a database of its own on PG_URL's server (created here, dropped at the end).
+DB=${DB:-sqlite}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+[ "$DB" = sqlite ] || [ "$DB" = postgres ] || { echo "DB must be sqlite or postgres" >&2; exit 1; }
 [ "$NAMESPACES" -ge 2 ] && [ "$NAMESPACES" -le 1000 ] || { echo "NAMESPACES must be 2..1000" >&2; exit 1; }
 [ "$REPOS" -ge 1 ] && [ "$REPOS" -le 1000 ] || { echo "REPOS must be 1..1000" >&2; exit 1; }
 [ "$TAGS" -ge 1 ] || { echo "TAGS must be at least 1" >&2; exit 1; }
@@ -49,6 +53,15 @@ data="$work/data"
 mkdir -p "$data"
 server_pid=""
 child_pid=""
+pg_db=""
+if [ "$DB" = postgres ]; then
+  pg_db="wharf_bench_console_$$"
+  psql -q "$PG_URL/postgres" -c "CREATE DATABASE $pg_db" >/dev/null
+  export WHARF_DATABASE_URL="$PG_URL/$pg_db"
+  database_label="PostgreSQL $(psql -At "$PG_URL/postgres" -c 'SHOW server_version' | cut -d' ' -f1) on 127.0.0.1"
+else
+  database_label="SQLite (embedded)"
+fi
 cleanup() {
   trap - EXIT INT TERM
   # The foreground helper (and, for the browser part, the Chromium it started), then wharf.
@@ -57,6 +70,7 @@ cleanup() {
     kill "$p" 2>/dev/null || true
   done
   for p in $child_pid $server_pid; do wait "$p" 2>/dev/null || true; done
+  [ -z "$pg_db" ] || psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -127,9 +141,17 @@ run "$work/seed-big.json" env SEED_REPO_FORMAT="$big_repo" SEED_TIME_OFFSET="$ev
   "$base" "$SECRET" 1 1 "$BIG_TAGS" "$BATCH" 1 || { tail -n 20 "$work/wharf.log" >&2; exit 1; }
 # Image details for every digest, as if read from the registry (there is none here).
 log "storing image details for every digest"
-details=$(python3 scripts/bench/store_details.py "$data/wharf.db")
+details=$(python3 scripts/bench/store_details.py "${WHARF_DATABASE_URL:-$data/wharf.db}")
 seeded_rss=$(rss_mib "$server_pid")
-db_size=$(du -sm "$data" | awk '{print $1}')
+if [ "$DB" = postgres ]; then
+  db_size=$(psql -At "$WHARF_DATABASE_URL" -c "SELECT pg_database_size(current_database()) / 1048576")
+else
+  db_size=$(du -sm "$data" | awk '{print $1}')
+fi
+# wharf gathers SQLite's planner statistics within 10 s of a table doubling, and connections
+# pick them up within a minute (planner_statistics); PostgreSQL's autovacuum analyses by itself.
+# Timing starts once that has happened, as it would have on a server that has been running.
+sleep "${SETTLE_SECS:-75}"
 
 # --- server functions -----------------------------------------------------------------------
 log "timing server functions ($WARMUP warm-up + $REQUESTS requests per case and user)"
@@ -204,7 +226,7 @@ cat <<MD
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d).
 Build: \`scripts/build.sh\` of $build (binary built $(date -u -r "$wharf" '+%Y-%m-%d %H:%M UTC')).
 Command: \`scripts/bench-console.sh\` (NAMESPACES=$NAMESPACES, REPOS=$REPOS, TAGS=$TAGS, BATCH=$BATCH,
-SEED_CONCURRENCY=$SEED_CONCURRENCY, REQUESTS=$REQUESTS, WARMUP=$WARMUP, TTI_RUNS=$TTI_RUNS); SQLite.
+SEED_CONCURRENCY=$SEED_CONCURRENCY, REQUESTS=$REQUESTS, WARMUP=$WARMUP, TTI_RUNS=$TTI_RUNS, DB=$DB); $database_label.
 
 Catalog: $((NAMESPACES * REPOS)) repositories and $events tags in $NAMESPACES private team namespaces
 (\`teamNNN/appNNN\`, tags \`v1\`…, the last one \`latest\` on the same digest as the one before),
@@ -213,7 +235,7 @@ connections in **$seed_secs s** ($seed_rate events/s); users, teams and namespac
 CLI beforehand in $setup_time s. \`$USER_NAME\` is a viewer of $member_teams of the teams (the even
 ones); \`$ADMIN\` is an administrator and member of none. Then \`$big_repo\` with $BIG_TAGS tags, and
 image details (manifest and configuration of a three-layer image) stored for all $details digests. wharf RSS: $idle_rss MiB idle, $seeded_rss MiB
-after seeding, $loaded_rss MiB after the requests; data dir $db_size MiB.
+after seeding, $loaded_rss MiB after the requests; database $db_size MiB.
 
 Server functions (\`POST /api/…\`, form-encoded, session cookie; one keep-alive connection,
 strictly sequential, $WARMUP untimed then $REQUESTS timed requests per row and user; round trip

@@ -7,6 +7,7 @@ Usage: console_requests.py URL REQUESTS WARMUP REPO USER:PASSWORD [USER:PASSWORD
 Prints a Markdown table (p50 / p99 / mean in ms per user, and what each answer held), then a
 line per user with the sanity checks, and writes each user's session cookie to the file named
 by BENCH_COOKIES (JSON {user: cookie}) when set, for the browser part."""
+import hashlib
 import http.client
 import json
 import math
@@ -74,6 +75,13 @@ class Client:
         return json.loads(data)
 
 
+def digest_prefix(image):
+    """The first 12 hex digits of the digest seed_catalog.py gave `repo:v1` (its image 0)."""
+    repo, _, tag = image.partition(":")
+    assert tag == "v1", "BENCH_IMAGE names a v1 tag"
+    return hashlib.sha256(f"{repo}@0".encode()).hexdigest()[:12]
+
+
 def cases(repo):
     """(label, endpoint, form fields, summary of one answer). BENCH_BIG_REPO adds a repository
     page with many tags, BENCH_IMAGE (`repo:tag`) an image page."""
@@ -85,6 +93,8 @@ def cases(repo):
         ("repository list, page 1 (by name, 25)", "/api/list_repositories", {}, total),
         ("repository list, page 150 of 25", "/api/list_repositories", {"page": 150, "per_page": 25},
          lambda d: f"{len(d['items'])} items of {d['total']}"),
+        ("repository list, page 1000 of 25", "/api/list_repositories", {"page": 1000, "per_page": 25},
+         lambda d: f"{len(d['items'])} items of {d['total']}"),
         ("repository list, sorted by updated", "/api/list_repositories", {"sort": "updated"}, total),
         ("repository list, `q=app01`", "/api/list_repositories", {"q": "app01"}, total),
         (f"repository page `{repo}`", "/api/get_repository", {"name": repo}, images),
@@ -94,6 +104,11 @@ def cases(repo):
           if image else []),
         ("search `q=app01`", "/api/search", {"q": "app01"}, found),
         ("search `q=v3`", "/api/search", {"q": "v3"}, found),
+        *([("search by digest prefix (12 hex digits of the image's)", "/api/search", {"q": digest_prefix(image)}, found)]
+          if image else []),
+        ("activity log, page 1 (50)", "/api/list_activities", {},
+         lambda d: f"{len(d['items'])} of {d['total']}{'+' if d.get('total_capped') else ''} entries"),
+        ("activity kinds (the log's filter)", "/api/activity_kinds", {}, lambda d: f"{len(d)} kinds"),
         ("dashboard", "/api/dashboard", {},
          lambda d: f"{len(d['namespaces'])} ns / {len(d['recent'])} recent / {len(d['activity'])} activity"),
     ]

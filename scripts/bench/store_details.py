@@ -3,11 +3,15 @@ registry) for every digest a seeded wharf database has noted, so the image page 
 against a full catalog without a registry holding fake digests. Each is a three-layer OCI image
 with labels, environment and a five-step history: what a typical build gives.
 
-Usage: store_details.py SQLITE_DB   (wharf may be running: one transaction, WAL)
+Usage: store_details.py SQLITE_DB | postgres://…   (wharf may be running: one transaction;
+PostgreSQL through `psql` and COPY, so no Python driver is needed)
 Prints the number of digests given details."""
+import csv
 import hashlib
+import io
 import json
 import sqlite3
+import subprocess
 import sys
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -54,9 +58,30 @@ def details(digest):
     return body, config, total
 
 
+MISSING = ("SELECT DISTINCT rm.digest FROM repository_manifests rm LEFT JOIN manifests m ON m.digest = rm.digest "
+           "WHERE m.digest IS NULL")
+COLUMNS = "digest, media_type, size, body, config, total_size, subject, artifact_type, fetched_at"
+
+
+def store_postgres(url):
+    digests = subprocess.run(["psql", "-At", url, "-c", MISSING], check=True, capture_output=True,
+                             text=True).stdout.split()
+    out = io.StringIO()
+    rows = csv.writer(out)
+    for d in digests:
+        body, config, total = details(d)
+        # Empty unquoted fields are NULL in COPY's CSV format.
+        rows.writerow([d, MANIFEST, len(body), body, config, total, None, None, "2026-12-01 00:00:00+00"])
+    subprocess.run(["psql", "-q", url, "-c", f"\\copy manifests ({COLUMNS}) FROM pstdin WITH (FORMAT csv)"],
+                   input=out.getvalue(), check=True, text=True)
+    print(len(digests))
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
+    if sys.argv[1].startswith("postgres"):
+        return store_postgres(sys.argv[1])
     db = sqlite3.connect(sys.argv[1], timeout=60)
     digests = [d for (d,) in db.execute(
         "SELECT DISTINCT rm.digest FROM repository_manifests rm LEFT JOIN manifests m ON m.digest = rm.digest "

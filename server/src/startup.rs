@@ -263,5 +263,7 @@ pub fn spawn_background(state: &AppState) -> Result<Vec<tokio::task::JoinHandle<
         ),
         scheduler::spawn(state.db.clone(), state.issuer.clone(), state.metrics.clone(), schedule),
         webhooks.spawn(),
+        // SQLite only; cheap when nothing grew (six MAX(id) lookups).
+        wharf_app::backend::planner_statistics::PlannerStatistics::spawn(state.db.clone(), Duration::from_secs(10)),
     ])
 }

@@ -16,6 +16,7 @@ mod m0010_enum_checks;
 mod m0011_images;
 mod m0012_retention;
 mod m0013_delete_events_index;
+mod m0014_tag_names;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_images::Migration),
             Box::new(m0012_retention::Migration),
             Box::new(m0013_delete_events_index::Migration),
+            Box::new(m0014_tag_names::Migration),
         ]
     }
 }

@@ -25,6 +25,8 @@ pub async fn connect_url(url: &str, max_connections: u32) -> Result<DatabaseConn
         .acquire_timeout(Duration::from_secs(8))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
+        // Connections read the planner's statistics when they open: recycled, they see newer.
+        opt.max_lifetime(super::planner_statistics::CONNECTION_LIFETIME);
         // WAL lets readers run while a writer commits; busy_timeout waits instead of failing.
         opt.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

@@ -16,6 +16,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod orphans;
 pub mod outbound;
+pub mod planner_statistics;
 pub mod registry_auth;
 pub mod secret_file;
 pub mod secret_value;

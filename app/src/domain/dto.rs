@@ -177,16 +177,28 @@ pub struct ActivityRow {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Rows matching the filter, over all pages.
+    /// Rows matching the filter, over all pages (at least this many when `total_capped`).
     pub total: u64,
     /// 1-based.
     pub page: u64,
     pub per_page: u64,
+    /// Counting stopped at `total`: there are more (the activity log counts up to
+    /// [`COUNT_CAP`], since counting a million entries is slower than reading a page).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
 }
+
+/// How far a list that may hold millions of rows counts them.
+pub const COUNT_CAP: u64 = 10_000;
 
 impl<T> Page<T> {
     pub fn pages(&self) -> u64 {
         self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+
+    /// Whether a page follows this one.
+    pub fn has_next(&self) -> bool {
+        self.page < self.pages() || self.total_capped
     }
 }
 

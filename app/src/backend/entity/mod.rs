@@ -21,6 +21,7 @@ pub mod setup_token;
 pub mod star;
 pub mod sync_run;
 pub mod tag;
+pub mod tag_name;
 pub mod team;
 pub mod team_member;
 pub mod user;

@@ -44,7 +44,7 @@ pub async fn newest(
     limit: u64,
 ) -> Result<Vec<ActivityRow>, AppError> {
     let resolved = resolve(state, c, filter).await?;
-    activity::export(&state.db, &resolved.query(), limit.clamp(1, MAX_EXPORT_ROWS)).await
+    activity::newest(&state.db, &resolved.query(), limit.clamp(1, MAX_EXPORT_ROWS)).await
 }
 
 /// A filter turned into what the store needs, for one caller.

@@ -37,7 +37,7 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
     let starred = match c.user_id() {
         Some(uid) => {
             let starred_ids = stars::of_user(db, uid).await?;
-            repositories::page(
+            repositories::items(
                 db,
                 &repositories::RepositoryQuery {
                     namespace_ids: ids,
@@ -50,11 +50,10 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
                 Some(uid),
             )
             .await?
-            .items
         }
         None => Vec::new(),
     };
-    let recent = repositories::page(
+    let recent = repositories::items(
         db,
         &repositories::RepositoryQuery {
             namespace_ids: ids,
@@ -66,8 +65,7 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
         },
         c.user_id(),
     )
-    .await?
-    .items;
+    .await?;
     let activity = if c.user.is_some() {
         let q = activity::ActivityQuery {
             // Entries about namespaces only, for administrators too (the log has the rest).
@@ -75,7 +73,7 @@ pub async fn get_dashboard(state: &AppState, c: &Caller) -> Result<Dashboard, Ap
             addresses: activity::AddressView::for_reader(crate::authz::is_admin(&c.subject), c.user_id()),
             ..Default::default()
         };
-        activity::page(db, &q, 1, 10).await?.items
+        activity::newest(db, &q, 10).await?
     } else {
         Vec::new()
     };
@@ -120,6 +118,7 @@ pub async fn list_namespaces(
         total,
         page,
         per_page,
+        total_capped: false,
     })
 }
 
@@ -281,7 +280,7 @@ pub async fn search(state: &AppState, c: &Caller, q: String) -> Result<SearchRes
         .into_iter()
         .map(|(n, _)| n)
         .collect();
-    let repositories = repositories::page(
+    let repositories = repositories::items(
         &state.db,
         &repositories::RepositoryQuery {
             namespace_ids: ids.as_deref(),
@@ -293,8 +292,7 @@ pub async fn search(state: &AppState, c: &Caller, q: String) -> Result<SearchRes
         },
         c.user_id(),
     )
-    .await?
-    .items;
+    .await?;
     let tags = tags::search(&state.db, &text, ids.as_deref(), 10).await?;
     Ok(SearchResults {
         namespaces,

@@ -37,6 +37,7 @@ pub async fn list(
         total,
         page,
         per_page,
+        total_capped: false,
     })
 }
 

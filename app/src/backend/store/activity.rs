@@ -171,28 +171,54 @@ fn to_row(a: activity::Model, addresses: AddressView) -> crate::domain::dto::Act
     }
 }
 
-/// Every kind of entry the log holds, sorted (for the kind filter).
+/// Every kind of entry the log holds, sorted (for the kind filter). A million entries hold a
+/// dozen kinds: each is found by one step along the kind index from the one before (a
+/// recursive query), instead of reading every entry as `SELECT DISTINCT` would.
 pub async fn kinds(db: &impl ConnectionTrait) -> Result<Vec<String>, AppError> {
-    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-    Ok(activity::Entity::find()
-        .select_only()
-        .column(activity::Column::Kind)
-        .distinct()
-        .order_by_asc(activity::Column::Kind)
-        .into_tuple()
-        .all(db)
-        .await?)
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "WITH RECURSIVE k(kind) AS ( \
+               SELECT MIN(kind) FROM activities \
+               UNION ALL \
+               SELECT (SELECT MIN(a.kind) FROM activities a WHERE a.kind > k.kind) FROM k WHERE k.kind IS NOT NULL \
+             ) SELECT kind FROM k WHERE kind IS NOT NULL",
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "kind"))
+        .collect::<Result<_, _>>()?)
 }
 
-/// One page of the log, newest first.
+/// One page of the log, newest first. The entries are counted up to
+/// [`COUNT_CAP`](crate::domain::dto::COUNT_CAP) (and as far as the page asked for): the log
+/// grows by one entry per push, and counting a million of them costs more than reading the
+/// page.
 pub async fn page(
     db: &impl ConnectionTrait,
     q: &ActivityQuery<'_>,
     page: u64,
     per_page: u64,
 ) -> Result<crate::domain::dto::Page<crate::domain::dto::ActivityRow>, AppError> {
-    use sea_orm::{PaginatorTrait, QuerySelect};
-    let total = filtered(q).count(db).await?;
+    use sea_orm::sea_query::{Expr, SelectStatement};
+    use sea_orm::{QuerySelect, QueryTrait};
+    let cap = std::cmp::max(crate::domain::dto::COUNT_CAP, page.saturating_mul(per_page));
+    let capped = filtered(q)
+        .select_only()
+        .column(activity::Column::Id)
+        .limit(cap + 1)
+        .into_query();
+    let count = SelectStatement::new()
+        .expr(Expr::cust("COUNT(*) AS n"))
+        .from_subquery(capped, "capped")
+        .to_owned();
+    let counted = match db.query_one(&count).await? {
+        Some(row) => u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0),
+        None => 0,
+    };
+    let total_capped = counted > cap;
+    let total = std::cmp::min(counted, cap);
     let items = filtered(q)
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -206,11 +232,12 @@ pub async fn page(
         total,
         page,
         per_page,
+        total_capped,
     })
 }
 
-/// Up to `limit` entries for an export, newest first.
-pub async fn export(
+/// The newest `limit` entries, not counting the rest (an export, the dashboard).
+pub async fn newest(
     db: &impl ConnectionTrait,
     q: &ActivityQuery<'_>,
     limit: u64,
@@ -264,6 +291,73 @@ pub fn to_csv(rows: &[crate::domain::dto::ActivityRow]) -> String {
 #[cfg(test)]
 mod tests {
     use crate::domain::dto::ActivityRow;
+
+    /// Past 10,000 entries the log says "at least" (and keeps a next page); a page that asks
+    /// for more is counted as far as it reaches, exactly when the log ends before.
+    #[tokio::test]
+    async fn the_log_counts_up_to_the_cap() {
+        use crate::domain::dto::COUNT_CAP;
+        let db = crate::backend::store::test_db::memory_db().await;
+        let entries = COUNT_CAP + 50;
+        for start in (0..entries).step_by(1000) {
+            let rows = (start..std::cmp::min(start + 1000, entries))
+                .map(|_| {
+                    super::row(super::NewActivity {
+                        actor_name: "alice",
+                        kind: "image.pushed",
+                        ..Default::default()
+                    })
+                })
+                .collect();
+            super::record_many(&db, rows).await.unwrap();
+        }
+        let q = super::ActivityQuery::default();
+        let first = super::page(&db, &q, 1, 50).await.unwrap();
+        assert_eq!(
+            (first.total, first.total_capped, first.items.len()),
+            (COUNT_CAP, true, 50)
+        );
+        assert!(first.has_next());
+        let last = entries / 50;
+        let end = super::page(&db, &q, last, 50).await.unwrap();
+        assert_eq!((end.total, end.total_capped, end.items.len()), (entries, false, 50));
+        assert!(!end.has_next(), "the last page");
+        assert_eq!(
+            end.items.last().unwrap().id,
+            first.items[0].id - i64::try_from(entries).unwrap() + 1,
+            "the oldest entry"
+        );
+    }
+
+    /// Each kind once, sorted, however many entries have it; none for an empty log.
+    #[tokio::test]
+    async fn kinds_are_listed_once_each_in_order() {
+        let db = crate::backend::store::test_db::memory_db().await;
+        assert!(super::kinds(&db).await.unwrap().is_empty());
+        let kinds = [
+            "user.created",
+            "image.pushed",
+            "image.pushed",
+            "image.deleted",
+            "image.pushed",
+            "team.created",
+        ];
+        let rows = kinds
+            .iter()
+            .map(|kind| {
+                super::row(super::NewActivity {
+                    actor_name: "alice",
+                    kind,
+                    ..Default::default()
+                })
+            })
+            .collect();
+        super::record_many(&db, rows).await.unwrap();
+        assert_eq!(
+            super::kinds(&db).await.unwrap(),
+            ["image.deleted", "image.pushed", "team.created", "user.created"]
+        );
+    }
 
     #[test]
     fn addresses_show_to_admins_and_to_whoever_acted() {

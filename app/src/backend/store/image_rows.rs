@@ -110,6 +110,7 @@ pub async fn page(db: &impl ConnectionTrait, q: &ImageQuery<'_>) -> Result<Page<
         total,
         page: q.page,
         per_page: q.per_page,
+        total_capped: false,
     })
 }
 

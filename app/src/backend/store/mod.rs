@@ -10,6 +10,7 @@ pub mod repositories;
 pub mod retention;
 pub mod stars;
 pub mod sync_runs;
+pub mod tag_names;
 pub mod tags;
 pub mod teams;
 pub mod tokens;

@@ -399,17 +399,8 @@ pub struct RepositoryQuery<'a> {
     pub per_page: u64,
 }
 
-/// One page of repositories, sorted and counted in the database (fast with 10,000s of rows).
-pub async fn page(
-    db: &impl ConnectionTrait,
-    q: &RepositoryQuery<'_>,
-    viewer_id: Option<i64>,
-) -> Result<crate::domain::dto::Page<crate::domain::dto::RepositoryListItem>, AppError> {
-    use crate::backend::entity::namespace;
-    use crate::domain::RepositorySort;
-    use sea_orm::{PaginatorTrait, QuerySelect};
-    use std::collections::HashMap;
-
+/// The repositories `q` asks for, all of them (filtered, not yet sorted nor paged).
+fn matching(q: &RepositoryQuery<'_>) -> sea_orm::Select<repository::Entity> {
     let mut find = repository::Entity::find().filter(repository::Column::NamespaceId.is_not_null());
     if let Some(ids) = q.namespace_ids {
         find = find.filter(repository::Column::NamespaceId.is_in(ids.to_vec()));
@@ -420,7 +411,46 @@ pub async fn page(
     if let Some(text) = q.text.map(str::trim).filter(|t| !t.is_empty()) {
         find = find.filter(repository::Column::Name.like(super::like_pattern(text)));
     }
-    let total = find.clone().count(db).await?;
+    find
+}
+
+/// One page of repositories, sorted and counted in the database.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    q: &RepositoryQuery<'_>,
+    viewer_id: Option<i64>,
+) -> Result<crate::domain::dto::Page<crate::domain::dto::RepositoryListItem>, AppError> {
+    use sea_orm::PaginatorTrait;
+    let items = items(db, q, viewer_id).await?;
+    let shown = items.len() as u64;
+    // A page that is not full is the last: the total follows without counting.
+    let total = if shown > 0 && shown < q.per_page {
+        (q.page - 1) * q.per_page + shown
+    } else {
+        matching(q).count(db).await?
+    };
+    Ok(crate::domain::dto::Page {
+        items,
+        total,
+        page: q.page,
+        per_page: q.per_page,
+        total_capped: false,
+    })
+}
+
+/// The items of one page of repositories, without counting them all (what the dashboard and
+/// search show: the first few, with no total).
+pub async fn items(
+    db: &impl ConnectionTrait,
+    q: &RepositoryQuery<'_>,
+    viewer_id: Option<i64>,
+) -> Result<Vec<crate::domain::dto::RepositoryListItem>, AppError> {
+    use crate::backend::entity::namespace;
+    use crate::domain::RepositorySort;
+    use sea_orm::QuerySelect;
+    use std::collections::HashMap;
+
+    let mut find = matching(q);
     find = match q.sort {
         RepositorySort::Name => find.order_by_asc(repository::Column::Name),
         RepositorySort::Updated => find
@@ -443,7 +473,7 @@ pub async fn page(
         .map(|n| (n.id, n.name))
         .collect();
     let starred = super::stars::starred_among(db, viewer_id, &ids).await?;
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|r| crate::domain::dto::RepositoryListItem {
             id: r.id,
@@ -457,13 +487,7 @@ pub async fn page(
             updated_at: r.updated_at.to_rfc3339(),
             full_name: r.name,
         })
-        .collect();
-    Ok(crate::domain::dto::Page {
-        items,
-        total,
-        page: q.page,
-        per_page: q.per_page,
-    })
+        .collect())
 }
 
 /// Changes a repository's (markdown) description.

@@ -275,6 +275,7 @@ pub async fn deliveries(
         total,
         page,
         per_page,
+        total_capped: false,
     })
 }
 

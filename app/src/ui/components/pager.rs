@@ -78,16 +78,18 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-/// "Page 2 of 40 · 1,000 results" with previous/next links.
+/// "Page 2 of 40 · 1,000 results" with previous/next links; "of 200+ · 10000+ results" when
+/// the list stopped counting (`capped`: there are more).
 #[component]
-pub fn Pager(page: u64, pages: u64, total: u64) -> impl IntoView {
+pub fn Pager(page: u64, pages: u64, total: u64, #[prop(optional)] capped: bool) -> impl IntoView {
     let nav = QueryNav::current();
     let prev = (page > 1).then(|| nav.href("page", &(page - 1).to_string()));
-    let next = (page < pages).then(|| nav.href("page", &(page + 1).to_string()));
+    let next = (page < pages || capped).then(|| nav.href("page", &(page + 1).to_string()));
+    let more = if capped { "+" } else { "" };
     let link = "rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400";
     view! {
         <nav class="mt-3 flex items-center justify-between text-sm text-slate-600" aria-label="Pagination">
-            <span data-testid="pager-status">{format!("Page {page} of {pages} · {total} results")}</span>
+            <span data-testid="pager-status">{format!("Page {page} of {pages}{more} · {total}{more} results")}</span>
             <span class="flex gap-2">
                 {prev.map(|href| view! { <a href=href class=link rel="prev">"← Previous"</a> })}
                 {next.map(|href| view! { <a href=href class=link rel="next">"Next →"</a> })}

@@ -106,7 +106,7 @@ pub fn ActivityPage() -> impl IntoView {
                 match data.await {
                     Ok(p) if p.items.is_empty() => view! { <Empty text="No activity matches."/> }.into_any(),
                     Ok(p) => {
-                        let (page, pages, total) = (p.page, p.pages(), p.total);
+                        let (page, pages, total, capped) = (p.page, p.pages(), p.total, p.total_capped);
                         view! {
                             <div class=format!("relative overflow-x-auto {}", style::CARD)>
                                 <table class=style::TABLE data-testid="activities">
@@ -132,7 +132,7 @@ pub fn ActivityPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <Pager page pages total/>
+                            <Pager page pages total capped/>
                         }.into_any()
                     }
                     Err(e) => view! { <PageError error=e/> }.into_any(),

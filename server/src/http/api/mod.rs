@@ -152,6 +152,7 @@ pub fn page_of<T>(all: Vec<T>, paging: &Paging) -> Result<wharf_app::domain::dto
         total,
         page,
         per_page,
+        total_capped: false,
     })
 }
 
