@@ -325,10 +325,11 @@ async fn the_leader_runs_retention_on_schedule() {
     .await;
     let peer = w.start_peer(0, |_| {}).await;
     w.cli_ok(&["retention", "set", "alice", "--keep-last", "1"], None).await;
-    let runs = eventually("a scheduled run", 30, || async {
+    // A run is listed from its start ("running"): wait for it to finish.
+    let runs = eventually("a scheduled run, finished", 30, || async {
         let s = w.cli_json(&["retention", "show", "alice"]).await;
         let runs = s["runs"].as_array()?.clone();
-        (!runs.is_empty()).then_some(runs)
+        (runs.first()?["status"] != "running").then_some(runs)
     })
     .await;
     assert_eq!(runs[0]["trigger"], "schedule", "{runs:?}");
