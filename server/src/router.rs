@@ -24,22 +24,37 @@ const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Largest request body accepted anywhere.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-async fn limit_header_size(req: Request, next: Next) -> Response {
+/// The refusal of a request whose headers are too large; `None` lets it through.
+fn header_size_refusal(req: &Request) -> Option<Response> {
     let size: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
-    if size > MAX_HEADER_BYTES {
-        // Answered the registry's way: the clients most likely to send such headers are docker's.
-        let error = AppError::BadRequest("request headers too large".into());
-        return DistributionError {
+    if size <= MAX_HEADER_BYTES {
+        return None;
+    }
+    // Answered the registry's way: the clients most likely to send such headers are docker's.
+    let error = AppError::BadRequest("request headers too large".into());
+    Some(
+        DistributionError {
             error,
             realm: String::new(),
         }
-        .into_response();
-    }
-    next.run(req).await
+        .into_response(),
+    )
 }
 
-async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
+/// Every request passes here: refused when its headers are too large or it is a cross-site
+/// write, and every answer gets the security headers. One middleware rather than one per
+/// check, because each layer costs a boxed service clone and a boxed future per request (on
+/// `/v2/token`, tens of thousands a second).
+async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut resp = match header_size_refusal(&req).or_else(|| http::csrf::cross_site_refusal(&req)) {
+        Some(refusal) => refusal,
+        None => next.run(req).await,
+    };
+    add_security_headers(&state, &mut resp);
+    resp
+}
+
+fn add_security_headers(state: &AppState, resp: &mut Response) {
     let h = resp.headers_mut();
     // Served over https (here or by the load balancer): browsers must never fall back to http.
     if state.config.public_url.starts_with("https://") {
@@ -61,7 +76,6 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
             header::HeaderValue::from_static(wharf_app::backend::csp::NON_PAGE),
         );
     }
-    resp
 }
 
 /// The span every log line of a request is in: method, path (never the query, which may
@@ -96,9 +110,7 @@ pub fn build(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(http::assets::serve)
-        .layer(middleware::from_fn(http::csrf::reject_cross_site))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
-        .layer(middleware::from_fn(limit_header_size))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
             TraceLayer::new_for_http().make_span_with(request_span).on_response(

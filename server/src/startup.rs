@@ -20,7 +20,7 @@ use wharf_app::backend::token::{keys, TokenIssuer};
 use wharf_app::backend::webhooks::seal::Sealer;
 use wharf_app::backend::webhooks::worker::Worker;
 use wharf_app::backend::webhooks::Webhooks;
-use wharf_app::backend::{db, store, AppState};
+use wharf_app::backend::{db, store, AppState, SharedState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -164,7 +164,7 @@ pub fn issuer(config: &Config) -> Result<TokenIssuer, StartError> {
 /// Builds the shared state for the server.
 pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptions) -> Result<AppState, StartError> {
     let issuer = issuer(&config)?;
-    Ok(AppState {
+    Ok(AppState::new(SharedState {
         leptos_options,
         notification_secret: Arc::new(notification_secret(&config)?),
         auth_cache: AuthCache::new(Duration::from_secs(config.credential_cache_ttl_secs)),
@@ -200,7 +200,7 @@ pub fn state(config: Config, db: DatabaseConnection, leptos_options: LeptosOptio
         config: Arc::new(config),
         db,
         clock: wharf_app::backend::clock::Clock::system(),
-    })
+    }))
 }
 
 /// The shared state for a command-line command that calls the service layer: the database

@@ -29,4 +29,4 @@ pub mod token;
 pub mod webhooks;
 
 pub use error::{internal, ApiError};
-pub use state::AppState;
+pub use state::{AppState, SharedState};

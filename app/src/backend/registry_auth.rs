@@ -98,10 +98,14 @@ async fn facts_cached(
     if let Some(hit) = cache.facts.get(&key).await {
         return Ok(hit);
     }
-    let facts = match namespaces::find(db, namespace).await? {
-        Some(ns) => Some(namespaces::facts(db, &ns, user_id).await?),
-        None => None,
-    };
+    // Boxed: the database read's future is large, and the cached path should not carry it.
+    let facts = Box::pin(async {
+        Ok::<_, AppError>(match namespaces::find(db, namespace).await? {
+            Some(ns) => Some(namespaces::facts(db, &ns, user_id).await?),
+            None => None,
+        })
+    })
+    .await?;
     cache.facts.insert(key, facts).await;
     Ok(facts)
 }
@@ -112,7 +116,7 @@ async fn orphan_cached(db: &impl ConnectionTrait, cache: &AuthCache, name: &str)
         Ok(false) => return Ok(false),
         Ok(true) => {}
         Err(generation) => {
-            let any = super::store::repositories::any_orphans(db).await?;
+            let any = Box::pin(super::store::repositories::any_orphans(db)).await?;
             cache.any_orphans.learn(generation, any);
             if !any {
                 return Ok(false);
@@ -122,7 +126,7 @@ async fn orphan_cached(db: &impl ConnectionTrait, cache: &AuthCache, name: &str)
     if let Some(hit) = cache.orphans.get(name).await {
         return Ok(hit);
     }
-    let orphan = super::store::repositories::is_orphan(db, name).await?;
+    let orphan = Box::pin(super::store::repositories::is_orphan(db, name)).await?;
     cache.orphans.insert(name.to_owned(), orphan).await;
     Ok(orphan)
 }

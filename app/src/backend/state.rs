@@ -10,8 +10,35 @@ use super::auth::cache::AuthCache;
 use super::config::Config;
 use super::token::TokenIssuer;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// The one state every handler and server function shares. axum clones it for every request
+/// (each handler's `State` and each middleware that takes state), so it is one reference count
+/// to bump, not one per field: on the token hot path two cores otherwise bounced some twenty
+/// shared counters between them on every request.
+#[derive(Clone)]
+pub struct AppState(Arc<SharedState>);
+
+impl AppState {
+    pub fn new(shared: SharedState) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// What leptos_axum takes from the state to serve the console.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos_options.clone()
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct SharedState {
     /// Where the built site (wasm, css) is served from.
     pub leptos_options: LeptosOptions,
     /// Loaded once at start-up; never a global.

@@ -6,7 +6,6 @@
 
 use axum::extract::Request;
 use axum::http::{header, Method};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 fn same_origin(source: &str, host: &str) -> bool {
@@ -22,9 +21,10 @@ fn same_origin(source: &str, host: &str) -> bool {
         .is_some_and(|origin_host| origin_host.eq_ignore_ascii_case(host))
 }
 
-pub async fn reject_cross_site(req: Request, next: Next) -> Response {
+/// The refusal of a state-changing request from another site; `None` lets the request through.
+pub fn cross_site_refusal(req: &Request) -> Option<Response> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
+        return None;
     }
     let headers = req.headers();
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -34,13 +34,15 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok());
     if let Some(source) = source {
         if !same_origin(source, host) {
-            return wharf_app::backend::error::ApiError(wharf_app::domain::AppError::Forbidden(
-                "cross-site request refused".into(),
-            ))
-            .into_response();
+            return Some(
+                wharf_app::backend::error::ApiError(wharf_app::domain::AppError::Forbidden(
+                    "cross-site request refused".into(),
+                ))
+                .into_response(),
+            );
         }
     }
-    next.run(req).await
+    None
 }
 
 #[cfg(test)]

@@ -146,6 +146,20 @@ pub async fn authenticate(
     if let Some(identity) = cache.fresh(&key, state.clock.now()).await {
         return Ok(identity);
     }
+    // The slow path (database, argon2id or the directory) has a large future: boxed, it stays
+    // out of this one, which every cached token request otherwise moves around in memory.
+    Box::pin(verify_and_remember(state, name, secret, client, key)).await
+}
+
+/// [`authenticate`] for a credential not in the cache: checks it and caches the answer.
+async fn verify_and_remember(
+    state: &AppState,
+    name: &str,
+    secret: &str,
+    client: Option<IpAddr>,
+    key: [u8; 32],
+) -> Result<Identity, AppError> {
+    let cache = &state.auth_cache.credentials;
     if let Some(ip) = client {
         state.throttle.admit_uncached(ip)?;
     }

@@ -16,6 +16,7 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
@@ -32,6 +33,10 @@ pub struct ClientThrottle {
     /// Addresses out of failure budget, and until when.
     blocked: Cache<IpAddr, Instant>,
     requests: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// When the last block handed out ends, in ms since `started`: once past, no address is
+    /// blocked and a request skips the look-up in `blocked` (the usual case, on every token).
+    blocks_end_ms: AtomicU64,
+    started: Instant,
 }
 
 impl ClientThrottle {
@@ -47,7 +52,20 @@ impl ClientThrottle {
                 let burst = NonZeroU32::new(n.get().saturating_mul(2)).unwrap_or(n);
                 RateLimiter::keyed(Quota::per_second(n).allow_burst(burst))
             }),
+            blocks_end_ms: AtomicU64::new(0),
+            started: Instant::now(),
         }
+    }
+
+    /// `at` in ms since the throttle started, rounded up.
+    fn ms(&self, at: Instant) -> u64 {
+        let micros = at.saturating_duration_since(self.started).as_micros();
+        u64::try_from(micros.div_ceil(1000)).unwrap_or(u64::MAX)
+    }
+
+    /// Whether every block handed out so far has ended.
+    fn none_blocked(&self) -> bool {
+        self.ms(Instant::now()) >= self.blocks_end_ms.load(Ordering::Acquire)
     }
 
     fn too_many(wait: Duration) -> AppError {
@@ -59,6 +77,9 @@ impl ClientThrottle {
 
     /// Before a sign-in or token request: refuses an address out of failure budget.
     pub async fn admit(&self, addr: IpAddr) -> Result<(), AppError> {
+        if self.none_blocked() {
+            return Ok(());
+        }
         let addr = crate::backend::client_ip::limit_key(addr);
         if let Some(until) = self.blocked.get(&addr).await {
             let now = Instant::now();
@@ -99,7 +120,9 @@ impl ClientThrottle {
         let addr = crate::backend::client_ip::limit_key(addr);
         if let Some(wait) = self.failures.as_ref().and_then(|l| over_budget(l, addr)) {
             tracing::warn!(%addr, wait_secs = wait.as_secs(), "too many failed sign-ins from one address");
-            self.blocked.insert(addr, Instant::now() + wait).await;
+            let until = Instant::now() + wait;
+            self.blocks_end_ms.fetch_max(self.ms(until), Ordering::AcqRel);
+            self.blocked.insert(addr, until).await;
         }
     }
 }
@@ -128,8 +151,10 @@ mod tests {
             assert!(t.admit(bad).await.is_ok());
             t.failed(bad).await;
         }
+        assert!(t.none_blocked(), "failures within budget block no one");
         assert!(t.admit(bad).await.is_ok(), "three failures are within budget");
         t.failed(bad).await;
+        assert!(!t.none_blocked(), "the look-up is not skipped while a block lasts");
         let refused = t.admit(bad).await.unwrap_err();
         assert!(matches!(refused, AppError::TooManyRequests(_)), "{refused:?}");
         assert!(t.admit(good).await.is_ok(), "another address is not affected");
