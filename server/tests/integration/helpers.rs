@@ -229,6 +229,10 @@ impl TestWharf {
             .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // The key may live outside the data dir (`key_dir`): the CLI uses the server's.
+        if let Some(dir) = &self.config.key_dir {
+            cmd.env("WHARF_KEY_DIR", dir);
+        }
         let mut child = cmd.spawn().expect("run wharf");
         if let Some(input) = stdin {
             use tokio::io::AsyncWriteExt;

@@ -247,6 +247,59 @@ async fn registry_3_trusts_wharf_through_a_jwks() {
     w.stop().await;
 }
 
+/// A P-256 key whose x coordinate starts with a zero byte (one key in 256): registry 3 names
+/// bundle keys by a thumbprint that drops that byte, so a token carrying the textbook RFC 7638
+/// thumbprint is refused ("untrusted key ID"). Wharf's `kid` is the id the registry computes,
+/// found both among the bundle's keys and in the JWKS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_3_finds_a_key_whose_coordinate_starts_with_zero() {
+    use rcgen::PublicKeyData;
+    let keys = tempfile::tempdir().unwrap();
+    let key_pair = (0..100_000)
+        .map(|_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap())
+        // The SPKI ends with the uncompressed point: 0x04, x (32 bytes), y (32 bytes).
+        .find(|k| {
+            let spki = k.subject_public_key_info();
+            spki[spki.len() - 64] == 0
+        })
+        .expect("one P-256 key in 256 has such an x");
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "wharf");
+    let cert = params.self_signed(&key_pair).unwrap();
+    std::fs::write(keys.path().join("token.key"), key_pair.serialize_pem()).unwrap();
+    std::fs::write(keys.path().join("token.crt"), cert.pem()).unwrap();
+    let key_dir = keys.path().to_owned();
+    let w = TestWharf::start_with(DbKind::Sqlite, |c| {
+        c.token_header = TokenHeader::Kid;
+        c.key_dir = Some(key_dir);
+    })
+    .await;
+    w.add_user("alice", PW, false).await;
+    let work = tempfile::tempdir().unwrap();
+    let image = work.path().join("image");
+    oci::write_image(&image, "v1", "a key with a leading zero");
+    let bundle_only = TestRegistry::start(&w).await;
+    ok(
+        push(work.path(), &image, &bundle_only.host, "alice/app:1").await,
+        "push (bundle)",
+        &bundle_only,
+    );
+    let jwks_only = TestRegistry::start_with(
+        &w,
+        RegistryOpts {
+            jwks: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    ok(
+        push(work.path(), &image, &jwks_only.host, "alice/app:1").await,
+        "push (JWKS)",
+        &jwks_only,
+    );
+    w.stop().await;
+}
+
 /// The first `registry-config` creates the registry with a public endpoint and says so; an
 /// administrator changes it through the API (and the console's server function), which the
 /// console's pull lines then use. Others get 403; a malformed endpoint 400.

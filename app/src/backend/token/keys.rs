@@ -6,7 +6,8 @@
 //! the previous one until tokens it signed have expired.
 //!
 //! The same keys are published as a JWKS (`token-jwks.json`, each key's `kid` its RFC 7638
-//! thumbprint), which registry 3 can trust instead of the bundle (`auth.token.jwks`).
+//! thumbprint as registry 3 computes it), which registry 3 can trust instead of the bundle
+//! (`auth.token.jwks`).
 //!
 //! How a token names its key is [`TokenHeader`]: by default `x5c` (the certificate, checked
 //! against `rootcertbundle` by registry 2.8 and 3) plus `kid` (the libtrust id 2.8 also
@@ -116,7 +117,18 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
 fn generate_key_pair(algorithm: SigningAlgorithm) -> Result<KeyPair, KeyError> {
     match algorithm {
         SigningAlgorithm::Es256 => {
-            KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| KeyError::Generate(e.to_string()))
+            // A key whose coordinates start with a zero byte works (see `Jwk::registry_key_id`),
+            // but its `kid` is then not its RFC 7638 thumbprint; new keys avoid that.
+            let mut tries = 0;
+            loop {
+                let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+                    .map_err(|e| KeyError::Generate(e.to_string()))?;
+                tries += 1;
+                let agree = Jwk::from_spki(&key.subject_public_key_info()).is_ok_and(|j| j.ids_agree());
+                if agree || tries >= 32 {
+                    return Ok(key);
+                }
+            }
         }
         SigningAlgorithm::Rs256 => {
             use rsa::pkcs8::EncodePrivateKey;
@@ -225,15 +237,40 @@ impl Jwk {
         }
     }
 
-    /// The RFC 7638 SHA-256 thumbprint, base64url: registry 3's key id for bundle keys.
+    /// The RFC 7638 SHA-256 thumbprint, base64url.
     pub fn thumbprint(&self) -> String {
         URL_SAFE_NO_PAD.encode(Sha256::digest(self.canonical().as_bytes()))
     }
 
-    /// The JWKS entry: the key, its thumbprint as `kid`, its algorithm and use.
+    /// The id registry 3 gives this key when it comes from its `rootcertbundle`, which is the
+    /// `kid` a token must carry to be found there. Distribution computes the thumbprint from
+    /// `big.Int.Bytes()`, which drops an EC coordinate's leading zero bytes, so for one P-256
+    /// key in 128 it differs from the RFC 7638 thumbprint. Tokens and the JWKS use this id, so
+    /// both kinds of trust find every key.
+    pub fn registry_key_id(&self) -> String {
+        let minimal = |v: &[u8]| v.iter().skip_while(|&&b| b == 0).copied().collect::<Vec<u8>>();
+        let as_registry_sees_it = match self {
+            Jwk::Ec { x, y } => Jwk::Ec {
+                x: minimal(x),
+                y: minimal(y),
+            },
+            Jwk::Rsa { .. } => self.clone(),
+        };
+        as_registry_sees_it.thumbprint()
+    }
+
+    /// Whether the registry's id is the RFC 7638 thumbprint (no coordinate starts with zero).
+    fn ids_agree(&self) -> bool {
+        match self {
+            Jwk::Ec { x, y } => x.first() != Some(&0) && y.first() != Some(&0),
+            Jwk::Rsa { .. } => true,
+        }
+    }
+
+    /// The JWKS entry: the key, its id as `kid`, its algorithm and use.
     pub fn to_json(&self) -> serde_json::Value {
         let mut v: serde_json::Value = serde_json::from_str(&self.canonical()).unwrap_or_default();
-        v["kid"] = self.thumbprint().into();
+        v["kid"] = self.registry_key_id().into();
         v["use"] = "sig".into();
         v["alg"] = match self {
             Jwk::Ec { .. } => "ES256",
@@ -295,7 +332,7 @@ pub fn load(paths: &KeyPaths, header: TokenHeader) -> Result<SigningKey, KeyErro
         TokenHeader::Kid => {
             let kid = Jwk::from_spki(&spki_der)
                 .map_err(|reason| invalid(&paths.key, reason))?
-                .thumbprint();
+                .registry_key_id();
             (kid.clone(), serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid }))
         }
     };
@@ -387,7 +424,7 @@ mod tests {
             .iter()
             .map(|k| k["kid"].as_str().unwrap())
             .collect();
-        let thumb = |spki: &[u8]| Jwk::from_spki(spki).unwrap().thumbprint();
+        let thumb = |spki: &[u8]| Jwk::from_spki(spki).unwrap().registry_key_id();
         assert_eq!(kids, [thumb(&rotated.spki_der), thumb(&first.spki_der)]);
         assert_eq!(jwks["keys"][0]["kty"], "EC");
         assert_eq!(jwks["keys"][0]["crv"], "P-256");
@@ -406,6 +443,38 @@ mod tests {
         assert_eq!(jwk.to_json()["n"], n);
     }
 
+    /// Registry 3 hashes EC coordinates without their leading zero bytes (Go's
+    /// `big.Int.Bytes()`); RFC 7638 keeps all 32.
+    #[test]
+    fn the_registry_key_id_drops_leading_zeros_of_ec_coordinates() {
+        let mut x = vec![7u8; 32];
+        x[0] = 0;
+        let y = vec![9u8; 32];
+        let jwk = Jwk::Ec {
+            x: x.clone(),
+            y: y.clone(),
+        };
+        let hash = |json: String| URL_SAFE_NO_PAD.encode(Sha256::digest(json.as_bytes()));
+        let b = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
+        let as_go = format!(r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#, b(&x[1..]), b(&y));
+        let rfc = format!(r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#, b(&x), b(&y));
+        assert_eq!(jwk.registry_key_id(), hash(as_go));
+        assert_eq!(jwk.thumbprint(), hash(rfc));
+        assert_eq!(jwk.to_json()["kid"], jwk.registry_key_id().as_str());
+        assert_eq!(jwk.to_json()["x"], b(&x), "the JWKS keeps all 32 bytes");
+        let whole = Jwk::Ec { x: vec![1; 32], y };
+        assert_eq!(whole.registry_key_id(), whole.thumbprint());
+    }
+
+    /// New P-256 keys are made so that both ids agree.
+    #[test]
+    fn generated_ec_keys_have_no_leading_zero_coordinate() {
+        for _ in 0..400 {
+            let key = generate_key_pair(SigningAlgorithm::Es256).unwrap();
+            assert!(Jwk::from_spki(&key.subject_public_key_info()).unwrap().ids_agree());
+        }
+    }
+
     /// `kid` headers name the key by thumbprint and carry no certificate; `x5c` headers carry
     /// both the certificate and the libtrust id.
     #[test]
@@ -420,7 +489,9 @@ mod tests {
             assert_eq!(h.kid.as_deref(), Some(libtrust_kid(&x5c.spki_der).as_str()));
             assert_eq!(h.x5c.map(|c| c.len()), Some(1));
             let h = jsonwebtoken::decode_header(kid.sign(&claims).unwrap()).unwrap();
-            let thumbprint = Jwk::from_spki(&kid.spki_der).unwrap().thumbprint();
+            let jwk = Jwk::from_spki(&kid.spki_der).unwrap();
+            let thumbprint = jwk.thumbprint();
+            assert_eq!(jwk.registry_key_id(), thumbprint, "new keys have no leading zero");
             assert_eq!(h.kid.as_deref(), Some(thumbprint.as_str()));
             assert!(h.x5c.is_none());
             let jwks: serde_json::Value = serde_json::from_slice(&std::fs::read(&paths.jwks).unwrap()).unwrap();
