@@ -6,13 +6,7 @@ command -v wrk >/dev/null || { echo "apt-get install wrk" >&2; exit 1; }
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-6}
 CONNS=${CONNS:-32}
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PW=bench-password-123
 auth="Authorization: Basic $(printf 'bench:%s' "$PW" | base64)"

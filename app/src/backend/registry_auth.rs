@@ -18,10 +18,10 @@ use crate::domain::{AppError, NamespaceName};
 pub const MAX_SCOPES: usize = 64;
 
 /// Parses every `scope` parameter (each may hold several scopes separated by spaces).
-pub fn parse_scopes(raw: &[String]) -> Result<Vec<Scope>, AppError> {
+pub fn parse_scopes(raw: &[impl AsRef<str>]) -> Result<Vec<Scope>, AppError> {
     let mut scopes = Vec::new();
     for r in raw {
-        scopes.extend(Scope::parse_list(r).map_err(|e| AppError::BadRequest(e.to_string()))?);
+        scopes.extend(Scope::parse_list(r.as_ref()).map_err(|e| AppError::BadRequest(e.to_string()))?);
         if scopes.len() > MAX_SCOPES {
             return Err(AppError::BadRequest(format!("at most {MAX_SCOPES} scopes per request")));
         }
@@ -29,13 +29,14 @@ pub fn parse_scopes(raw: &[String]) -> Result<Vec<Scope>, AppError> {
     Ok(scopes)
 }
 
-/// What `identity` (None: anonymous) is granted of `scopes`.
+/// What `identity` (None: anonymous) is granted of `scopes` (taken, so the granted entries
+/// reuse their names).
 pub async fn grant(
     db: &impl ConnectionTrait,
     cache: &AuthCache,
     settings: &PolicySettings,
     identity: Option<&Identity>,
-    scopes: &[Scope],
+    scopes: Vec<Scope>,
 ) -> Result<Vec<AccessEntry>, AppError> {
     let subject = identity.map_or(Subject::Anonymous, Identity::subject);
     let user_id = identity.map(|i| i.user_id);
@@ -78,8 +79,8 @@ pub async fn grant(
                 }
             }
             None => entries.push(AccessEntry {
-                kind: scope.kind.clone(),
-                name: scope.name.clone(),
+                kind: scope.kind,
+                name: scope.name,
                 actions,
             }),
         }
@@ -136,7 +137,7 @@ pub async fn issue(
     state: &AppState,
     identity: Option<&Identity>,
     service: Option<&str>,
-    raw_scopes: &[String],
+    raw_scopes: &[&str],
 ) -> Result<TokenResponse, AppError> {
     if let Some(service) = service {
         if service != state.config.service {
@@ -147,7 +148,7 @@ pub async fn issue(
         }
     }
     let scopes = parse_scopes(raw_scopes)?;
-    let access = grant(&state.db, &state.auth_cache, &state.config.policy(), identity, &scopes).await?;
+    let access = grant(&state.db, &state.auth_cache, &state.config.policy(), identity, scopes).await?;
     let subject = identity.map_or("", |i| i.name.as_str());
     state
         .issuer

@@ -7,8 +7,35 @@ use wharf_app::domain::AppError;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Authorization {
-    Basic { user: String, secret: String },
+    Basic(BasicCredentials),
     Bearer(String),
+}
+
+/// `user:secret` as decoded from the header: one string (the token endpoint decodes tens of
+/// thousands a second), split where its first `:` is.
+#[derive(PartialEq, Eq)]
+pub struct BasicCredentials {
+    decoded: String,
+    colon: usize,
+}
+
+impl BasicCredentials {
+    pub fn user(&self) -> &str {
+        &self.decoded[..self.colon]
+    }
+    pub fn secret(&self) -> &str {
+        &self.decoded[self.colon + 1..]
+    }
+}
+
+/// Never the secret: credentials may end up in a log line through `{:?}`.
+impl std::fmt::Debug for BasicCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicCredentials")
+            .field("user", &self.user())
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The credentials in `headers`; `None` when there is no `Authorization` header.
@@ -35,18 +62,15 @@ pub fn parse(headers: &HeaderMap) -> Result<Option<Authorization>, AppError> {
         .decode(rest.trim())
         .map_err(|_| bad())?;
     let decoded = String::from_utf8(decoded).map_err(|_| AppError::BadRequest("credentials must be UTF-8".into()))?;
-    let (user, secret) = decoded.split_once(':').ok_or_else(bad)?;
-    Ok(Some(Authorization::Basic {
-        user: user.to_owned(),
-        secret: secret.to_owned(),
-    }))
+    let colon = decoded.find(':').ok_or_else(bad)?;
+    Ok(Some(Authorization::Basic(BasicCredentials { decoded, colon })))
 }
 
 /// Basic credentials only (the registry token endpoint, where docker sends Basic).
-pub fn basic(headers: &HeaderMap) -> Result<Option<(String, String)>, AppError> {
+pub fn basic(headers: &HeaderMap) -> Result<Option<BasicCredentials>, AppError> {
     match parse(headers)? {
         None => Ok(None),
-        Some(Authorization::Basic { user, secret }) => Ok(Some((user, secret))),
+        Some(Authorization::Basic(credentials)) => Ok(Some(credentials)),
         Some(Authorization::Bearer(_)) => Err(AppError::BadRequest("only Basic authorization is accepted here".into())),
     }
 }
@@ -60,7 +84,12 @@ mod tests {
         let mut h = HeaderMap::new();
         assert_eq!(parse(&h).unwrap(), None);
         h.insert(header::AUTHORIZATION, "Basic YWxpY2U6czNjcjN0Og==".parse().unwrap());
-        assert_eq!(basic(&h).unwrap(), Some(("alice".into(), "s3cr3t:".into())));
+        let credentials = basic(&h).unwrap().unwrap();
+        assert_eq!((credentials.user(), credentials.secret()), ("alice", "s3cr3t:"));
+        assert!(!format!("{credentials:?}").contains("s3cr3t"), "Debug hides the secret");
+        h.insert(header::AUTHORIZATION, "Basic OmVtcHR5LXVzZXI=".parse().unwrap());
+        let credentials = basic(&h).unwrap().unwrap();
+        assert_eq!((credentials.user(), credentials.secret()), ("", "empty-user"));
         h.insert(header::AUTHORIZATION, "basic YWxpY2U6czNjcjN0Og==".parse().unwrap());
         assert!(basic(&h).unwrap().is_some(), "the scheme is case-insensitive");
         h.insert(header::AUTHORIZATION, "Basic !!!".parse().unwrap());

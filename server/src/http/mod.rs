@@ -8,4 +8,5 @@ pub mod csrf;
 pub mod events;
 pub mod health;
 pub mod metrics;
+pub mod request_id;
 pub mod token;

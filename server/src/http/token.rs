@@ -5,6 +5,7 @@
 //! - `POST` (OAuth2, form body) with `grant_type=password` (returns a refresh token when
 //!   `access_type=offline`) or `grant_type=refresh_token`.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
@@ -21,36 +22,61 @@ use wharf_app::backend::store::tokens;
 use wharf_app::backend::{registry_auth, AppState};
 use wharf_app::domain::AppError;
 
-/// Decodes `application/x-www-form-urlencoded` into pairs, refusing non-UTF-8.
-fn form_pairs(raw: &str) -> Result<Vec<(String, String)>, AppError> {
-    let decode = |s: &str| {
-        percent_decode(&s.replace('+', " "))
-            .ok_or_else(|| AppError::BadRequest("parameters must be valid percent-encoded UTF-8".into()))
-    };
+/// One decoded `key=value` pair, borrowed from the request unless it held escapes.
+type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// Decodes `application/x-www-form-urlencoded` into pairs, refusing non-UTF-8 and malformed
+/// escapes. (`form_urlencoded` would replace both silently.)
+fn form_pairs(raw: &str) -> Result<Vec<Pair<'_>>, AppError> {
     raw.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            Ok((decode(k)?, decode(v)?))
+            match (form_decode(k), form_decode(v)) {
+                (Some(k), Some(v)) => Ok((k, v)),
+                _ => Err(AppError::BadRequest(
+                    "parameters must be valid percent-encoded UTF-8".into(),
+                )),
+            }
         })
         .collect()
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+/// `+` is a space and `%XX` a byte; text without either is returned as it is.
+fn form_decode(s: &str) -> Option<Cow<'_, str>> {
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return Some(Cow::Borrowed(s));
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(Cow::Owned)
+}
+
+/// Every `scope` parameter's value.
+fn scopes<'a>(pairs: &'a [Pair<'_>]) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v.as_ref())
+        .collect()
 }
 
 fn fail(state: &AppState, error: AppError) -> Response {
@@ -95,14 +121,10 @@ pub async fn get_token(
     let ip = state.client_ip(addr.ip(), &headers);
     let attempt = async {
         let pairs = form_pairs(query.as_deref().unwrap_or(""))?;
-        let service = pairs.iter().find(|(k, _)| k == "service").map(|(_, v)| v.as_str());
-        let scopes: Vec<String> = pairs
-            .iter()
-            .filter(|(k, _)| k == "scope")
-            .map(|(_, v)| v.clone())
-            .collect();
+        let service = pairs.iter().find(|(k, _)| k == "service").map(|(_, v)| v.as_ref());
+        let scopes = scopes(&pairs);
         let identity = match super::authorization::basic(&headers)? {
-            Some((name, secret)) => Some(login(&state, &name, &secret, ip).await?),
+            Some(basic) => Some(login(&state, basic.user(), basic.secret(), ip).await?),
             None => None,
         };
         registry_auth::issue(&state, identity.as_ref(), service, &scopes).await
@@ -125,12 +147,8 @@ pub async fn post_token(
         let body =
             std::str::from_utf8(&body).map_err(|_| AppError::BadRequest("the form body must be UTF-8".into()))?;
         let pairs = form_pairs(body)?;
-        let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-        let scopes: Vec<String> = pairs
-            .iter()
-            .filter(|(k, _)| k == "scope")
-            .map(|(_, v)| v.clone())
-            .collect();
+        let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_ref());
+        let scopes = scopes(&pairs);
         let client_id = get("client_id").unwrap_or("");
         let user_agent = headers
             .get(header::USER_AGENT)
@@ -196,5 +214,10 @@ mod tests {
         assert!(form_pairs("scope=%ff").is_err(), "non-UTF-8 is refused");
         assert!(form_pairs("scope=%4").is_err(), "truncated escapes are refused");
         assert!(form_pairs("scope=%zz").is_err());
+        assert!(form_pairs("a=%2").is_err(), "an escape cut at the end is refused");
+        let p = form_pairs("scope=repository:c:pull&&k").unwrap();
+        assert!(matches!(p[0].1, Cow::Borrowed(_)), "plain values are not copied");
+        assert_eq!(p[1], ("k".into(), "".into()));
+        assert_eq!(form_pairs("a+b=c%2Bd").unwrap()[0], ("a b".into(), "c+d".into()));
     }
 }

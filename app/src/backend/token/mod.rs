@@ -30,11 +30,11 @@ pub struct Claims {
     pub access: Vec<AccessEntry>,
 }
 
-/// What `/v2/token` answers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What `/v2/token` answers. The token goes out twice, as `token` (Docker's name) and
+/// `access_token` (OAuth2's), from one string.
+#[derive(Debug, Clone, Deserialize)]
 pub struct TokenResponse {
     pub token: String,
-    pub access_token: String,
     pub expires_in: u64,
     /// RFC 3339.
     pub issued_at: String,
@@ -49,6 +49,22 @@ pub struct TokenIssuer {
     pub issuer: String,
     pub service: String,
     pub ttl_secs: u64,
+}
+
+impl Serialize for TokenResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("TokenResponse", 5)?;
+        s.serialize_field("token", &self.token)?;
+        s.serialize_field("access_token", &self.token)?;
+        s.serialize_field("expires_in", &self.expires_in)?;
+        s.serialize_field("issued_at", &self.issued_at)?;
+        match &self.refresh_token {
+            Some(refresh) => s.serialize_field("refresh_token", refresh)?,
+            None => s.skip_field("refresh_token")?,
+        }
+        s.end()
+    }
 }
 
 impl TokenIssuer {
@@ -68,7 +84,6 @@ impl TokenIssuer {
         };
         let token = self.key.sign(&claims)?;
         Ok(TokenResponse {
-            access_token: token.clone(),
             token,
             expires_in: self.ttl_secs,
             issued_at: now
@@ -76,5 +91,30 @@ impl TokenIssuer {
                 .unwrap_or_default(),
             refresh_token: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_names_the_token_twice_and_the_refresh_token_only_when_there_is_one() {
+        let mut answer = TokenResponse {
+            token: "t0k".into(),
+            expires_in: 300,
+            issued_at: "2026-12-07T00:00:00Z".into(),
+            refresh_token: None,
+        };
+        let json = serde_json::to_value(&answer).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"token": "t0k", "access_token": "t0k", "expires_in": 300, "issued_at": "2026-12-07T00:00:00Z"})
+        );
+        answer.refresh_token = Some("r".into());
+        let json = serde_json::to_value(&answer).unwrap();
+        assert_eq!(json["refresh_token"], "r");
+        let back: TokenResponse = serde_json::from_value(json).unwrap();
+        assert_eq!((back.token.as_str(), back.refresh_token.as_deref()), ("t0k", Some("r")));
     }
 }

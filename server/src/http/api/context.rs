@@ -29,16 +29,18 @@ async fn identify(
 ) -> Result<Option<Identity>, AppError> {
     match authorization::parse(&parts.headers)? {
         Some(Authorization::Bearer(token)) => credentials::authenticate_token(state, &token, client).await.map(Some),
-        Some(Authorization::Basic { user, secret: given }) => {
+        Some(Authorization::Basic(basic)) => {
             // Passwords stay with the console and docker login; automation uses tokens, which
             // can be read-only, expire, and be revoked one by one.
-            if !given.starts_with(secret::APP_TOKEN_PREFIX) {
+            if !basic.secret().starts_with(secret::APP_TOKEN_PREFIX) {
                 return Err(AppError::Unauthorized(
                     "the API takes an application token, not a password: make one on your account page".into(),
                 ));
             }
             // Only application tokens get here: the directory is never asked for a password.
-            credentials::authenticate(state, &user, &given, client).await.map(Some)
+            credentials::authenticate(state, basic.user(), basic.secret(), client)
+                .await
+                .map(Some)
         }
         None => match session_cookie_in(&parts.headers, state.config.secure_cookies()) {
             Some(cookie) => Ok(session::user_for(state, &cookie).await?.map(|u| Identity::of_user(&u))),
