@@ -278,25 +278,23 @@ async fn registry_3_finds_a_key_whose_coordinate_starts_with_zero() {
     let work = tempfile::tempdir().unwrap();
     let image = work.path().join("image");
     oci::write_image(&image, "v1", "a key with a leading zero");
-    let bundle_only = TestRegistry::start(&w).await;
-    ok(
-        push(work.path(), &image, &bundle_only.host, "alice/app:1").await,
-        "push (bundle)",
-        &bundle_only,
-    );
-    let jwks_only = TestRegistry::start_with(
-        &w,
-        RegistryOpts {
-            jwks: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    ok(
-        push(work.path(), &image, &jwks_only.host, "alice/app:1").await,
-        "push (JWKS)",
-        &jwks_only,
-    );
+    // Trusting the bundle, then the JWKS.
+    for jwks in [false, true] {
+        let registry = TestRegistry::start_with(
+            &w,
+            RegistryOpts {
+                jwks,
+                ..Default::default()
+            },
+        )
+        .await;
+        let what = if jwks { "push (JWKS)" } else { "push (bundle)" };
+        ok(
+            push(work.path(), &image, &registry.host, "alice/app:1").await,
+            what,
+            &registry,
+        );
+    }
     w.stop().await;
 }
 
