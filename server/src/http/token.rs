@@ -53,8 +53,12 @@ fn form_decode(s: &str) -> Option<Cow<'_, str>> {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                // Two hex digits exactly: `from_str_radix` alone would also take a sign ("%+1").
+                let hex = bytes.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
                 i += 3;
             }
             b'+' => {
@@ -215,6 +219,7 @@ mod tests {
         assert!(form_pairs("scope=%4").is_err(), "truncated escapes are refused");
         assert!(form_pairs("scope=%zz").is_err());
         assert!(form_pairs("a=%2").is_err(), "an escape cut at the end is refused");
+        assert!(form_pairs("a=%+1").is_err(), "an escape is two hex digits, no sign");
         let p = form_pairs("scope=repository:c:pull&&k").unwrap();
         assert!(matches!(p[0].1, Cow::Borrowed(_)), "plain values are not copied");
         assert_eq!(p[1], ("k".into(), "".into()));
