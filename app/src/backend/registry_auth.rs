@@ -18,10 +18,10 @@ use crate::domain::{AppError, NamespaceName};
 pub const MAX_SCOPES: usize = 64;
 
 /// Parses every `scope` parameter (each may hold several scopes separated by spaces).
-pub fn parse_scopes(raw: &[impl AsRef<str>]) -> Result<Vec<Scope>, AppError> {
+pub fn parse_scopes(raw: &[&str]) -> Result<Vec<Scope>, AppError> {
     let mut scopes = Vec::new();
     for r in raw {
-        scopes.extend(Scope::parse_list(r.as_ref()).map_err(|e| AppError::BadRequest(e.to_string()))?);
+        scopes.extend(Scope::parse_list(r).map_err(|e| AppError::BadRequest(e.to_string()))?);
         if scopes.len() > MAX_SCOPES {
             return Err(AppError::BadRequest(format!("at most {MAX_SCOPES} scopes per request")));
         }

@@ -28,17 +28,16 @@ fn scramble(mut z: u64) -> u64 {
 impl CountingRequestId {
     pub fn new() -> Self {
         let mut bytes = [0u8; 16];
-        // Without the system's random source, a time-based prefix still tells restarts apart.
-        if getrandom::fill(&mut bytes).is_err() {
-            let nanos = std::time::SystemTime::now()
+        let seed = match getrandom::fill(&mut bytes) {
+            Ok(()) => u128::from_le_bytes(bytes),
+            // Without the system's random source, a time-based prefix still tells restarts apart.
+            Err(_) => std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            bytes = nanos.to_le_bytes();
-        }
-        let (prefix, key) = bytes.split_at(8);
+                .map_or(0, |d| d.as_nanos()),
+        };
         CountingRequestId {
-            prefix: u64::from_le_bytes(prefix.try_into().unwrap_or_default()),
-            key: u64::from_le_bytes(key.try_into().unwrap_or_default()),
+            prefix: seed as u64,
+            key: (seed >> 64) as u64,
             next: Arc::new(AtomicU64::new(0)),
         }
     }

@@ -53,12 +53,10 @@ fn form_decode(s: &str) -> Option<Cow<'_, str>> {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                // Two hex digits exactly: `from_str_radix` alone would also take a sign ("%+1").
-                let hex = bytes.get(i + 1..i + 3)?;
-                if !hex.iter().all(u8::is_ascii_hexdigit) {
-                    return None;
-                }
-                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                // Exactly two hex digits (no sign, as `from_str_radix` would take: "%+1").
+                let mut byte = [0u8; 1];
+                hex::decode_to_slice(bytes.get(i + 1..i + 3)?, &mut byte).ok()?;
+                out.push(byte[0]);
                 i += 3;
             }
             b'+' => {

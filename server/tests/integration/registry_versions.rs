@@ -254,14 +254,11 @@ async fn registry_3_trusts_wharf_through_a_jwks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registry_3_finds_a_key_whose_coordinate_starts_with_zero() {
     use rcgen::PublicKeyData;
+    use wharf_app::backend::token::keys::Jwk;
     let keys = tempfile::tempdir().unwrap();
     let key_pair = (0..100_000)
         .map(|_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap())
-        // The SPKI ends with the uncompressed point: 0x04, x (32 bytes), y (32 bytes).
-        .find(|k| {
-            let spki = k.subject_public_key_info();
-            spki[spki.len() - 64] == 0
-        })
+        .find(|k| matches!(Jwk::from_spki(&k.subject_public_key_info()), Ok(Jwk::Ec { x, .. }) if x[0] == 0))
         .expect("one P-256 key in 256 has such an x");
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name.push(rcgen::DnType::CommonName, "wharf");
