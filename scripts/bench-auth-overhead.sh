@@ -45,7 +45,7 @@ print(f"image: {len(cfg) + len(layer) + len(man)} bytes (config {len(cfg)}, laye
 PY
 
 declare -A reg_port wharf_port creds_push creds_pull
-# setup NAME REGISTRY_BINARY VERSION(2|3) HEADER(none|x5c|kid)
+# setup NAME REGISTRY_BINARY VERSION(2|3) HEADER(none|x5c|kid|libtrust-kid)
 setup() {
   local name=$1 binary=$2 version=$3 header=$4 dir="$work/$1" rport dport
   rport=$(free_port) dport=$(free_port)
@@ -74,12 +74,14 @@ setup() {
   wait_http "http://127.0.0.1:$rport/v2/" || { echo "registry of $name:" >&2; cat "$dir/registry.log" >&2; exit 1; }
   reg_port[$name]=$rport
 }
-setups=(r2-plain r2-x5c r3-plain r3-x5c r3-kid)
+setups=(r2-plain r2-x5c r2-libtrust r3-plain r3-x5c r3-kid r3-libtrust)
 setup r2-plain docker-registry 2 none
 setup r2-x5c docker-registry 2 x5c
+setup r2-libtrust docker-registry 2 libtrust-kid
 setup r3-plain "$registry3" 3 none
 setup r3-x5c "$registry3" 3 x5c
 setup r3-kid "$registry3" 3 kid
+setup r3-libtrust "$registry3" 3 libtrust-kid
 
 push() { # setup repo -> ms
   local t0 t1
@@ -150,7 +152,7 @@ med = {k: statistics.median(v) for k, v in t.items()}
 print(f"\nmedian of {rounds} copies each, setups taking turns (ms)\n")
 print("| setup | push | added by auth | pull | added by auth |")
 print("|---|---|---|---|---|")
-for s in ["r2-plain", "r2-x5c", "r3-plain", "r3-x5c", "r3-kid"]:
+for s in ["r2-plain", "r2-x5c", "r2-libtrust", "r3-plain", "r3-x5c", "r3-kid", "r3-libtrust"]:
     plain = s.split("-")[0] + "-plain"
     row = [s]
     for way in ("push", "pull"):
@@ -160,7 +162,7 @@ for s in ["r2-plain", "r2-x5c", "r3-plain", "r3-x5c", "r3-kid"]:
 print("\nwhere the added time goes (token: median of 20 new-connection requests; per request: wrk -c1, 3 s)\n")
 print("| setup | token request | token size | registry request with token / without | requests per push / pull |")
 print("|---|---|---|---|---|")
-for s in ["r2-x5c", "r3-x5c", "r3-kid"]:
+for s in ["r2-x5c", "r2-libtrust", "r3-x5c", "r3-kid", "r3-libtrust"]:
     print(f"| {s} | {p[(s, 'token')] / 1000:.2f} ms | {int(p[(s, 'token_bytes')])} B | "
           f"{p[(s, 'request_auth')]:.0f} µs / {p[(s, 'request_plain')]:.0f} µs | "
           f"{int(p[(s, 'requests_push')])} / {int(p[(s, 'requests_pull')])} |")

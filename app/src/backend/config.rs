@@ -30,6 +30,11 @@ pub enum TokenHeader {
     X5c,
     /// Only `kid`, the key's RFC 7638 thumbprint: registry 3 with `rootcertbundle` or `jwks`.
     Kid,
+    /// Only `kid`, the libtrust id: registry 2.8 finds it among its bundle's keys without
+    /// verifying a certificate chain on every request; registry 3 in the JWKS, which lists
+    /// each key under both ids.
+    #[serde(rename = "libtrust-kid")]
+    LibtrustKid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,8 +75,10 @@ pub struct Config {
     pub token_ttl_secs: u64,
     /// Key type generated on first start: `ES256` (default) or `RS256`.
     pub signing_algorithm: SigningAlgorithm,
-    /// How tokens name their key: `x5c` (default; every registry version) or `kid` (registry
-    /// 3 only: smaller tokens, and a registry trusting `token-jwks.json` needs it).
+    /// How tokens name their key: `x5c` (default; every registry version), `kid` (registry
+    /// 3 only: smaller tokens, and a registry trusting only `token-jwks.json` needs it) or
+    /// `libtrust-kid` (registry 2.8 with its bundle and 3 with the JWKS: smaller tokens, and
+    /// 2.8 no longer verifies a certificate chain on every request).
     pub token_header: TokenHeader,
     /// `host:port` of the registry as clients know it (shown in `docker pull` lines).
     pub registry_host: Option<String>,

@@ -260,7 +260,8 @@ pub struct RegistryConfigArgs {
     #[arg(long, default_value = "3")]
     pub registry_version: RegistryVersion,
     /// Registry 3: trust wharf's keys from the JWKS beside the bundle (`auth.token.jwks`); with
-    /// `token_header = "kid"` the bundle is then left out.
+    /// `token_header = "kid"` the bundle is then left out. With `token_header = "libtrust-kid"`
+    /// a registry 3 file always trusts the JWKS alone (its bundle keys have no libtrust ids).
     #[arg(long)]
     pub jwks: bool,
     /// Maintenance mode, for garbage collection: pulls work, pushes and deletes are refused

@@ -241,9 +241,48 @@ async fn registry_3_trusts_wharf_through_a_jwks() {
             .map(|k| k["kid"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(kids(&before).len(), 1);
-    assert_eq!(kids(&after).len(), 2);
+    // Each key under its thumbprint, then under its libtrust id.
+    assert_eq!(kids(&before).len(), 2);
+    assert_eq!(kids(&after).len(), 4);
     assert_eq!(kids(&after)[1], kids(&before)[0], "the previous key stays trusted");
+    assert_eq!(kids(&after)[3], kids(&before)[1], "under both ids");
+    w.stop().await;
+}
+
+/// `token_header = "libtrust-kid"`: tokens name their key by its libtrust id and carry no
+/// certificate. Registry 2.8 finds the key among its bundle's keys (no chain verified on each
+/// request); registry 3 in the JWKS, which `registry-config` then trusts without `--jwks`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libtrust_kid_tokens_work_with_registry_2_8_and_3() {
+    let w = TestWharf::start_with(DbKind::Sqlite, |c| c.token_header = TokenHeader::LibtrustKid).await;
+    w.add_user("alice", PW, false).await;
+    let work = tempfile::tempdir().unwrap();
+    let image = work.path().join("image");
+    oci::write_image(&image, "v1", "signed by a libtrust id");
+    for version in [RegistryVersion::V2, RegistryVersion::V3] {
+        let registry = TestRegistry::start_with(
+            &w,
+            RegistryOpts {
+                version: Some(version),
+                ..Default::default()
+            },
+        )
+        .await;
+        let config = std::fs::read_to_string(registry.log.with_file_name("config.yml")).unwrap();
+        let trusts_jwks = config.contains("jwks: ") && !config.contains("rootcertbundle");
+        assert_eq!(trusts_jwks, version == RegistryVersion::V3, "{config}");
+        let reference = format!("alice/app:{version:?}");
+        ok(
+            push(work.path(), &image, &registry.host, &reference).await,
+            &format!("push ({version:?})"),
+            &registry,
+        );
+        ok(
+            pull(work.path(), &registry.host, &reference).await,
+            &format!("pull ({version:?})"),
+            &registry,
+        );
+    }
     w.stop().await;
 }
 

@@ -54,7 +54,7 @@ pub fn check(config: &Config, version: RegistryVersion, jwks: bool) -> Result<()
     match version {
         RegistryVersion::V2 if jwks => Err("registry 2.8 has no auth.token.jwks: use --registry-version 3".into()),
         RegistryVersion::V2 if config.token_header == TokenHeader::Kid => Err(
-            "registry 2.8 cannot find a key by its thumbprint: set token_header = \"x5c\" in wharf's configuration"
+            "registry 2.8 cannot find a key by its thumbprint: set token_header = \"libtrust-kid\" (or \"x5c\") in wharf's configuration"
                 .into(),
         ),
         _ => Ok(()),
@@ -74,13 +74,15 @@ fn key_files(config: &Config, opts: &ReplicaOptions<'_>) -> (std::path::PathBuf,
 pub fn render(config: &Config, opts: &ReplicaOptions<'_>) -> String {
     let v3 = opts.version == RegistryVersion::V3;
     let (bundle, jwks) = key_files(config, opts);
-    // x5c tokens are checked against the bundle; kid-only tokens against the JWKS, or (registry
-    // 3) against the bundle's keys by thumbprint.
+    // x5c tokens are checked against the bundle; kid-only tokens against the JWKS, or against
+    // the bundle's keys: registry 3 by thumbprint, registry 2.8 by libtrust id. Registry 3
+    // finds a libtrust id only in the JWKS.
+    let use_jwks = opts.jwks || (v3 && config.token_header == TokenHeader::LibtrustKid);
     let mut trust = String::new();
-    if !opts.jwks || config.token_header == TokenHeader::X5c {
+    if !use_jwks || config.token_header == TokenHeader::X5c {
         trust.push_str(&format!("    rootcertbundle: {}\n", q(&bundle.display().to_string())));
     }
-    if opts.jwks {
+    if use_jwks {
         trust.push_str(&format!("    jwks: {}\n", q(&jwks.display().to_string())));
     }
     let storage = std::path::absolute(opts.storage).unwrap_or_else(|_| opts.storage.to_owned());
@@ -264,5 +266,23 @@ mod tests {
         config.token_header = TokenHeader::X5c;
         assert!(check(&config, RegistryVersion::V2, true).is_err(), "2.8 has no jwks");
         assert!(check(&config, RegistryVersion::V2, false).is_ok());
+    }
+
+    /// libtrust ids: registry 2.8 finds them among its bundle's keys, registry 3 only in the
+    /// JWKS, which its file then trusts even when `--jwks` was not given.
+    #[test]
+    fn libtrust_kid_tokens_use_the_bundle_on_2_8_and_the_jwks_on_3() {
+        let config = Config {
+            token_header: TokenHeader::LibtrustKid,
+            ..Config::default()
+        };
+        let v2 = render(&config, &options(RegistryVersion::V2, false));
+        assert!(v2.contains("rootcertbundle: ") && !v2.contains("jwks: "), "{v2}");
+        assert!(check(&config, RegistryVersion::V2, false).is_ok());
+        for jwks in [false, true] {
+            let v3 = render(&config, &options(RegistryVersion::V3, jwks));
+            assert!(v3.contains("jwks: ") && !v3.contains("rootcertbundle"), "{v3}");
+            assert!(check(&config, RegistryVersion::V3, jwks).is_ok());
+        }
     }
 }

@@ -5,14 +5,15 @@
 //! (`auth.token.rootcertbundle`), which holds the current certificate and, after a rotation,
 //! the previous one until tokens it signed have expired.
 //!
-//! The same keys are published as a JWKS (`token-jwks.json`, each key's `kid` its RFC 7638
-//! thumbprint as registry 3 computes it), which registry 3 can trust instead of the bundle
-//! (`auth.token.jwks`).
+//! The same keys are published as a JWKS (`token-jwks.json`), which registry 3 can trust
+//! instead of the bundle (`auth.token.jwks`). It lists each key twice: under its RFC 7638
+//! thumbprint as registry 3 computes it, then under its libtrust id.
 //!
 //! How a token names its key is [`TokenHeader`]: by default `x5c` (the certificate, checked
 //! against `rootcertbundle` by registry 2.8 and 3) plus `kid` (the libtrust id 2.8 also
-//! resolves); or `kid` alone, the RFC 7638 thumbprint registry 3 finds in its JWKS or among
-//! its bundle's keys: smaller tokens, no certificate chain to verify on every request.
+//! resolves); or `kid` alone, with no certificate chain to verify on every request: the
+//! RFC 7638 thumbprint (registry 3: its JWKS or its bundle's keys) or the libtrust id
+//! (registry 2.8: its bundle's keys; registry 3: its JWKS).
 
 use std::path::{Path, PathBuf};
 
@@ -179,6 +180,12 @@ fn write_bundle(paths: &KeyPaths) -> Result<(), KeyError> {
 }
 
 fn write_jwks(paths: &KeyPaths, bundle_pem: &str) -> Result<(), KeyError> {
+    std::fs::write(&paths.jwks, jwks_json(paths, bundle_pem)?).map_err(io(&paths.jwks))
+}
+
+/// The bundle's keys under their thumbprints (current key first), then the same keys under
+/// their libtrust ids: registry 3 looks a `kid` up among all of them.
+fn jwks_json(paths: &KeyPaths, bundle_pem: &str) -> Result<String, KeyError> {
     let invalid = |reason: String| KeyError::Invalid {
         path: paths.bundle.clone(),
         reason,
@@ -187,11 +194,18 @@ fn write_jwks(paths: &KeyPaths, bundle_pem: &str) -> Result<(), KeyError> {
         .map(|cert| {
             let cert = cert.map_err(|e| invalid(e.to_string()))?;
             let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).map_err(|e| invalid(e.to_string()))?;
-            Jwk::from_spki(parsed.public_key().raw).map_err(invalid)
+            let spki = parsed.public_key().raw;
+            Ok((Jwk::from_spki(spki).map_err(invalid)?, libtrust_kid(spki)))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let jwks = serde_json::json!({ "keys": keys.iter().map(Jwk::to_json).collect::<Vec<_>>() });
-    std::fs::write(&paths.jwks, format!("{jwks:#}\n")).map_err(io(&paths.jwks))
+    let by_thumbprint = keys.iter().map(|(jwk, _)| jwk.to_json());
+    let by_libtrust_id = keys.iter().map(|(jwk, id)| {
+        let mut entry = jwk.to_json();
+        entry["kid"] = id.as_str().into();
+        entry
+    });
+    let jwks = serde_json::json!({ "keys": by_thumbprint.chain(by_libtrust_id).collect::<Vec<_>>() });
+    Ok(format!("{jwks:#}\n"))
 }
 
 /// A public key as a JSON Web Key (RFC 7517), the members its thumbprint covers.
@@ -292,6 +306,13 @@ pub fn load_or_generate(
         generate(paths, algorithm, common_name)?;
     } else if !paths.bundle.exists() || !paths.jwks.exists() {
         write_bundle(paths)?;
+    } else if header == TokenHeader::LibtrustKid {
+        // A JWKS written by an earlier wharf lists keys by thumbprint only, where registry 3
+        // would not find a libtrust `kid`.
+        let bundle = std::fs::read_to_string(&paths.bundle).map_err(io(&paths.bundle))?;
+        if std::fs::read_to_string(&paths.jwks).ok() != Some(jwks_json(paths, &bundle)?) {
+            write_jwks(paths, &bundle)?;
+        }
     }
     load(paths, header)
 }
@@ -333,6 +354,10 @@ pub fn load(paths: &KeyPaths, header: TokenHeader) -> Result<SigningKey, KeyErro
             let kid = Jwk::from_spki(&spki_der)
                 .map_err(|reason| invalid(&paths.key, reason))?
                 .registry_key_id();
+            (kid.clone(), serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid }))
+        }
+        TokenHeader::LibtrustKid => {
+            let kid = libtrust_kid(&spki_der);
             (kid.clone(), serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid }))
         }
     };
@@ -416,7 +441,8 @@ mod tests {
         let bundle = std::fs::read_to_string(&paths.bundle).unwrap();
         assert_eq!(bundle.matches("BEGIN CERTIFICATE").count(), 2);
 
-        // The JWKS holds the same two keys, current first, each under its thumbprint.
+        // The JWKS holds the same two keys, current first, each under its thumbprint, then
+        // under its libtrust id.
         let jwks: serde_json::Value = serde_json::from_slice(&std::fs::read(&paths.jwks).unwrap()).unwrap();
         let kids: Vec<&str> = jwks["keys"]
             .as_array()
@@ -425,7 +451,16 @@ mod tests {
             .map(|k| k["kid"].as_str().unwrap())
             .collect();
         let thumb = |spki: &[u8]| Jwk::from_spki(spki).unwrap().registry_key_id();
-        assert_eq!(kids, [thumb(&rotated.spki_der), thumb(&first.spki_der)]);
+        assert_eq!(
+            kids,
+            [
+                thumb(&rotated.spki_der),
+                thumb(&first.spki_der),
+                libtrust_kid(&rotated.spki_der),
+                libtrust_kid(&first.spki_der)
+            ]
+        );
+        assert_eq!(jwks["keys"][0]["x"], jwks["keys"][2]["x"], "one key under two ids");
         assert_eq!(jwks["keys"][0]["kty"], "EC");
         assert_eq!(jwks["keys"][0]["crv"], "P-256");
         assert_eq!(jwks["keys"][0]["alg"], "ES256");
@@ -475,8 +510,9 @@ mod tests {
         }
     }
 
-    /// `kid` headers name the key by thumbprint and carry no certificate; `x5c` headers carry
-    /// both the certificate and the libtrust id.
+    /// `kid` headers name the key by thumbprint and carry no certificate; `libtrust-kid`
+    /// headers name it by libtrust id, without certificate; `x5c` headers carry both the
+    /// certificate and the libtrust id.
     #[test]
     fn token_headers_name_the_key_as_configured() {
         for alg in [SigningAlgorithm::Es256, SigningAlgorithm::Rs256] {
@@ -496,7 +532,32 @@ mod tests {
             assert!(h.x5c.is_none());
             let jwks: serde_json::Value = serde_json::from_slice(&std::fs::read(&paths.jwks).unwrap()).unwrap();
             assert_eq!(jwks["keys"][0]["kid"], thumbprint.as_str());
+            let libtrust = load(&paths, TokenHeader::LibtrustKid).unwrap();
+            let h = jsonwebtoken::decode_header(libtrust.sign(&claims).unwrap()).unwrap();
+            assert_eq!(h.kid.as_deref(), Some(libtrust_kid(&kid.spki_der).as_str()));
+            assert!(h.x5c.is_none());
+            assert_eq!(jwks["keys"][1]["kid"], h.kid.unwrap().as_str());
         }
+    }
+
+    /// A JWKS from before the libtrust entries is brought up to date when tokens need them.
+    #[test]
+    fn an_old_jwks_gains_the_libtrust_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = KeyPaths::in_dir(dir.path());
+        let key = load_or_generate(&paths, SigningAlgorithm::Es256, "wharf", TokenHeader::X5c).unwrap();
+        let jwk = Jwk::from_spki(&key.spki_der).unwrap().to_json();
+        let old = format!("{:#}\n", serde_json::json!({ "keys": [jwk] }));
+        std::fs::write(&paths.jwks, &old).unwrap();
+        load_or_generate(&paths, SigningAlgorithm::Es256, "wharf", TokenHeader::Kid).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&paths.jwks).unwrap(),
+            old,
+            "only libtrust-kid needs it"
+        );
+        load_or_generate(&paths, SigningAlgorithm::Es256, "wharf", TokenHeader::LibtrustKid).unwrap();
+        let jwks: serde_json::Value = serde_json::from_slice(&std::fs::read(&paths.jwks).unwrap()).unwrap();
+        assert_eq!(jwks["keys"][1]["kid"], libtrust_kid(&key.spki_der).as_str());
     }
 
     #[test]
