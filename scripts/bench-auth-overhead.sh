@@ -44,44 +44,61 @@ open(f"{d}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
 print(f"image: {len(cfg) + len(layer) + len(man)} bytes (config {len(cfg)}, layer {len(layer)}, manifest {len(man)})", file=sys.stderr)
 PY
 
-declare -A reg_port wharf_port creds_push creds_pull
-# setup NAME REGISTRY_BINARY VERSION(2|3) HEADER(none|x5c|kid|libtrust-kid)
+declare -A reg_port reg_pid wharf_port wharf_pid creds_push creds_pull
+# setup NAME REGISTRY_BINARY VERSION(2|3) HEADER(none|x5c|kid|libtrust-kid) [ALGORITHM(ES256|RS256)
+#   [NOTIFY(yes|no|blobs)]]. Every registry logs at info, as the file wharf writes does; NOTIFY=no
+# cuts the notifications to wharf from that file, to tell their cost from auth's; NOTIFY=blobs
+# keeps them but cuts their `ignore` block, so blob events are sent too (as before wharf
+# wrote that block for registry 2.8).
 setup() {
-  local name=$1 binary=$2 version=$3 header=$4 dir="$work/$1" rport dport
+  local name=$1 binary=$2 version=$3 header=$4 algorithm=${5:-ES256} notify=${6:-yes} dir="$work/$1" rport dport
   rport=$(free_port) dport=$(free_port)
   mkdir -p "$dir"
   if [ "$header" = none ]; then
-    printf 'version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}, cache: {blobdescriptor: inmemory}}\nhttp: {addr: "127.0.0.1:%s", secret: x, debug: {addr: "127.0.0.1:%s"}}\n' \
+    printf 'version: 0.1\nlog: {level: info}\nstorage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}, cache: {blobdescriptor: inmemory}}\nhttp: {addr: "127.0.0.1:%s", secret: x, debug: {addr: "127.0.0.1:%s"}}\n' \
       "$dir/storage" "$rport" "$dport" >"$dir/config.yml"
     creds_push[$name]="" creds_pull[$name]="--src-no-creds"
   else
     local wport
     wport=$(free_port)
-    export WHARF_DATA_DIR="$dir/wharf" WHARF_PUBLIC_URL="http://127.0.0.1:$wport" WHARF_TOKEN_HEADER=$header
+    export WHARF_DATA_DIR="$dir/wharf" WHARF_PUBLIC_URL="http://127.0.0.1:$wport" WHARF_TOKEN_HEADER=$header \
+      WHARF_SIGNING_ALGORITHM=$algorithm
     mkdir -p "$WHARF_DATA_DIR"
     echo "$PW" | "$wharf" user add bench --password-stdin >/dev/null
     WHARF_LOG=warn "$wharf" serve --listen "127.0.0.1:$wport" >"$dir/wharf.log" 2>&1 &
     pids+=($!)
+    wharf_pid[$name]=$!
     wait_http "http://127.0.0.1:$wport/health/live"
     "$wharf" registry-config --listen "127.0.0.1:$rport" --storage "$dir/storage" \
       --debug-addr "127.0.0.1:$dport" --registry-version "$version" >"$dir/config.yml"
-    unset WHARF_DATA_DIR WHARF_PUBLIC_URL WHARF_TOKEN_HEADER
+    case $notify in
+      no) sed -i '/^notifications:/,$d' "$dir/config.yml" ;;
+      blobs) sed -i '/^      ignore:/,$d' "$dir/config.yml" ;;
+    esac
+    unset WHARF_DATA_DIR WHARF_PUBLIC_URL WHARF_TOKEN_HEADER WHARF_SIGNING_ALGORITHM
     wharf_port[$name]=$wport
     creds_push[$name]="--dest-creds=bench:$PW" creds_pull[$name]="--src-creds=bench:$PW"
   fi
   "$binary" serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
   pids+=($!)
+  reg_pid[$name]=$!
   wait_http "http://127.0.0.1:$rport/v2/" || { echo "registry of $name:" >&2; cat "$dir/registry.log" >&2; exit 1; }
   reg_port[$name]=$rport
 }
-setups=(r2-plain r2-x5c r2-libtrust r3-plain r3-x5c r3-kid r3-libtrust)
+setups=(r2-plain r2-x5c r2-x5c-blobs r2-libtrust r2-libtrust-rsa r2-libtrust-quiet r3-plain r3-x5c r3-kid r3-libtrust
+  r3-kid-rsa r3-kid-quiet)
 setup r2-plain docker-registry 2 none
 setup r2-x5c docker-registry 2 x5c
+setup r2-x5c-blobs docker-registry 2 x5c ES256 blobs
 setup r2-libtrust docker-registry 2 libtrust-kid
+setup r2-libtrust-rsa docker-registry 2 libtrust-kid RS256
+setup r2-libtrust-quiet docker-registry 2 libtrust-kid ES256 no
 setup r3-plain "$registry3" 3 none
 setup r3-x5c "$registry3" 3 x5c
 setup r3-kid "$registry3" 3 kid
 setup r3-libtrust "$registry3" 3 libtrust-kid
+setup r3-kid-rsa "$registry3" 3 kid RS256
+setup r3-kid-quiet "$registry3" 3 kid ES256 no
 
 push() { # setup repo -> ms
   local t0 t1
@@ -108,6 +125,8 @@ for i in $(seq "$ROUNDS"); do
 done
 
 # Where it goes, per setup with auth.
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for s in "${setups[@]}"; do
   [ -n "${wharf_port[$s]:-}" ] || continue
   # The token request as skopeo makes it: a new connection, Basic credentials, push+pull scope.
@@ -118,14 +137,38 @@ for s in "${setups[@]}"; do
   token=$(curl -s -u "bench:$PW" "http://127.0.0.1:${wharf_port[$s]}/v2/token?service=wharf-registry&scope=repository:bench/app1:pull" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   echo "$s token_bytes ${#token}" >>"$work/parts"
+  # Notification events wharf has received, once the registry's queue has drained.
+  events() { curl -s "http://127.0.0.1:${wharf_port[$s]}/metrics" | awk '/^wharf_registry_events_total/ {n += $2} END {print n + 0}'; }
+  settled_events() {
+    local last now
+    last=$(events)
+    for _ in $(seq 60); do
+      sleep 0.5
+      now=$(events)
+      [ "$now" = "$last" ] && break
+      last=$now
+    done
+    echo "$last"
+  }
   plain=${s%%-*}-plain
   for target in "$s" "$plain"; do
     hdr=()
     [ "$target" = "$s" ] && hdr=(-H "Authorization: Bearer $token")
-    wrk -t1 -c1 -d3s "${hdr[@]}" "http://127.0.0.1:${reg_port[$target]}/v2/bench/app1/manifests/v1" \
-      | awk -v s="$s" -v t="$target" '/Requests\/sec/ {print s, (t == s ? "request_auth" : "request_plain"), 1000000 / $2}' >>"$work/parts"
+    settled_events >/dev/null
+    cpu0=$(cpu_ticks "${reg_pid[$target]}") wcpu0=$(cpu_ticks "${wharf_pid[$s]}")
+    wrk -t1 -c1 -d3s "${hdr[@]}" "http://127.0.0.1:${reg_port[$target]}/v2/bench/app1/manifests/v1" >"$work/wrk.out"
+    awk -v s="$s" -v t="$target" '/Requests\/sec/ {print s, (t == s ? "request_auth" : "request_plain"), 1000000 / $2}' \
+      "$work/wrk.out" >>"$work/parts"
+    # CPU per request of the registry and of wharf, the notifications sent by then included.
+    settled_events >/dev/null
+    requests=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+    what=plain
+    [ "$target" = "$s" ] && what=auth
+    echo "$s cpu_registry_$what $((($(cpu_ticks "${reg_pid[$target]}") - cpu0) * 1000000 / ticks / requests))" >>"$work/parts"
+    echo "$s cpu_wharf_$what $((($(cpu_ticks "${wharf_pid[$s]}") - wcpu0) * 1000000 / ticks / requests))" >>"$work/parts"
   done
   for way in push pull; do
+    before=$(settled_events)
     if [ "$way" = push ]; then
       n=$(skopeo --debug copy --dest-tls-verify=false ${creds_push[$s]} "oci:$img:v1" "docker://127.0.0.1:${reg_port[$s]}/bench/counted:v1" 2>&1 \
         | grep -cE 'msg="(GET|HEAD|POST|PUT|PATCH|DELETE) http' || true)
@@ -135,6 +178,7 @@ for s in "${setups[@]}"; do
         | grep -cE 'msg="(GET|HEAD|POST|PUT|PATCH|DELETE) http' || true)
     fi
     echo "$s requests_$way $n" >>"$work/parts"
+    echo "$s events_$way $(($(settled_events) - before))" >>"$work/parts"
   done
 done
 
@@ -152,7 +196,8 @@ med = {k: statistics.median(v) for k, v in t.items()}
 print(f"\nmedian of {rounds} copies each, setups taking turns (ms)\n")
 print("| setup | push | added by auth | pull | added by auth |")
 print("|---|---|---|---|---|")
-for s in ["r2-plain", "r2-x5c", "r2-libtrust", "r3-plain", "r3-x5c", "r3-kid", "r3-libtrust"]:
+for s in ["r2-plain", "r2-x5c", "r2-x5c-blobs", "r2-libtrust", "r2-libtrust-rsa", "r2-libtrust-quiet",
+          "r3-plain", "r3-x5c", "r3-kid", "r3-libtrust", "r3-kid-rsa", "r3-kid-quiet"]:
     plain = s.split("-")[0] + "-plain"
     row = [s]
     for way in ("push", "pull"):
@@ -160,10 +205,13 @@ for s in ["r2-plain", "r2-x5c", "r2-libtrust", "r3-plain", "r3-x5c", "r3-kid", "
         row.append("—" if s == plain else f"{med[(s, way)] - med[(plain, way)]:+.1f}")
     print("| " + " | ".join(row) + " |")
 print("\nwhere the added time goes (token: median of 20 new-connection requests; per request: wrk -c1, 3 s)\n")
-print("| setup | token request | token size | registry request with token / without | requests per push / pull |")
-print("|---|---|---|---|---|")
-for s in ["r2-x5c", "r2-libtrust", "r3-x5c", "r3-kid", "r3-libtrust"]:
+print("| setup | token request | token size | registry request with token / without | registry CPU per request with token / without | wharf CPU per request | requests per push / pull | events per push / pull |")
+print("|---|---|---|---|---|---|---|---|")
+for s in ["r2-x5c", "r2-x5c-blobs", "r2-libtrust", "r2-libtrust-rsa", "r2-libtrust-quiet", "r3-x5c", "r3-kid", "r3-libtrust",
+          "r3-kid-rsa", "r3-kid-quiet"]:
     print(f"| {s} | {p[(s, 'token')] / 1000:.2f} ms | {int(p[(s, 'token_bytes')])} B | "
           f"{p[(s, 'request_auth')]:.0f} µs / {p[(s, 'request_plain')]:.0f} µs | "
-          f"{int(p[(s, 'requests_push')])} / {int(p[(s, 'requests_pull')])} |")
+          f"{p[(s, 'cpu_registry_auth')]:.0f} µs / {p[(s, 'cpu_registry_plain')]:.0f} µs | {p[(s, 'cpu_wharf_auth')]:.0f} µs | "
+          f"{int(p[(s, 'requests_push')])} / {int(p[(s, 'requests_pull')])} | "
+          f"{int(p[(s, 'events_push')])} / {int(p[(s, 'events_pull')])} |")
 PY

@@ -106,6 +106,22 @@ async fn contract(version: RegistryVersion) {
         (tag(&tags, "1")?["pulls"].as_i64()? >= 1).then_some(())
     })
     .await;
+    // Blob events (a layer and a config each way) are dropped by the registry, both versions:
+    // none reached wharf to be ignored there.
+    let metrics = reqwest::get(format!("{}/metrics", w.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("wharf_registry_events_total{outcome=\"applied\"} 2"),
+        "the push and the pull: {metrics}"
+    );
+    assert!(
+        metrics.contains("wharf_registry_events_total{outcome=\"ignored\"} 0"),
+        "{metrics}"
+    );
     let replica = w.cli_json(&["registry", "status"]).await;
     let loud = replica
         .as_array()
