@@ -286,6 +286,16 @@ impl TestWharf {
     }
 
     /// `wharf tag list REPO --json`; empty when the repository is unknown.
+    /// The `/metrics` page as text.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn tags(&self, repo: &str) -> Vec<serde_json::Value> {
         let out = self.cli(&["tag", "list", repo, "--json"], None).await;
         if !out.status.success() {

@@ -108,12 +108,7 @@ async fn contract(version: RegistryVersion) {
     .await;
     // Blob events (a layer and a config each way) are dropped by the registry, both versions:
     // none reached wharf to be ignored there.
-    let metrics = reqwest::get(format!("{}/metrics", w.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = w.metrics().await;
     assert!(
         metrics.contains("wharf_registry_events_total{outcome=\"applied\"} 2"),
         "the push and the pull: {metrics}"

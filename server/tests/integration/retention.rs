@@ -273,12 +273,7 @@ async fn scenario(kind: DbKind) {
     );
     assert_eq!(kinds.iter().filter(|k| **k == "image.deleted").count(), 3, "{kinds:?}");
 
-    let metrics = reqwest::get(format!("{}/metrics", w.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = w.metrics().await;
     for line in [
         "wharf_retention_runs_total{status=\"succeeded\"} 1",
         "wharf_retention_runs_total{status=\"needs-confirmation\"} 1",

@@ -393,12 +393,7 @@ async fn signed_deliveries_retries_log_test_fire_and_redelivery() {
         .at("/always-500")
         .iter()
         .all(|r| r.header("x-wharf-signature").is_empty()));
-    let metrics = reqwest::get(format!("{}/metrics", w.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = w.metrics().await;
     assert_eq!(
         metric(&metrics, "wharf_webhook_deliveries_total{outcome=\"succeeded\"}"),
         Some(1.0),

@@ -180,7 +180,11 @@ fn write_bundle(paths: &KeyPaths) -> Result<(), KeyError> {
 }
 
 fn write_jwks(paths: &KeyPaths, bundle_pem: &str) -> Result<(), KeyError> {
-    std::fs::write(&paths.jwks, jwks_json(paths, bundle_pem)?).map_err(io(&paths.jwks))
+    write_jwks_json(paths, &jwks_json(paths, bundle_pem)?)
+}
+
+fn write_jwks_json(paths: &KeyPaths, json: &str) -> Result<(), KeyError> {
+    std::fs::write(&paths.jwks, json).map_err(io(&paths.jwks))
 }
 
 /// The bundle's keys under their thumbprints (current key first), then the same keys under
@@ -310,8 +314,9 @@ pub fn load_or_generate(
         // A JWKS written by an earlier wharf lists keys by thumbprint only, where registry 3
         // would not find a libtrust `kid`.
         let bundle = std::fs::read_to_string(&paths.bundle).map_err(io(&paths.bundle))?;
-        if std::fs::read_to_string(&paths.jwks).ok() != Some(jwks_json(paths, &bundle)?) {
-            write_jwks(paths, &bundle)?;
+        let wanted = jwks_json(paths, &bundle)?;
+        if std::fs::read_to_string(&paths.jwks).ok().as_deref() != Some(wanted.as_str()) {
+            write_jwks_json(paths, &wanted)?;
         }
     }
     load(paths, header)
@@ -342,30 +347,21 @@ pub fn load(paths: &KeyPaths, header: TokenHeader) -> Result<SigningKey, KeyErro
         SigningAlgorithm::Es256 => "ES256",
         SigningAlgorithm::Rs256 => "RS256",
     };
-    let (kid, header) = match header {
-        TokenHeader::X5c => {
-            let kid = libtrust_kid(&spki_der);
-            let header = serde_json::json!({
-                "alg": alg, "typ": "JWT", "kid": kid, "x5c": [STANDARD.encode(cert.as_ref())],
-            });
-            (kid, header)
-        }
-        TokenHeader::Kid => {
-            let kid = Jwk::from_spki(&spki_der)
-                .map_err(|reason| invalid(&paths.key, reason))?
-                .registry_key_id();
-            (kid.clone(), serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid }))
-        }
-        TokenHeader::LibtrustKid => {
-            let kid = libtrust_kid(&spki_der);
-            (kid.clone(), serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid }))
-        }
+    let kid = match header {
+        TokenHeader::X5c | TokenHeader::LibtrustKid => libtrust_kid(&spki_der),
+        TokenHeader::Kid => Jwk::from_spki(&spki_der)
+            .map_err(|reason| invalid(&paths.key, reason))?
+            .registry_key_id(),
     };
+    let mut jws_header = serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid });
+    if header == TokenHeader::X5c {
+        jws_header["x5c"] = serde_json::json!([STANDARD.encode(cert.as_ref())]);
+    }
     Ok(SigningKey {
         signer: Arc::new(signer),
         rng,
         algorithm,
-        header_b64: URL_SAFE_NO_PAD.encode(header.to_string()),
+        header_b64: URL_SAFE_NO_PAD.encode(jws_header.to_string()),
         kid,
         spki_der,
     })
