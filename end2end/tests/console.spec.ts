@@ -124,13 +124,17 @@ test.describe.serial("the wharf console", () => {
     await shot(admin, "users");
 
     await admin.getByRole("link", { name: "Teams" }).click();
+    // Wait for the Teams page itself: until it replaces the Users page, getByLabel("Name")
+    // (a substring match) finds the Users form's "User name" and the fill is lost.
+    await expect(admin).toHaveURL(/\/teams$/);
+    await expect(admin.getByRole("heading", { name: "Create a team" })).toBeVisible();
     await admin.waitForLoadState("networkidle");
     // A team's name is its namespace's too: refused as a team name, with one to try.
-    await admin.getByLabel("Name").fill("Data Science");
+    await admin.getByLabel("Name", { exact: true }).fill("Data Science");
     await admin.getByRole("button", { name: "Create team" }).click();
     await expect(admin.getByTestId("toast-error")).toContainText('team name "Data Science" is invalid');
     await expect(admin.getByTestId("toast-error")).toContainText('try "data-science"');
-    await admin.getByLabel("Name").fill("devs");
+    await admin.getByLabel("Name", { exact: true }).fill("devs");
     await admin.getByLabel("Description").fill("The developers");
     await admin.getByRole("button", { name: "Create team" }).click();
     await admin.getByTestId("teams").getByRole("link", { name: "devs" }).click();
