@@ -201,24 +201,10 @@ pub async fn page(
     page: u64,
     per_page: u64,
 ) -> Result<crate::domain::dto::Page<crate::domain::dto::ActivityRow>, AppError> {
-    use sea_orm::sea_query::{Expr, SelectStatement};
     use sea_orm::{QuerySelect, QueryTrait};
     let cap = std::cmp::max(crate::domain::dto::COUNT_CAP, page.saturating_mul(per_page));
-    let capped = filtered(q)
-        .select_only()
-        .column(activity::Column::Id)
-        .limit(cap + 1)
-        .into_query();
-    let count = SelectStatement::new()
-        .expr(Expr::cust("COUNT(*) AS n"))
-        .from_subquery(capped, "capped")
-        .to_owned();
-    let counted = match db.query_one(&count).await? {
-        Some(row) => u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0),
-        None => 0,
-    };
-    let total_capped = counted > cap;
-    let total = std::cmp::min(counted, cap);
+    let ids = filtered(q).select_only().column(activity::Column::Id).into_query();
+    let (total, total_capped) = super::count_capped(db, ids, cap).await?;
     let items = filtered(q)
         .offset((page - 1) * per_page)
         .limit(per_page)

@@ -21,6 +21,28 @@ pub mod write_batch;
 #[cfg(test)]
 pub(crate) mod test_db;
 
+/// Counts the rows `ids` selects, stopping past `cap`: `(min(count, cap), count > cap)`.
+/// `ids` selects one column (the id); counting every row of a catalog of 100,000
+/// repositories or a million log entries costs more than reading the page shown, and on
+/// PostgreSQL grows with the table's dead rows too.
+pub async fn count_capped(
+    db: &impl sea_orm::ConnectionTrait,
+    mut ids: sea_orm::sea_query::SelectStatement,
+    cap: u64,
+) -> Result<(u64, bool), crate::domain::AppError> {
+    use sea_orm::sea_query::{Expr, SelectStatement};
+    ids.limit(cap.saturating_add(1));
+    let count = SelectStatement::new()
+        .expr(Expr::cust("COUNT(*) AS n"))
+        .from_subquery(ids, "capped")
+        .to_owned();
+    let counted = match db.query_one(&count).await? {
+        Some(row) => u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0),
+        None => 0,
+    };
+    Ok((counted.min(cap), counted > cap))
+}
+
 /// A LIKE pattern matching `text` anywhere (lower-cased: names are lower case), with `%`, `_`
 /// and `\` taken literally.
 pub fn like_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {

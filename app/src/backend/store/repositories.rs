@@ -414,27 +414,32 @@ fn matching(q: &RepositoryQuery<'_>) -> sea_orm::Select<repository::Entity> {
     find
 }
 
-/// One page of repositories, sorted and counted in the database.
+/// One page of repositories, sorted and counted in the database: counted up to
+/// [`COUNT_CAP`](crate::domain::dto::COUNT_CAP) (or as far as the page asked for), past which
+/// the page says "at least" (`total_capped`). The count is what a list costs most on a large
+/// catalog, and more on PostgreSQL, where every push and pull leaves a dead row version behind.
 pub async fn page(
     db: &impl ConnectionTrait,
     q: &RepositoryQuery<'_>,
     viewer_id: Option<i64>,
 ) -> Result<crate::domain::dto::Page<crate::domain::dto::RepositoryListItem>, AppError> {
-    use sea_orm::PaginatorTrait;
+    use sea_orm::{QuerySelect, QueryTrait};
     let items = items(db, q, viewer_id).await?;
     let shown = items.len() as u64;
     // A page that is not full is the last: the total follows without counting.
-    let total = if shown > 0 && shown < q.per_page {
-        (q.page - 1) * q.per_page + shown
+    let (total, total_capped) = if shown > 0 && shown < q.per_page {
+        ((q.page - 1) * q.per_page + shown, false)
     } else {
-        matching(q).count(db).await?
+        let cap = std::cmp::max(crate::domain::dto::COUNT_CAP, q.page.saturating_mul(q.per_page));
+        let ids = matching(q).select_only().column(repository::Column::Id).into_query();
+        super::count_capped(db, ids, cap).await?
     };
     Ok(crate::domain::dto::Page {
         items,
         total,
         page: q.page,
         per_page: q.per_page,
-        total_capped: false,
+        total_capped,
     })
 }
 
@@ -560,6 +565,61 @@ mod tests {
     use crate::backend::entity::webhook;
     use crate::backend::store::test_db::memory_db;
     use crate::domain::Visibility;
+
+    /// Past 10,000 repositories a list says "at least" and keeps a next page; a page that asks
+    /// for more is counted as far as it reaches, exactly once the list ends before; a page that
+    /// is not full counts nothing.
+    #[tokio::test]
+    async fn lists_count_up_to_the_cap() {
+        use crate::domain::dto::COUNT_CAP;
+        use crate::domain::RepositorySort;
+        let db = memory_db().await;
+        let global = namespaces::ensure_global(&db, Visibility::Public).await.unwrap();
+        let total = COUNT_CAP + 30;
+        let now = Utc::now();
+        for start in (0..total).step_by(1000) {
+            let rows = (start..std::cmp::min(start + 1000, total)).map(|i| repository::ActiveModel {
+                namespace_id: Set(Some(global.id)),
+                name: Set(format!("app{i:05}")),
+                description: Set(String::new()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                pull_count: Set(0),
+                last_pulled_at: Set(None),
+                ..Default::default()
+            });
+            repository::Entity::insert_many(rows).exec(&db).await.unwrap();
+        }
+        let ids = [global.id];
+        let query = |page, per_page| RepositoryQuery {
+            namespace_ids: Some(&ids),
+            only_ids: None,
+            text: None,
+            sort: RepositorySort::Name,
+            page,
+            per_page,
+        };
+        let first = page(&db, &query(1, 25), None).await.unwrap();
+        assert_eq!((first.total, first.total_capped), (COUNT_CAP, true));
+        assert!(first.has_next());
+        assert_eq!(first.items[0].full_name, "app00000");
+        // The page before the last reaches past the cap: counted as far as it reaches.
+        let near_end = page(&db, &query(total / 25, 25), None).await.unwrap();
+        assert_eq!((near_end.total, near_end.total_capped), (total / 25 * 25, true));
+        assert_eq!(near_end.items.len(), 25);
+        assert!(near_end.has_next());
+        let last = page(&db, &query(total / 25 + 1, 25), None).await.unwrap();
+        assert_eq!((last.total, last.total_capped, last.items.len()), (total, false, 5));
+        assert!(!last.has_next());
+        assert_eq!(last.items[4].full_name, format!("app{:05}", total - 1));
+        // Under the cap the count is exact, as before.
+        let filtered = RepositoryQuery {
+            text: Some("app0000"),
+            ..query(1, 5)
+        };
+        let few = page(&db, &filtered, None).await.unwrap();
+        assert_eq!((few.total, few.total_capped, few.items.len()), (10, false, 5));
+    }
 
     /// The statement that locks the repositories also says whose namespace has no enabled
     /// webhook, so ingest skips the webhook query for them.

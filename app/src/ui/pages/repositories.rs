@@ -43,8 +43,8 @@ pub fn RepositoriesPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(p) => {
-                        let (page, pages, total) = (p.page, p.pages(), p.total);
-                        view! { <RepositoryTable items=p.items/> <Pager page pages total/> }.into_any()
+                        let (page, pages, total, capped) = (p.page, p.pages(), p.total, p.total_capped);
+                        view! { <RepositoryTable items=p.items/> <Pager page pages total capped/> }.into_any()
                     }
                     Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
