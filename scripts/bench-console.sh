@@ -49,14 +49,32 @@ OWNER=benchowner OWNER_PW=bench-owner-password-123
 USER_NAME=benchuser USER_PW=bench-user-password-123
 
 work=$(mktemp -d)
-data="$work/data"
+# BENCH_STATE=DIR keeps the seeded catalog (the data directory, and the name of its PostgreSQL
+# database) in DIR: a later run with the same DIR and sizes times another build against the same
+# rows, without creating and seeding them again (10 minutes at a million tags). Remove DIR (and
+# drop the database it names) by hand when done.
+state=${BENCH_STATE:-}
+reuse=0
+if [ -n "$state" ]; then
+  mkdir -p "$state"
+  state=$(cd "$state" && pwd)
+  [ -f "$state/seeded" ] && reuse=1
+  data="$state/data"
+else
+  data="$work/data"
+fi
 mkdir -p "$data"
 server_pid=""
 child_pid=""
 pg_db=""
 if [ "$DB" = postgres ]; then
-  pg_db="wharf_bench_console_$$"
-  psql -q "$PG_URL/postgres" -c "CREATE DATABASE $pg_db" >/dev/null
+  if [ -n "$state" ] && [ -f "$state/pg_db" ]; then
+    pg_db=$(cat "$state/pg_db")
+  else
+    pg_db="wharf_bench_console_$$"
+    psql -q "$PG_URL/postgres" -c "CREATE DATABASE $pg_db" >/dev/null
+    [ -z "$state" ] || echo "$pg_db" >"$state/pg_db"
+  fi
   export WHARF_DATABASE_URL="$PG_URL/$pg_db"
   database_label="PostgreSQL $(psql -At "$PG_URL/postgres" -c 'SHOW server_version' | cut -d' ' -f1) on 127.0.0.1"
 else
@@ -70,7 +88,7 @@ cleanup() {
     kill "$p" 2>/dev/null || true
   done
   for p in $child_pid $server_pid; do wait "$p" 2>/dev/null || true; done
-  [ -z "$pg_db" ] || psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
+  [ -z "$pg_db" ] || [ -n "$state" ] || psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -99,6 +117,16 @@ port=$(free_port)
 base="http://127.0.0.1:$port"
 cli=(env WHARF_DATA_DIR="$data" WHARF_PUBLIC_URL="$base" WHARF_LOG=warn "$wharf" --data-dir "$data")
 
+big_repo=team000/big
+events=$((NAMESPACES * REPOS * TAGS))
+if [ "$reuse" = 1 ]; then
+  # What the seeding run measured, for the report.
+  # shellcheck disable=SC1091
+  . "$state/seeded"
+  [ "$seeded_sizes" = "$NAMESPACES $REPOS $TAGS $BIG_TAGS $DB" ] ||
+    { echo "$state holds a catalog of other sizes ($seeded_sizes)" >&2; exit 1; }
+  log "reusing the catalog seeded in $state"
+else
 # --- users, teams, namespaces (before the server starts: nothing else writes) ---------------
 log "creating users, $NAMESPACES teams and namespaces"
 t0=$(now)
@@ -117,6 +145,7 @@ for ((i = 0; i < NAMESPACES; i++)); do
 done
 t1=$(now)
 setup_time=$(secs "$t0" "$t1")
+fi
 
 # --- server ---------------------------------------------------------------------------------
 log "starting wharf on $base"
@@ -128,20 +157,22 @@ wait_http "$base/health/live" || { tail -n 20 "$work/wharf.log" >&2; exit 1; }
 idle_rss=$(rss_mib "$server_pid")
 
 # --- seeding through notifications ----------------------------------------------------------
-events=$((NAMESPACES * REPOS * TAGS))
+if [ "$reuse" = 0 ]; then
 log "seeding $((NAMESPACES * REPOS)) repositories, $events tags ($BATCH events per POST, $SEED_CONCURRENCY connections)"
 run "$work/seed.json" python3 scripts/bench/seed_catalog.py "$base" "$SECRET" "$NAMESPACES" "$REPOS" "$TAGS" \
   "$BATCH" "$SEED_CONCURRENCY" || { tail -n 20 "$work/wharf.log" >&2; exit 1; }
 read -r seed_secs seed_envelopes < <(python3 -c "import json; r=json.load(open('$work/seed.json')); print(r['seconds'], r['envelopes'])")
 seed_rate=$(python3 -c "print(f'{$events / $seed_secs:,.0f}')")
 # One repository with BIG_TAGS tags (in a team the user is a viewer of), pushed after the rest.
-big_repo=team000/big
 log "seeding $big_repo with $BIG_TAGS tags"
 run "$work/seed-big.json" env SEED_REPO_FORMAT="$big_repo" SEED_TIME_OFFSET="$events" python3 scripts/bench/seed_catalog.py \
   "$base" "$SECRET" 1 1 "$BIG_TAGS" "$BATCH" 1 || { tail -n 20 "$work/wharf.log" >&2; exit 1; }
 # Image details for every digest, as if read from the registry (there is none here).
 log "storing image details for every digest"
 details=$(python3 scripts/bench/store_details.py "${WHARF_DATABASE_URL:-$data/wharf.db}")
+[ -z "$state" ] || printf 'seeded_sizes="%s"\nsetup_time=%s\nseed_secs=%s\nseed_envelopes=%s\nseed_rate="%s"\nmember_teams=%s\ndetails=%s\n' \
+  "$NAMESPACES $REPOS $TAGS $BIG_TAGS $DB" "$setup_time" "$seed_secs" "$seed_envelopes" "$seed_rate" "$member_teams" "$details" >"$state/seeded"
+fi
 seeded_rss=$(rss_mib "$server_pid")
 if [ "$DB" = postgres ]; then
   db_size=$(psql -At "$WHARF_DATABASE_URL" -c "SELECT pg_database_size(current_database()) / 1048576")
@@ -151,7 +182,8 @@ fi
 # wharf gathers SQLite's planner statistics within 10 s of a table doubling, and connections
 # pick them up within a minute (planner_statistics); PostgreSQL's autovacuum analyses by itself.
 # Timing starts once that has happened, as it would have on a server that has been running.
-sleep "${SETTLE_SECS:-75}"
+[ "$reuse" = 1 ] && settle_default=5 || settle_default=75
+sleep "${SETTLE_SECS:-$settle_default}"
 
 # --- server functions -----------------------------------------------------------------------
 log "timing server functions ($WARMUP warm-up + $REQUESTS requests per case and user)"
@@ -240,6 +272,7 @@ CLI beforehand in $setup_time s. \`$USER_NAME\` is a viewer of $member_teams of 
 ones); \`$ADMIN\` is an administrator and member of none. Then \`$big_repo\` with $BIG_TAGS tags, and
 image details (manifest and configuration of a three-layer image) stored for all $details digests. wharf RSS: $idle_rss MiB idle, $seeded_rss MiB
 after seeding, $loaded_rss MiB after the requests; database $db_size MiB.
+$([ "$reuse" = 1 ] && echo "The catalog was reused from an earlier run (BENCH_STATE): its setup and seeding figures are that run's, and *after seeding* means after starting on it.")
 
 Server functions (\`POST /api/…\`, form-encoded, session cookie; one keep-alive connection,
 strictly sequential, $WARMUP untimed then $REQUESTS timed requests per row and user; round trip
