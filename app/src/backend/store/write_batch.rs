@@ -1,8 +1,9 @@
 //! Writes whose results nothing reads before the commit, sent to the database together. On
 //! PostgreSQL they become one statement (every write but the last a data-modifying `WITH`
-//! part), so a transaction pays one round trip for all of them instead of one each; SQLite
-//! has no data-modifying `WITH` and runs them one after the other, which costs little there
-//! (the database is in the process).
+//! part), so a transaction pays one round trip for all of them instead of one each. SQLite
+//! has no data-modifying `WITH`: there they become one script of statements separated by `;`,
+//! run in order by one call to the connection's worker thread instead of one call each (the
+//! thread hand-offs, not the statements, are most of what a small write costs there).
 //!
 //! The parts of one PostgreSQL statement see the same snapshot and cannot see each other's
 //! rows: only writes that are independent of each other belong in one batch (different rows;
@@ -33,8 +34,8 @@ impl WriteBatch {
     pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
         let parts = std::mem::take(&mut self.parts);
         if db.get_database_backend() != DbBackend::Postgres {
-            for part in parts {
-                db.execute_raw(part).await?;
+            if let Some(script) = script(parts) {
+                db.execute_raw(script).await?;
             }
             return Ok(());
         }
@@ -43,6 +44,24 @@ impl WriteBatch {
         }
         Ok(())
     }
+}
+
+/// SQLite statements as one script, their values in order (each statement numbers its `?`
+/// placeholders on from the one before; SQLite's limit on bound values applies per statement).
+fn script(parts: Vec<Statement>) -> Option<Statement> {
+    if parts.len() <= 1 {
+        return parts.into_iter().next();
+    }
+    let mut sql = String::new();
+    let mut values: Vec<Value> = Vec::new();
+    for part in parts {
+        if !sql.is_empty() {
+            sql.push_str(";\n");
+        }
+        sql.push_str(&part.sql);
+        values.extend(part.values.map(|v| v.0).unwrap_or_default());
+    }
+    Some(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values))
 }
 
 /// PostgreSQL statements joined into as few as the bound-value limit allows, in order.
@@ -165,7 +184,8 @@ mod tests {
         assert!(joined[1].sql.starts_with("WITH w0 AS"));
     }
 
-    /// On SQLite the writes run one after the other, in order.
+    /// On SQLite the writes run one after the other, in order, as one script: each statement
+    /// gets its own values, and a failing one fails the flush.
     #[tokio::test]
     async fn sqlite_runs_the_writes_in_order() {
         use sea_orm::sea_query::{Alias, ExprTrait, Query};
@@ -185,14 +205,35 @@ mod tests {
             .value(Alias::new("v"), sea_orm::sea_query::Expr::col(Alias::new("v")).mul(2))
             .to_owned();
         batch.add(DbBackend::Sqlite, &double);
+        batch.add(DbBackend::Sqlite, &insert(7));
+        let add_where = Query::update()
+            .table(Alias::new("t"))
+            .value(Alias::new("v"), sea_orm::sea_query::Expr::col(Alias::new("v")).add(100))
+            .and_where(sea_orm::sea_query::Expr::col(Alias::new("v")).eq(7))
+            .to_owned();
+        batch.add(DbBackend::Sqlite, &add_where);
+        assert_eq!(script(batch.parts.clone()).unwrap().sql.matches(';').count(), 3);
         assert!(!batch.is_empty());
         batch.flush(&db).await.unwrap();
         assert!(batch.is_empty());
-        let row = db
-            .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT v FROM t"))
+        let values: Vec<i32> = db
+            .query_all_raw(Statement::from_string(DbBackend::Sqlite, "SELECT v FROM t ORDER BY v"))
             .await
             .unwrap()
-            .unwrap();
-        assert_eq!(row.try_get::<i32>("", "v").unwrap(), 2);
+            .iter()
+            .map(|row| row.try_get::<i32>("", "v").unwrap())
+            .collect();
+        assert_eq!(values, vec![2, 107]);
+
+        batch.add(DbBackend::Sqlite, &insert(1));
+        batch.add(
+            DbBackend::Sqlite,
+            &Query::insert()
+                .into_table(Alias::new("missing"))
+                .columns([Alias::new("v")])
+                .values_panic([1.into()])
+                .to_owned(),
+        );
+        assert!(batch.flush(&db).await.is_err(), "the second statement fails");
     }
 }
