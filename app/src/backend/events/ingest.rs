@@ -121,7 +121,8 @@ async fn apply_batch(
         }
     }
     // Consecutive pushes are applied together (their repositories and tags read and written
-    // once for all of them); any other event alone, in its place.
+    // once for all of them), consecutive pulls too (counted once per repository and tag); any
+    // other event alone, in its place.
     let mut rest = &todo[..];
     while let Some(&(i, first)) = rest.first() {
         // What the previous run wrote is read by this one. (Before the first, only the
@@ -133,6 +134,13 @@ async fn apply_batch(
         if run > 0 {
             let (pushes, later) = rest.split_at(run);
             apply_pushes(&*txn, settings, &mut batch, pushes, &mut reports).await?;
+            rest = later;
+            continue;
+        }
+        let run = rest.iter().take_while(|(_, e)| is_pull(e)).count();
+        if run > 0 {
+            let (pulls, later) = rest.split_at(run);
+            apply_pulls(&*txn, settings, &mut batch, pulls, &mut reports).await?;
             rest = later;
             continue;
         }
@@ -616,6 +624,89 @@ fn is_push(e: &RegistryEvent) -> bool {
     matches!(e.action, EventAction::PushManifest { .. })
 }
 
+fn is_pull(e: &RegistryEvent) -> bool {
+    matches!(e.action, EventAction::PullManifest { .. })
+}
+
+/// How many pulls of one thing a run holds, and the newest one's time.
+struct PullTally {
+    pulls: i64,
+    newest: chrono::DateTime<chrono::Utc>,
+}
+
+impl PullTally {
+    fn count<K: Ord>(
+        tallies: &mut std::collections::BTreeMap<K, PullTally>,
+        key: K,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        let tally = tallies.entry(key).or_insert(PullTally { pulls: 0, newest: at });
+        tally.pulls += 1;
+        tally.newest = tally.newest.max(at);
+    }
+}
+
+/// Applies a run of manifest pulls (`(envelope, event)`): counted in memory per repository and
+/// per tag (or pulled digest), then written as one update for each, queued with the batch's
+/// other writes. A lone pull costs no statement of its own before the commit; a thousand pulls
+/// of one image cost two.
+async fn apply_pulls(
+    db: &impl ConnectionTrait,
+    settings: &IngestSettings,
+    batch: &mut Batch,
+    pulls: &[(usize, &RegistryEvent)],
+    reports: &mut [IngestReport],
+) -> Result<(), AppError> {
+    use std::collections::BTreeMap;
+    // What is queued may change the same repository rows (the pushes' touches), and one
+    // PostgreSQL statement cannot change a row twice: those go first. (Empty but for a run of
+    // pulls that starts the batch; before any other run the batch loop has flushed already.)
+    batch.writes.flush(db).await?;
+    let mut by_repository: BTreeMap<i64, PullTally> = BTreeMap::new();
+    let mut by_tag: BTreeMap<(i64, tags::Pulled<'_>), PullTally> = BTreeMap::new();
+    for &(i, e) in pulls {
+        reports[i].applied += 1;
+        let EventAction::PullManifest { tag, digest } = &e.action else {
+            continue;
+        };
+        // wharf's own reads (sync, image details) are not user pulls.
+        if !settings.own_subject.is_empty() && e.actor.as_deref() == Some(settings.own_subject.as_str()) {
+            continue;
+        }
+        let Some(repo) = batch.repos.find(db, e.repository.as_str()).await? else {
+            // A pull of something wharf has not seen pushed: sync will add it.
+            continue;
+        };
+        PullTally::count(&mut by_repository, repo.id, e.occurred_at);
+        let pulled = match (tag, digest) {
+            (Some(t), _) => tags::Pulled::Tag(t.as_str()),
+            (None, Some(d)) => tags::Pulled::Digest(d.as_str()),
+            (None, None) => continue,
+        };
+        PullTally::count(&mut by_tag, (repo.id, pulled), e.occurred_at);
+    }
+    let backend = db.get_database_backend();
+    for (id, tally) in by_repository {
+        batch
+            .writes
+            .add(backend, &repositories::count_pulls_query(id, tally.pulls, tally.newest));
+    }
+    // A pull by digest counts on the tags on that digest, which a pull by tag may count too:
+    // in a statement of their own (the `Tag` keys sort first).
+    let mut by_tag_queued = false;
+    for ((id, pulled), tally) in by_tag {
+        if matches!(pulled, tags::Pulled::Digest(_)) && by_tag_queued {
+            batch.writes.flush(db).await?;
+            by_tag_queued = false;
+        }
+        by_tag_queued |= matches!(pulled, tags::Pulled::Tag(_));
+        batch
+            .writes
+            .add(backend, &tags::count_pulls_query(id, pulled, tally.pulls, tally.newest));
+    }
+    Ok(())
+}
+
 /// Applies a run of manifest pushes (`(envelope, event)`, in order): their repositories are
 /// ensured and locked together, their tags read together, decided in memory one push after the
 /// other (so two pushes of one tag in the run behave as if applied one by one), then written
@@ -761,25 +852,8 @@ async fn apply(
     match &e.action {
         // Pushes are applied in runs, by `apply_pushes`.
         EventAction::PushManifest { .. } => Err(AppError::internal("a push reached the single-event path")),
-        EventAction::PullManifest { tag, digest } => {
-            if !settings.own_subject.is_empty() && actor == settings.own_subject {
-                return applied();
-            }
-            let Some(repo) = batch.repos.find(db, e.repository.as_str()).await? else {
-                // A pull of something wharf has not seen pushed: sync will add it.
-                return applied();
-            };
-            repositories::count_pull(db, repo.id, e.occurred_at).await?;
-            tags::count_pull(
-                db,
-                repo.id,
-                tag.as_ref().map(|t| t.as_str()),
-                digest.as_ref().map(|d| d.as_str()),
-                e.occurred_at,
-            )
-            .await?;
-            applied()
-        }
+        // Pulls are applied in runs, by `apply_pulls`.
+        EventAction::PullManifest { .. } => Err(AppError::internal("a pull reached the single-event path")),
         EventAction::DeleteManifest { digest } => {
             let Some(repo) = batch.repos.find(db, e.repository.as_str()).await? else {
                 return applied();
@@ -899,6 +973,90 @@ mod tests {
                 .join("; ");
             assert!(plan.contains("ix_registry_events_deletes"), "plan: {plan}");
         }
+    }
+
+    /// A run of pulls (by tag, by digest, out of order, in two envelopes) counts as if each
+    /// pull were applied alone: the same pull counts and newest pull times on the repository
+    /// and its tags.
+    #[tokio::test]
+    async fn runs_of_pulls_count_as_if_one_by_one() {
+        pulls_count_as_if_one_by_one(memory_db().await, memory_db().await).await;
+    }
+
+    /// The same on PostgreSQL, where the writes of a run share one statement, which must not
+    /// change a row twice (a pull by tag and one by digest both count on the tag).
+    #[tokio::test]
+    async fn runs_of_pulls_count_as_if_one_by_one_on_postgres() {
+        let (together, _drop_together) = crate::backend::store::test_db::postgres_db().await;
+        let (alone, _drop_alone) = crate::backend::store::test_db::postgres_db().await;
+        pulls_count_as_if_one_by_one(together, alone).await;
+    }
+
+    async fn pulls_count_as_if_one_by_one(together: DatabaseConnection, alone: DatabaseConnection) {
+        let pushes = envelope(&[
+            event("p1", "push", 1, Some("t1"), 1),
+            event("p2", "push", 1, Some("t2"), 1),
+            event("p3", "push", 1, Some("t3"), 2),
+        ]);
+        let pulls = [
+            envelope(&[
+                event("a", "pull", 9, Some("t1"), 1),
+                event("b", "pull", 7, Some("t1"), 1),
+                // By digest: t1 and t2 are on digest 1.
+                event("c", "pull", 8, None, 1),
+                event("d", "pull", 5, Some("t3"), 2),
+            ]),
+            envelope(&[
+                event("e", "pull", 6, Some("t2"), 1),
+                event("a", "pull", 9, Some("t1"), 1),
+            ]),
+        ];
+        let settings = IngestSettings::default();
+        let sources = ReplicaSources::default();
+        let state = |db: DatabaseConnection| async move {
+            let repo = repositories::find_by_name(&db, "alice/app").await.unwrap().unwrap();
+            let tags: Vec<_> = tags::list(&db, repo.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.name, t.pull_count, t.last_pulled_at))
+                .collect();
+            (repo.pull_count, repo.last_pulled_at, tags)
+        };
+        ingest(&together, &settings, &sources, None, &pushes).await.unwrap();
+        let envelopes = pulls.iter().map(|events| Envelope {
+            replica_name: None,
+            events,
+        });
+        let reports = ingest_batch(&together, &settings, &sources, &envelopes.collect::<Vec<_>>())
+            .await
+            .unwrap();
+        assert_eq!(
+            (reports[0].applied, reports[1].applied, reports[1].duplicates),
+            (4, 1, 1)
+        );
+        ingest(&alone, &settings, &sources, None, &pushes).await.unwrap();
+        for e in pulls.iter().flatten() {
+            ingest(&alone, &settings, &sources, None, std::slice::from_ref(e))
+                .await
+                .unwrap();
+        }
+        let (together, alone) = (state(together).await, state(alone).await);
+        assert_eq!(together, alone);
+        let at = |s: u32| Some(format!("2026-11-28T10:00:{s:02}Z").parse().unwrap());
+        assert_eq!(
+            together,
+            (
+                5,
+                at(9),
+                vec![
+                    ("t1".to_owned(), 3, at(9)),
+                    ("t2".to_owned(), 2, at(8)),
+                    ("t3".to_owned(), 1, at(5))
+                ]
+            ),
+            "five pulls; t1 by tag twice and by digest once, t2 by digest and by tag"
+        );
     }
 
     /// A batch mixing runs of pushes with a pull and a delete ends as if applied one by one.

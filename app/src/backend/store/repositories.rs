@@ -261,12 +261,13 @@ pub async fn touch(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -> Res
     Ok(())
 }
 
-/// Counts one manifest pull.
-pub async fn count_pull(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -> Result<(), AppError> {
+/// The statement counting `pulls` manifest pulls of repository `id`, the newest at `at`.
+pub fn count_pulls_query(id: i64, pulls: i64, at: DateTime<Utc>) -> sea_orm::sea_query::UpdateStatement {
+    use sea_orm::QueryTrait;
     repository::Entity::update_many()
         .col_expr(
             repository::Column::PullCount,
-            Expr::col(repository::Column::PullCount).add(1),
+            Expr::col(repository::Column::PullCount).add(pulls),
         )
         // Out-of-order pulls must not move it backwards.
         .col_expr(
@@ -281,9 +282,7 @@ pub async fn count_pull(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -
             .into(),
         )
         .filter(repository::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+        .into_query()
 }
 
 /// Every repository, by name; `namespace` limits to one namespace (`""` for the global one).

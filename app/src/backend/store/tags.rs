@@ -408,8 +408,32 @@ pub async fn count_pull(
     digest: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let mut q = tag::Entity::update_many()
-        .col_expr(tag::Column::PullCount, Expr::col(tag::Column::PullCount).add(1))
+    let pulled = match (tag_name, digest) {
+        (Some(t), _) => Pulled::Tag(t),
+        (None, Some(d)) => Pulled::Digest(d),
+        (None, None) => return Ok(()),
+    };
+    db.execute(&count_pulls_query(repository_id, pulled, 1, at)).await?;
+    Ok(())
+}
+
+/// What a manifest pull named: a tag, or (pulled by digest) the tags on that digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pulled<'a> {
+    Tag(&'a str),
+    Digest(&'a str),
+}
+
+/// The statement counting `pulls` pulls of `pulled`, the newest at `at`.
+pub fn count_pulls_query(
+    repository_id: i64,
+    pulled: Pulled<'_>,
+    pulls: i64,
+    at: DateTime<Utc>,
+) -> sea_orm::sea_query::UpdateStatement {
+    use sea_orm::QueryTrait;
+    let q = tag::Entity::update_many()
+        .col_expr(tag::Column::PullCount, Expr::col(tag::Column::PullCount).add(pulls))
         // Out-of-order pulls must not move it backwards.
         .col_expr(
             tag::Column::LastPulledAt,
@@ -423,13 +447,11 @@ pub async fn count_pull(
             .into(),
         )
         .filter(tag::Column::RepositoryId.eq(repository_id));
-    q = match (tag_name, digest) {
-        (Some(t), _) => q.filter(tag::Column::Name.eq(t)),
-        (None, Some(d)) => q.filter(tag::Column::Digest.eq(d)),
-        (None, None) => return Ok(()),
-    };
-    q.exec(db).await?;
-    Ok(())
+    match pulled {
+        Pulled::Tag(t) => q.filter(tag::Column::Name.eq(t)),
+        Pulled::Digest(d) => q.filter(tag::Column::Digest.eq(d)),
+    }
+    .into_query()
 }
 
 impl From<tag::Model> for crate::domain::dto::TagRow {
