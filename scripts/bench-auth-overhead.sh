@@ -3,6 +3,9 @@
 # layer) through a registry that trusts wharf, beside the same registry without auth, for
 # registry 2.8 (Debian's docker-registry) and 3.1.1, and for each way tokens can name their key.
 #   scripts/bench-auth-overhead.sh [WHARF_BINARY]     (ROUNDS=20 copies each way per setup)
+# SETUPS="r3-plain r3-kid …" runs only those (keep the -plain ones: the added time is against
+# them). BEFORE=OTHER_WHARF_BINARY adds r2-libtrust-before and r3-kid-before, the same setups
+# served by that build, to compare two builds of wharf in one run.
 # Setups take turns copy by copy, so all share the machine's drift. Then, per setup with auth,
 # where the added time goes: the token request (a new connection with Basic credentials, as
 # skopeo makes), the registry's check of the token on each request (wrk, one connection), and
@@ -44,7 +47,8 @@ open(f"{d}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
 print(f"image: {len(cfg) + len(layer) + len(man)} bytes (config {len(cfg)}, layer {len(layer)}, manifest {len(man)})", file=sys.stderr)
 PY
 
-declare -A reg_port reg_pid wharf_port wharf_pid creds_push creds_pull
+declare -A reg_port reg_pid wharf_port wharf_pid creds_push creds_pull wharf_for
+want() { [ -z "${SETUPS:-}" ] || [[ " $SETUPS " == *" $1 "* ]]; }
 # setup NAME REGISTRY_BINARY VERSION(2|3) HEADER(none|x5c|kid|libtrust-kid) [ALGORITHM(ES256|RS256)
 #   [NOTIFY(yes|no|blobs)]]. Every registry logs at info, as the file wharf writes does; NOTIFY=no
 # cuts the notifications to wharf from that file, to tell their cost from auth's; NOTIFY=blobs
@@ -52,6 +56,8 @@ declare -A reg_port reg_pid wharf_port wharf_pid creds_push creds_pull
 # wrote that block for registry 2.8).
 setup() {
   local name=$1 binary=$2 version=$3 header=$4 algorithm=${5:-ES256} notify=${6:-yes} dir="$work/$1" rport dport
+  want "$name" || return 0
+  local wharf=${wharf_for[$name]:-$wharf}
   rport=$(free_port) dport=$(free_port)
   mkdir -p "$dir"
   if [ "$header" = none ]; then
@@ -99,6 +105,16 @@ setup r3-kid "$registry3" 3 kid
 setup r3-libtrust "$registry3" 3 libtrust-kid
 setup r3-kid-rsa "$registry3" 3 kid RS256
 setup r3-kid-quiet "$registry3" 3 kid ES256 no
+if [ -n "${BEFORE:-}" ]; then
+  [ -x "$BEFORE" ] || { echo "BEFORE=$BEFORE is not a wharf binary" >&2; exit 1; }
+  wharf_for[r2-libtrust-before]=$BEFORE wharf_for[r3-kid-before]=$BEFORE
+  setups+=(r2-libtrust-before r3-kid-before)
+  setup r2-libtrust-before docker-registry 2 libtrust-kid
+  setup r3-kid-before "$registry3" 3 kid
+fi
+chosen=()
+for s in "${setups[@]}"; do want "$s" && chosen+=("$s"); done
+setups=("${chosen[@]}")
 
 push() { # setup repo -> ms
   local t0 t1
@@ -182,10 +198,10 @@ for s in "${setups[@]}"; do
   done
 done
 
-python3 - "$work/times" "$work/parts" "$ROUNDS" <<'PY'
+python3 - "$work/times" "$work/parts" "$ROUNDS" "${setups[@]}" <<'PY'
 import statistics, sys
 from collections import defaultdict
-times, parts, rounds = sys.argv[1], sys.argv[2], sys.argv[3]
+times, parts, rounds, order = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 t = defaultdict(list)
 for line in open(times):
     s, way, us = line.split(); t[(s, way)].append(int(us) / 1000)
@@ -196,8 +212,7 @@ med = {k: statistics.median(v) for k, v in t.items()}
 print(f"\nmedian of {rounds} copies each, setups taking turns (ms)\n")
 print("| setup | push | added by auth | pull | added by auth |")
 print("|---|---|---|---|---|")
-for s in ["r2-plain", "r2-x5c", "r2-x5c-blobs", "r2-libtrust", "r2-libtrust-rsa", "r2-libtrust-quiet",
-          "r3-plain", "r3-x5c", "r3-kid", "r3-libtrust", "r3-kid-rsa", "r3-kid-quiet"]:
+for s in order:
     plain = s.split("-")[0] + "-plain"
     row = [s]
     for way in ("push", "pull"):
@@ -207,8 +222,7 @@ for s in ["r2-plain", "r2-x5c", "r2-x5c-blobs", "r2-libtrust", "r2-libtrust-rsa"
 print("\nwhere the added time goes (token: median of 20 new-connection requests; per request: wrk -c1, 3 s)\n")
 print("| setup | token request | token size | registry request with token / without | registry CPU per request with token / without | wharf CPU per request | requests per push / pull | events per push / pull |")
 print("|---|---|---|---|---|---|---|---|")
-for s in ["r2-x5c", "r2-x5c-blobs", "r2-libtrust", "r2-libtrust-rsa", "r2-libtrust-quiet", "r3-x5c", "r3-kid", "r3-libtrust",
-          "r3-kid-rsa", "r3-kid-quiet"]:
+for s in [s for s in order if (s, "token") in p]:
     print(f"| {s} | {p[(s, 'token')] / 1000:.2f} ms | {int(p[(s, 'token_bytes')])} B | "
           f"{p[(s, 'request_auth')]:.0f} µs / {p[(s, 'request_plain')]:.0f} µs | "
           f"{p[(s, 'cpu_registry_auth')]:.0f} µs / {p[(s, 'cpu_registry_plain')]:.0f} µs | {p[(s, 'cpu_wharf_auth')]:.0f} µs | "
