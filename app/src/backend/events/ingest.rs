@@ -37,6 +37,13 @@ pub struct IngestSettings {
     pub registry_host: Option<String>,
 }
 
+impl IngestSettings {
+    /// Whether an event was caused by wharf itself (sync, image details, its own deletes).
+    fn is_own(&self, e: &RegistryEvent) -> bool {
+        !self.own_subject.is_empty() && e.actor.as_deref() == Some(self.own_subject.as_str())
+    }
+}
+
 /// How many events did what; returned to the registry as the response body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IngestReport {
@@ -670,7 +677,7 @@ async fn apply_pulls(
             continue;
         };
         // wharf's own reads (sync, image details) are not user pulls.
-        if !settings.own_subject.is_empty() && e.actor.as_deref() == Some(settings.own_subject.as_str()) {
+        if settings.is_own(e) {
             continue;
         }
         let Some(repo) = batch.repos.find(db, e.repository.as_str()).await? else {
@@ -692,18 +699,22 @@ async fn apply_pulls(
             .add(backend, &repositories::count_pulls_query(id, tally.pulls, tally.newest));
     }
     // A pull by digest counts on the tags on that digest, which a pull by tag may count too:
-    // in a statement of their own (the `Tag` keys sort first).
-    let mut by_tag_queued = false;
-    for ((id, pulled), tally) in by_tag {
-        if matches!(pulled, tags::Pulled::Digest(_)) && by_tag_queued {
-            batch.writes.flush(db).await?;
-            by_tag_queued = false;
+    // the pulls by digest go after the others have been sent (one PostgreSQL statement must
+    // not change a row twice).
+    let (by_name, by_digest): (Vec<_>, Vec<_>) = by_tag
+        .into_iter()
+        .partition(|((_, pulled), _)| matches!(pulled, tags::Pulled::Tag(_)));
+    fn queue(writes: &mut WriteBatch, backend: DbBackend, counts: Vec<((i64, tags::Pulled<'_>), PullTally)>) {
+        for ((id, pulled), tally) in counts {
+            writes.add(backend, &tags::count_pulls_query(id, pulled, tally.pulls, tally.newest));
         }
-        by_tag_queued |= matches!(pulled, tags::Pulled::Tag(_));
-        batch
-            .writes
-            .add(backend, &tags::count_pulls_query(id, pulled, tally.pulls, tally.newest));
     }
+    let both = !by_name.is_empty() && !by_digest.is_empty();
+    queue(&mut batch.writes, backend, by_name);
+    if both {
+        batch.writes.flush(db).await?;
+    }
+    queue(&mut batch.writes, backend, by_digest);
     Ok(())
 }
 
@@ -850,10 +861,10 @@ async fn apply(
 ) -> Result<Option<Applied>, AppError> {
     let actor = e.actor.as_deref().unwrap_or("");
     match &e.action {
-        // Pushes are applied in runs, by `apply_pushes`.
-        EventAction::PushManifest { .. } => Err(AppError::internal("a push reached the single-event path")),
-        // Pulls are applied in runs, by `apply_pulls`.
-        EventAction::PullManifest { .. } => Err(AppError::internal("a pull reached the single-event path")),
+        // Pushes and pulls are applied in runs, by `apply_pushes` and `apply_pulls`.
+        EventAction::PushManifest { .. } | EventAction::PullManifest { .. } => {
+            Err(AppError::internal("a push or pull reached the single-event path"))
+        }
         EventAction::DeleteManifest { digest } => {
             let Some(repo) = batch.repos.find(db, e.repository.as_str()).await? else {
                 return applied();
@@ -867,9 +878,8 @@ async fn apply(
             repositories::touch(db, repo.id, e.occurred_at).await?;
             // wharf's own delete (console, API, CLI) is audited under the person who asked,
             // by `sync::delete`; its notification must not add a second entry.
-            let own = !settings.own_subject.is_empty() && actor == settings.own_subject;
             let details = format!("{digest} (tags {})", removed.join(", "));
-            if !own {
+            if !settings.is_own(e) {
                 batch.audit.push(activity::row(NewActivity {
                     actor_name: actor,
                     kind: "image.deleted",

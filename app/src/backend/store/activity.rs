@@ -202,9 +202,8 @@ pub async fn page(
     per_page: u64,
 ) -> Result<crate::domain::dto::Page<crate::domain::dto::ActivityRow>, AppError> {
     use sea_orm::{QuerySelect, QueryTrait};
-    let cap = std::cmp::max(crate::domain::dto::COUNT_CAP, page.saturating_mul(per_page));
     let ids = filtered(q).select_only().column(activity::Column::Id).into_query();
-    let (total, total_capped) = super::count_capped(db, ids, cap).await?;
+    let (total, total_capped) = super::count_capped(db, ids, page, per_page).await?;
     let items = filtered(q)
         .offset((page - 1) * per_page)
         .limit(per_page)

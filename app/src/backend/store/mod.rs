@@ -21,16 +21,19 @@ pub mod write_batch;
 #[cfg(test)]
 pub(crate) mod test_db;
 
-/// Counts the rows `ids` selects, stopping past `cap`: `(min(count, cap), count > cap)`.
-/// `ids` selects one column (the id); counting every row of a catalog of 100,000
-/// repositories or a million log entries costs more than reading the page shown, and on
-/// PostgreSQL grows with the table's dead rows too.
+/// Counts the rows `ids` selects for a list showing `page` (1-based) of `per_page`, up to
+/// [`COUNT_CAP`](crate::domain::dto::COUNT_CAP) or as far as that page reaches, whichever is
+/// more: `(total, capped)`, where `capped` says there are more than `total`. `ids` selects one
+/// column (the id); counting every row of a catalog of 100,000 repositories or a million log
+/// entries costs more than reading the page shown.
 pub async fn count_capped(
     db: &impl sea_orm::ConnectionTrait,
     mut ids: sea_orm::sea_query::SelectStatement,
-    cap: u64,
+    page: u64,
+    per_page: u64,
 ) -> Result<(u64, bool), crate::domain::AppError> {
     use sea_orm::sea_query::{Expr, SelectStatement};
+    let cap = std::cmp::max(crate::domain::dto::COUNT_CAP, page.saturating_mul(per_page));
     ids.limit(cap.saturating_add(1));
     let count = SelectStatement::new()
         .expr(Expr::cust("COUNT(*) AS n"))

@@ -429,9 +429,8 @@ pub async fn page(
     let (total, total_capped) = if shown > 0 && shown < q.per_page {
         ((q.page - 1) * q.per_page + shown, false)
     } else {
-        let cap = std::cmp::max(crate::domain::dto::COUNT_CAP, q.page.saturating_mul(q.per_page));
         let ids = matching(q).select_only().column(repository::Column::Id).into_query();
-        super::count_capped(db, ids, cap).await?
+        super::count_capped(db, ids, q.page, q.per_page).await?
     };
     Ok(crate::domain::dto::Page {
         items,

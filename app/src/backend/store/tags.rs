@@ -401,6 +401,8 @@ pub async fn remove_all_in(db: &impl ConnectionTrait, repository_id: i64) -> Res
 }
 
 /// Counts one manifest pull on the tags it names: by tag, or every tag on a pulled digest.
+/// (Ingest counts runs of pulls with [`count_pulls_query`]; this is for tests.)
+#[cfg(test)]
 pub async fn count_pull(
     db: &impl ConnectionTrait,
     repository_id: i64,
